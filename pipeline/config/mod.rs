@@ -1,0 +1,703 @@
+//! Configuration: load TOML, validate every field, hand out typed values.
+//!
+//! ```text
+//! maaltal.toml ──DeTable (spans)──► Raw* (serde, per section) ──validate──► Config
+//!                                      └── every problem collected, file:line:col + dotted path
+//! ```
+//! Precedence: built-in defaults < the config file < CLI flags (`--lake`, `MAALTAL_LAKE`).
+//! Secrets are never in the file: it names environment variables.
+
+pub mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::municipality;
+use raw::{RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawProgram, RawPseudonym, RawSources};
+
+/// The embedded default configuration (`config/maaltal.toml`).
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/maaltal.toml");
+/// The project's placeholder DREAM code mapping (`config/dream_codes.csv`).
+pub const DEFAULT_CODE_MAPPING: &str = include_str!("../../config/dream_codes.csv");
+/// Name shown for the embedded default in error messages.
+pub const EMBEDDED_NAME: &str = "<embedded config/maaltal.toml>";
+
+/// One configuration problem, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Config file (or [`EMBEDDED_NAME`]).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// Dotted field path, e.g. `sources.dream.encoding`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, line, column, field, message) = (&self.file, self.line, self.column, &self.field, &self.message);
+        if field.is_empty() {
+            write!(f, "{file}:{line}:{column}: {message}")
+        } else {
+            write!(f, "{file}:{line}:{column}: {field}: {message}")
+        }
+    }
+}
+
+/// All problems of one config file.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(f, "invalid configuration ({n} problem{})", if n == 1 { "" } else { "s" })?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Text encoding of a CSV extract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Encoding {
+    /// UTF-8, optional BOM.
+    Utf8,
+    /// ISO-8859-1 / Windows-1252.
+    Latin1,
+}
+
+/// `[program]`, validated.
+#[derive(Debug, Clone)]
+pub struct ProgramConfig {
+    /// Programme id.
+    pub id: String,
+    /// Programme name.
+    pub name: String,
+    /// DST codes of the programme municipalities.
+    pub municipalities: Vec<i32>,
+}
+
+/// `[lake]`, validated and resolved.
+#[derive(Debug, Clone)]
+pub struct LakeConfig {
+    /// Lake root.
+    pub path: PathBuf,
+    /// Quarantine root (beside the lake).
+    pub quarantine_path: PathBuf,
+}
+
+/// `[pseudonym]`, validated.
+#[derive(Debug, Clone)]
+pub struct PseudonymConfig {
+    /// Environment variable with the key.
+    pub key_env: String,
+    /// Fall back to the public demo key when the variable is unset.
+    pub allow_demo_key: bool,
+}
+
+/// `[http]`, validated.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// First backoff.
+    pub backoff: Duration,
+    /// Size limit of one download.
+    pub max_bytes: u64,
+}
+
+/// `[sources.dream]`, validated.
+#[derive(Debug, Clone)]
+pub struct DreamConfig {
+    /// Location template (`{period}`).
+    pub location: String,
+    /// Encoding.
+    pub encoding: Encoding,
+    /// The code mapping: code → class.
+    pub codes: BTreeMap<String, String>,
+    /// Where the mapping came from (path, or "embedded default").
+    pub code_mapping_origin: String,
+    /// Map unknown codes to `other_benefit` instead of rejecting.
+    pub unknown_codes_as_other: bool,
+    /// Env var with an `Authorization` value.
+    pub auth_env: Option<String>,
+}
+
+/// One Jobindsats table, validated.
+#[derive(Debug, Clone)]
+pub struct JobindsatsTableConfig {
+    /// Lake name suffix (`jobindsats_<name>`).
+    pub name: String,
+    /// Table id.
+    pub table_id: String,
+    /// Monthly (`false`) or quarterly (`true`) periods.
+    pub quarterly: bool,
+    /// Category dimension id.
+    pub category_dimension: String,
+}
+
+/// `[sources.jobindsats]`, validated.
+#[derive(Debug, Clone)]
+pub struct JobindsatsConfig {
+    /// API base URL or folder.
+    pub location: String,
+    /// Env var with the API key.
+    pub api_key_env: Option<String>,
+    /// Sex dimension id.
+    pub sex_dimension: String,
+    /// Sex label → `M`/`K`/`alle`.
+    pub sex_labels: BTreeMap<String, String>,
+    /// Tables.
+    pub tables: Vec<JobindsatsTableConfig>,
+}
+
+/// `[sources.fagsystem]`, validated.
+#[derive(Debug, Clone)]
+pub struct FagsystemConfig {
+    /// Location template (`{municipality}`, `{period}`).
+    pub location: String,
+    /// Encoding.
+    pub encoding: Encoding,
+    /// Municipalities with an export.
+    pub municipalities: Vec<i32>,
+    /// Env var with an `Authorization` value.
+    pub auth_env: Option<String>,
+}
+
+/// `[sources]`, validated.
+#[derive(Debug, Clone)]
+pub struct SourcesConfig {
+    /// DREAM.
+    pub dream: DreamConfig,
+    /// Jobindsats.
+    pub jobindsats: JobindsatsConfig,
+    /// Case system.
+    pub fagsystem: FagsystemConfig,
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was loaded from.
+    pub origin: String,
+    /// Folder relative paths resolve against.
+    pub base_dir: PathBuf,
+    /// Programme.
+    pub program: ProgramConfig,
+    /// Lake.
+    pub lake: LakeConfig,
+    /// Pseudonymisation.
+    pub pseudonym: PseudonymConfig,
+    /// HTTP.
+    pub http: HttpConfig,
+    /// Sources.
+    pub sources: SourcesConfig,
+}
+
+impl Config {
+    /// Resolves a location template against the config's folder (URLs stay as they are).
+    #[must_use]
+    pub fn resolve_location(&self, template: &str, period: &str, municipality: Option<i32>) -> String {
+        let mut s = template.replace("{period}", period);
+        if let Some(m) = municipality {
+            s = s.replace("{municipality}", &m.to_string());
+        }
+        if is_url(&s) { s } else { self.base_dir.join(s).to_string_lossy().into_owned() }
+    }
+
+    /// Points the lake (and the default quarantine beside it) somewhere else.
+    pub fn override_lake(&mut self, lake: &Path) {
+        let old_default = default_quarantine(&self.lake.path);
+        let explicit_quarantine = self.lake.quarantine_path != old_default;
+        self.lake.path = lake.to_path_buf();
+        if !explicit_quarantine {
+            self.lake.quarantine_path = default_quarantine(lake);
+        }
+    }
+}
+
+/// Is this location an `http(s)://` URL?
+#[must_use]
+pub fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+fn default_quarantine(lake: &Path) -> PathBuf {
+    let name = lake.file_name().map_or_else(|| "lake".into(), |n| n.to_string_lossy().into_owned());
+    lake.with_file_name(format!("{name}.quarantine"))
+}
+
+/// Loads the config file at `path`, or the embedded default when `None`.
+pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
+    match path {
+        None => parse(EMBEDDED_DEFAULT, EMBEDDED_NAME, Path::new(".")),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                ConfigErrors(vec![ConfigError {
+                    file: p.display().to_string(),
+                    line: 1,
+                    column: 1,
+                    field: String::new(),
+                    message: format!("cannot read config: {e}"),
+                }])
+            })?;
+            let base = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            parse(&text, &p.display().to_string(), base)
+        }
+    }
+}
+
+/// Line and column (1-based, in characters) of a byte offset.
+#[must_use]
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Collects problems against the source text.
+struct Problems<'a> {
+    text: &'a str,
+    file: &'a str,
+    root: &'a DeTable<'a>,
+    errors: Vec<ConfigError>,
+}
+
+impl Problems<'_> {
+    fn at_span(&mut self, span: Range<usize>, field: String, message: impl Into<String>) {
+        let (line, column) = line_col(self.text, span.start);
+        self.errors.push(ConfigError { file: self.file.to_string(), line, column, field, message: message.into() });
+    }
+
+    /// A problem with the value at a dotted path (or the nearest existing parent).
+    fn at(&mut self, field: &str, message: impl Into<String>) {
+        let span = span_of(self.root, field).unwrap_or(0..0);
+        self.at_span(span, field.to_string(), message);
+    }
+
+    /// Deserialises one section on its own, so problems in several sections all show.
+    fn section<T: DeserializeOwned>(&mut self, path: &str) -> Option<T> {
+        let (value, span) = match lookup(self.root, path) {
+            Some(v) => (v.get_ref().clone(), v.span()),
+            None => {
+                self.at_span(0..0, path.to_string(), format!("missing section `[{path}]`"));
+                return None;
+            }
+        };
+        let spanned = Spanned::new(span, value);
+        match T::deserialize(serde::de::IntoDeserializer::<toml::de::Error>::into_deserializer(spanned)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                let field = path_at(self.root, &span).unwrap_or_else(|| path.to_string());
+                self.at_span(span, field, e.message().trim().to_string());
+                None
+            }
+        }
+    }
+}
+
+fn lookup<'a>(root: &'a DeTable<'a>, path: &str) -> Option<&'a Spanned<DeValue<'a>>> {
+    let mut parts = path.split('.');
+    let mut cur = root.get(parts.next()?)?;
+    for part in parts {
+        match cur.get_ref() {
+            DeValue::Table(t) => cur = t.get(part)?,
+            DeValue::Array(a) => cur = a.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        }
+    }
+    Some(cur)
+}
+
+fn span_of(root: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+    let mut p = path.to_string();
+    loop {
+        if let Some(v) = lookup(root, &p) {
+            return Some(v.span());
+        }
+        p = p.rsplit_once('.')?.0.to_string();
+    }
+}
+
+/// The dotted path of the deepest value whose span holds `span`.
+fn path_at(root: &DeTable<'_>, span: &Range<usize>) -> Option<String> {
+    fn walk(value: &DeValue<'_>, span: &Range<usize>, prefix: &str, best: &mut Option<String>) {
+        match value {
+            DeValue::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+                    let (vs, ks) = (v.span(), k.span());
+                    if (vs.start <= span.start && span.end <= vs.end) || (ks.start <= span.start && span.end <= ks.end) {
+                        *best = Some(key.clone());
+                        walk(v.get_ref(), span, &key, best);
+                    }
+                }
+            }
+            DeValue::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    let vs = v.span();
+                    if vs.start <= span.start && span.end <= vs.end {
+                        let key = format!("{prefix}.{i}");
+                        *best = Some(key.clone());
+                        walk(v.get_ref(), span, &key, best);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut best = None;
+    walk(&DeValue::Table(root.clone()), span, "", &mut best);
+    best
+}
+
+fn encoding(p: &mut Problems<'_>, field: &str, raw: Option<&str>) -> Encoding {
+    match raw {
+        None | Some("utf8" | "utf-8") => Encoding::Utf8,
+        Some("latin1" | "windows-1252" | "iso-8859-1") => Encoding::Latin1,
+        Some(other) => {
+            p.at(field, format!("unknown encoding `{other}`; valid: `utf8`, `latin1`"));
+            Encoding::Utf8
+        }
+    }
+}
+
+fn env_name(p: &mut Problems<'_>, field: &str, name: &str) {
+    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !ok {
+        p.at(field, format!("`{name}` is not an environment variable name (A-Z, 0-9, _); secrets are named here, never written"));
+    }
+}
+
+fn codes(p: &mut Problems<'_>, field: &str, list: &[i64]) -> Vec<i32> {
+    let mut out = Vec::new();
+    for (i, c) in list.iter().enumerate() {
+        match i32::try_from(*c).ok().filter(|c| municipality::name(*c).is_some()) {
+            Some(code) if out.contains(&code) => p.at(&format!("{field}.{i}"), format!("municipality {code} listed twice")),
+            Some(code) => out.push(code),
+            None => p.at(&format!("{field}.{i}"), format!("{c} is not a DST municipality code")),
+        }
+    }
+    out
+}
+
+fn location(p: &mut Problems<'_>, field: &str, loc: &str, placeholders: &[&str]) {
+    if is_url(loc) && url::Url::parse(&loc.replace(['{', '}'], "")).is_err() {
+        p.at(field, format!("`{loc}` is not a valid URL"));
+    }
+    let mut rest = loc;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else { break };
+        let name = &rest[start + 1..start + end];
+        if !placeholders.contains(&name) {
+            let valid: Vec<String> = placeholders.iter().map(|x| format!("`{{{x}}}`")).collect();
+            p.at(field, format!("unknown placeholder `{{{name}}}`; valid: {}", valid.join(", ")));
+        }
+        rest = &rest[start + end..];
+    }
+}
+
+/// Parses a DREAM code mapping CSV (`code;class;description`).
+pub fn parse_code_mapping(text: &str) -> Result<BTreeMap<String, String>, String> {
+    const CLASSES: &[&str] = &["su", "igu_praktik", "igu_skole", "integrationsydelse", "other_benefit", "censored"];
+    let mut map = BTreeMap::new();
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let line_no = i + 1;
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || (line_no == 1 && t.to_lowercase().starts_with("code;")) {
+            continue;
+        }
+        let mut parts = t.split(';');
+        let code = parts.next().unwrap_or_default().trim();
+        let class = parts.next().unwrap_or_default().trim();
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("line {line_no}: code `{code}` is not 3 digits"));
+        }
+        if !CLASSES.contains(&class) {
+            return Err(format!("line {line_no}: class `{class}` is not one of {}", CLASSES.join(", ")));
+        }
+        if map.insert(code.to_string(), class.to_string()).is_some() {
+            return Err(format!("line {line_no}: code `{code}` mapped twice"));
+        }
+    }
+    if map.is_empty() {
+        return Err("no codes".into());
+    }
+    Ok(map)
+}
+
+/// Parses and validates config text. `file` names it in errors; relative paths
+/// resolve against `base_dir`.
+pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
+    let root = match DeTable::parse(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = line_col(text, e.span().unwrap_or(0..0).start);
+            return Err(ConfigErrors(vec![ConfigError {
+                file: file.to_string(),
+                line,
+                column,
+                field: String::new(),
+                message: e.message().trim().to_string(),
+            }]));
+        }
+    };
+    let root = root.get_ref();
+    let mut p = Problems { text, file, root, errors: Vec::new() };
+    for (key, _) in root {
+        let k = key.get_ref();
+        if !["program", "lake", "pseudonym", "http", "sources"].contains(&k.as_ref()) {
+            p.at_span(key.span(), k.to_string(), "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`");
+        }
+    }
+    let program: Option<RawProgram> = p.section("program");
+    let lake: Option<RawLake> = p.section("lake");
+    let pseudonym: Option<RawPseudonym> = p.section("pseudonym");
+    let http: Option<RawHttp> = if root.contains_key("http") { p.section("http") } else { Some(RawHttp::default()) };
+    let sources = sources_sections(&mut p);
+
+    let program = program.map(|r| {
+        if r.id.trim().is_empty() {
+            p.at("program.id", "must not be empty");
+        }
+        let municipalities = codes(&mut p, "program.municipalities", &r.municipalities);
+        ProgramConfig { id: r.id, name: r.name, municipalities }
+    });
+    let lake = lake.map(|r| {
+        let path = base_dir.join(&r.path);
+        let quarantine_path = r.quarantine_path.as_ref().map_or_else(|| default_quarantine(&path), |q| base_dir.join(q));
+        if quarantine_path.starts_with(&path) {
+            p.at("lake.quarantine_path", "must lie outside the lake: quarantined extracts still hold CPR numbers");
+        }
+        LakeConfig { path, quarantine_path }
+    });
+    let pseudonym = pseudonym.map(|r| {
+        env_name(&mut p, "pseudonym.key_env", &r.key_env);
+        PseudonymConfig { key_env: r.key_env, allow_demo_key: r.allow_demo_key }
+    });
+    let http = http.map(|r| {
+        let secs = |p: &mut Problems<'_>, f: &str, v: Option<u64>, d: u64| {
+            let v = v.unwrap_or(d);
+            if v == 0 {
+                p.at(f, "must be at least 1");
+            }
+            Duration::from_secs(v)
+        };
+        let timeout = secs(&mut p, "http.timeout_secs", r.timeout_secs, 300);
+        let connect_timeout = secs(&mut p, "http.connect_timeout_secs", r.connect_timeout_secs, 10);
+        if r.retries.is_some_and(|n| n > 20) {
+            p.at("http.retries", "at most 20");
+        }
+        HttpConfig {
+            timeout,
+            connect_timeout,
+            retries: r.retries.unwrap_or(4),
+            backoff: Duration::from_millis(r.backoff_ms.unwrap_or(500)),
+            max_bytes: r.max_bytes.unwrap_or(4 << 30),
+        }
+    });
+    let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
+
+    match (program, lake, pseudonym, http, sources) {
+        (Some(program), Some(lake), Some(pseudonym), Some(http), Some(sources)) if p.errors.is_empty() => Ok(Config {
+            origin: file.to_string(),
+            base_dir: base_dir.to_path_buf(),
+            program,
+            lake,
+            pseudonym,
+            http,
+            sources,
+        }),
+        _ => {
+            let mut errors = p.errors;
+            errors.sort_by_key(|e| (e.line, e.column));
+            errors.dedup();
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        Self { timeout_secs: None, connect_timeout_secs: None, retries: None, backoff_ms: None, max_bytes: None }
+    }
+}
+
+fn sources_sections(p: &mut Problems<'_>) -> Option<RawSources> {
+    if lookup(p.root, "sources").is_none() {
+        p.at_span(0..0, "sources".into(), "missing section `[sources]`");
+        return None;
+    }
+    if let Some(DeValue::Table(t)) = lookup(p.root, "sources").map(Spanned::get_ref) {
+        for (key, _) in t {
+            if !["dream", "jobindsats", "fagsystem"].contains(&key.get_ref().as_ref()) {
+                p.at_span(key.span(), format!("sources.{}", key.get_ref()), "unknown source; valid: `dream`, `jobindsats`, `fagsystem`");
+            }
+        }
+    }
+    let dream: Option<RawDream> = p.section("sources.dream");
+    let jobindsats: Option<RawJobindsats> = p.section("sources.jobindsats");
+    let fagsystem: Option<RawFagsystem> = p.section("sources.fagsystem");
+    Some(RawSources { dream: dream?, jobindsats: jobindsats?, fagsystem: fagsystem? })
+}
+
+fn validate_sources(p: &mut Problems<'_>, s: RawSources, base_dir: &Path) -> SourcesConfig {
+    let d = s.dream;
+    location(p, "sources.dream.location", &d.location, &["period"]);
+    let encoding_d = encoding(p, "sources.dream.encoding", d.encoding.as_deref());
+    let (codes_map, origin) = match &d.code_mapping {
+        None => (parse_code_mapping(DEFAULT_CODE_MAPPING).unwrap_or_default(), "embedded default".to_string()),
+        Some(path) => {
+            let full = base_dir.join(path);
+            match std::fs::read_to_string(&full) {
+                Ok(text) => match parse_code_mapping(&text) {
+                    Ok(m) => (m, full.display().to_string()),
+                    Err(e) => {
+                        p.at("sources.dream.code_mapping", format!("{}: {e}", full.display()));
+                        (BTreeMap::new(), String::new())
+                    }
+                },
+                Err(e) => {
+                    p.at("sources.dream.code_mapping", format!("cannot read `{}`: {e}", full.display()));
+                    (BTreeMap::new(), String::new())
+                }
+            }
+        }
+    };
+    let unknown_as_other = match d.unknown_codes.as_deref() {
+        None | Some("error") => false,
+        Some("other_benefit") => true,
+        Some(other) => {
+            p.at("sources.dream.unknown_codes", format!("`{other}`; valid: `error`, `other_benefit`"));
+            false
+        }
+    };
+    if let Some(e) = &d.auth_env {
+        env_name(p, "sources.dream.auth_env", e);
+    }
+    let dream = DreamConfig {
+        location: d.location,
+        encoding: encoding_d,
+        codes: codes_map,
+        code_mapping_origin: origin,
+        unknown_codes_as_other: unknown_as_other,
+        auth_env: d.auth_env,
+    };
+
+    let j = s.jobindsats;
+    location(p, "sources.jobindsats.location", &j.location, &[]);
+    if let Some(e) = &j.api_key_env {
+        env_name(p, "sources.jobindsats.api_key_env", e);
+    }
+    for (label, sex) in &j.sex_labels {
+        if !["M", "K", "alle"].contains(&sex.as_str()) {
+            p.at(&format!("sources.jobindsats.sex_labels.{label}"), format!("`{sex}`; valid: `M`, `K`, `alle`"));
+        }
+    }
+    if j.tables.is_empty() {
+        p.at("sources.jobindsats.tables", "at least one table");
+    }
+    let mut tables = Vec::new();
+    for (name, t) in j.tables {
+        let field = format!("sources.jobindsats.tables.{name}");
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            p.at(&field, format!("table name `{name}` must be snake_case (it becomes `jobindsats_{name}`)"));
+        }
+        let quarterly = match t.frequency.as_str() {
+            "quarter" => true,
+            "month" => false,
+            other => {
+                p.at(&format!("{field}.frequency"), format!("`{other}`; valid: `month`, `quarter`"));
+                false
+            }
+        };
+        if t.table_id.is_empty() || !t.table_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            p.at(&format!("{field}.table_id"), format!("`{}` is not a Jobindsats table id", t.table_id));
+        }
+        tables.push(JobindsatsTableConfig { name, table_id: t.table_id, quarterly, category_dimension: t.category_dimension });
+    }
+    let jobindsats = JobindsatsConfig {
+        location: j.location,
+        api_key_env: j.api_key_env,
+        sex_dimension: j.sex_dimension,
+        sex_labels: j.sex_labels,
+        tables,
+    };
+
+    let f: RawFagsystem = s.fagsystem;
+    location(p, "sources.fagsystem.location", &f.location, &["municipality", "period"]);
+    let encoding_f = encoding(p, "sources.fagsystem.encoding", f.encoding.as_deref());
+    let municipalities = codes(p, "sources.fagsystem.municipalities", &f.municipalities);
+    if let Some(e) = &f.auth_env {
+        env_name(p, "sources.fagsystem.auth_env", e);
+    }
+    let fagsystem = FagsystemConfig { location: f.location, encoding: encoding_f, municipalities, auth_env: f.auth_env };
+    SourcesConfig { dream, jobindsats, fagsystem }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let cfg = load(None).unwrap();
+        assert_eq!(cfg.program.municipalities.len(), 16);
+        assert_eq!(cfg.sources.dream.codes.get("881").map(String::as_str), Some("igu_praktik"));
+        assert!(cfg.lake.quarantine_path.to_string_lossy().ends_with("lake.quarantine"));
+    }
+
+    #[test]
+    fn reports_every_problem_with_location_and_path() {
+        let text = EMBEDDED_DEFAULT
+            .replace("timeout_secs = 300", "timeout_secs = \"30s\"")
+            .replace("encoding = \"utf8\"\ncode", "encoding = \"ebcdic\"\ncode")
+            .replace("key_env = \"MAALTAL_PSEUDONYM_KEY\"", "key_env = \"my secret\"");
+        let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+        let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(errs.len(), 3, "{rendered:#?}");
+        assert!(rendered.iter().any(|e| e.contains("http.timeout_secs") && e.contains("invalid type")), "{rendered:#?}");
+        assert!(rendered.iter().any(|e| e.contains("sources.dream.encoding: unknown encoding `ebcdic`")), "{rendered:#?}");
+        assert!(rendered.iter().any(|e| e.contains("pseudonym.key_env")), "{rendered:#?}");
+        let line = text.lines().position(|l| l.contains("\"30s\"")).unwrap() + 1;
+        let e = errs.iter().find(|e| e.field == "http.timeout_secs").unwrap();
+        assert_eq!((e.line, e.column), (line, 16));
+    }
+
+    #[test]
+    fn rejects_unknown_field() {
+        let text = EMBEDDED_DEFAULT.replace("[lake]\n", "[lake]\nsize = 3\n");
+        let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "lake.size");
+        assert!(errs[0].message.contains("unknown field `size`"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn rejects_unknown_municipality() {
+        let text = EMBEDDED_DEFAULT.replace("217, 316", "217, 999");
+        let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+        assert_eq!(errs[0].field, "program.municipalities.1");
+        assert!(errs[0].message.contains("999 is not a DST municipality code"));
+    }
+}

@@ -1,0 +1,135 @@
+//! The configuration as written: serde structs with `deny_unknown_fields`. Nothing
+//! downstream sees these; [`super::validate`] turns them into typed values.
+//!
+//! Every field's `///` comment is its reference documentation (docs/configuration.md
+//! mirrors it).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// `[program]`: the programme whose target figures maaltal follows.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProgram {
+    /// Programme id written into the marts' `program` column, e.g. `"imi"`.
+    pub id: String,
+    /// Human name of the programme, used in reports.
+    pub name: String,
+    /// DST codes of the programme's municipalities (3 digits).
+    pub municipalities: Vec<i64>,
+}
+
+/// `[lake]`: where the Parquet lake lives.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLake {
+    /// Lake root folder (relative paths are relative to the config file's folder, or to
+    /// the working directory for the embedded default). Overridden by `--lake` and
+    /// `MAALTAL_LAKE`.
+    pub path: String,
+    /// Quarantine folder for rejected extracts; default: `<lake>.quarantine` beside the
+    /// lake. Must not lie inside the lake.
+    pub quarantine_path: Option<String>,
+}
+
+/// `[pseudonym]`: the key that turns CPR numbers into pseudonyms.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPseudonym {
+    /// Name of the environment variable holding the HMAC key (at least 16 bytes).
+    pub key_env: String,
+    /// When the variable is unset, use the public demo key (and warn). Only for sample
+    /// data: a real deployment sets this to `false`.
+    #[serde(default)]
+    pub allow_demo_key: bool,
+}
+
+/// `[http]`: how HTTP sources are fetched.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// Whole-request timeout in seconds.
+    pub timeout_secs: Option<u64>,
+    /// TCP connect timeout in seconds.
+    pub connect_timeout_secs: Option<u64>,
+    /// Retries after the first attempt on connection errors, 429 and 5xx.
+    pub retries: Option<u32>,
+    /// First backoff in milliseconds; doubles on each retry (a `Retry-After` is honoured up to 60 s).
+    pub backoff_ms: Option<u64>,
+    /// Largest extract accepted, in bytes; a larger download is aborted.
+    pub max_bytes: Option<u64>,
+}
+
+/// `[sources.dream]`: DREAM quarterly extracts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDream {
+    /// Where a quarter's extract is: a path or an `http(s)://` URL; `{period}` becomes `2018Q4`.
+    pub location: String,
+    /// `utf8` (default; a BOM is accepted) or `latin1` (Windows-1252).
+    pub encoding: Option<String>,
+    /// The code mapping CSV (`code;class;description`); default: the project's
+    /// placeholder mapping, embedded in the binary.
+    pub code_mapping: Option<String>,
+    /// What an unmapped benefit code is: `error` (default) or `other_benefit`.
+    pub unknown_codes: Option<String>,
+    /// Environment variable holding an `Authorization` header value for HTTP.
+    pub auth_env: Option<String>,
+}
+
+/// `[sources.jobindsats]`: the Jobindsats v2 API (or a folder of its JSON answers).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJobindsats {
+    /// API base URL (`https://api.jobindsats.dk`) or a folder holding
+    /// `<TABLE>/metadata.json` and `<TABLE>/<PERIOD>.json`.
+    pub location: String,
+    /// Environment variable holding the API key (sent as `Authorization` as is).
+    pub api_key_env: Option<String>,
+    /// Dimension id of sex, e.g. `_kon`.
+    pub sex_dimension: String,
+    /// Sex labels to `M`, `K` or `alle`, e.g. `{ "Mænd" = "M", "Kvinder" = "K", "I alt" = "alle" }`.
+    pub sex_labels: BTreeMap<String, String>,
+    /// The tables to land, by the name they get in the lake (`jobindsats_<name>`).
+    pub tables: BTreeMap<String, RawJobindsatsTable>,
+}
+
+/// `[sources.jobindsats.tables.<name>]`: one Jobindsats table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJobindsatsTable {
+    /// Jobindsats table id, e.g. `Y60V02`.
+    pub table_id: String,
+    /// `month` or `quarter`: the period codes the table is asked for.
+    pub frequency: String,
+    /// Dimension id of the category column (visitation category, offer type).
+    pub category_dimension: String,
+}
+
+/// `[sources.fagsystem]`: the jobcentre case system's monthly export.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFagsystem {
+    /// Folder or base URL holding the five CSV files; `{municipality}` becomes the DST
+    /// code and `{period}` the month `2018-11`.
+    pub location: String,
+    /// `utf8` (default) or `latin1`.
+    pub encoding: Option<String>,
+    /// Municipalities that deliver a fagsystem export.
+    pub municipalities: Vec<i64>,
+    /// Environment variable holding an `Authorization` header value for HTTP.
+    pub auth_env: Option<String>,
+}
+
+/// `[sources]`: the three extracts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSources {
+    /// DREAM.
+    pub dream: RawDream,
+    /// Jobindsats.
+    pub jobindsats: RawJobindsats,
+    /// The case system.
+    pub fagsystem: RawFagsystem,
+}

@@ -1,0 +1,63 @@
+//! The top-level error: one variant per stage, each keeping its source.
+
+use std::path::PathBuf;
+
+use crate::config::ConfigErrors;
+use crate::extract::{Blame, ExtractError};
+use crate::land::LandError;
+use crate::parse::{ParseError, Rejection};
+use crate::query::QueryError;
+
+/// Anything a maaltal command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigErrors),
+    /// Getting an extract failed.
+    #[error("extract: {0}")]
+    Extract(#[from] ExtractError),
+    /// An extract broke its contract; it is in quarantine.
+    #[error("rejected {rejection}\n  the extract is kept in quarantine: {}\n  the lake is unchanged", quarantine.display())]
+    Rejected {
+        /// Why.
+        rejection: Box<Rejection>,
+        /// Where the files are now.
+        quarantine: PathBuf,
+    },
+    /// Parsing failed for another reason (authentication, I/O).
+    #[error("{0}")]
+    Parse(ParseError),
+    /// Writing the lake failed.
+    #[error("lake: {0}")]
+    Land(#[from] LandError),
+    /// A query failed.
+    #[error("{0}")]
+    Query(#[from] QueryError),
+    /// The command line asked for something impossible.
+    #[error("{message}")]
+    Usage {
+        /// What.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Whose problem it is.
+    #[must_use]
+    pub fn blame(&self) -> Blame {
+        match self {
+            Self::Config(_) | Self::Rejected { .. } | Self::Usage { .. } => Blame::User,
+            Self::Extract(e) => e.blame(),
+            Self::Parse(ParseError::Auth { .. }) => Blame::User,
+            Self::Query(q) => q.blame(),
+            Self::Parse(_) | Self::Land(_) => Blame::Internal,
+        }
+    }
+
+    /// Would running again later help?
+    #[must_use]
+    pub fn retryable(&self) -> bool {
+        matches!(self, Self::Extract(e) if e.retryable())
+    }
+}

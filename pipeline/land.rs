@@ -1,0 +1,550 @@
+//! Landing: typed Arrow batches → zstd Parquet in the lake, one period at a time,
+//! replaced atomically; rejected extracts to quarantine; the fetch ledger.
+//!
+//! ```text
+//! parser ──rows──► PartitionWriter ──► <lake>/_staging/<run>/raw/<source>/<table>/<partition>/part-0.parquet
+//!                                          │ all written + fsynced
+//!                                          ▼ COMMIT journal, then per partition:
+//!                   old <lake>/raw/... ──rename──► <lake>/_trash/<run>/...   (deleted after)
+//!                   staged ───────────rename──► <lake>/raw/...
+//! ```
+//! A crash before the journal leaves only `_staging` (swept at the next start); a crash
+//! after it is rolled forward by [`recover`]. Readers never see a half-written file.
+//! This module must not know what the extracts mean: parsers hand it typed rows.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampMillisecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, NaiveDate, Utc};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+/// Rows per Arrow batch: the unit that bounds a landing's memory.
+pub const BATCH_ROWS: usize = 16_384;
+/// Rows per Parquet row group.
+const ROW_GROUP_ROWS: usize = 262_144;
+
+/// Errors of the landing stage.
+#[derive(Debug, thiserror::Error)]
+pub enum LandError {
+    /// A file system operation failed.
+    #[error("{path}: {op}: {error}")]
+    Io {
+        /// Path involved.
+        path: String,
+        /// What was being done.
+        op: &'static str,
+        /// The OS error.
+        error: io::Error,
+    },
+    /// Parquet or Arrow refused a batch (an internal schema mismatch).
+    #[error("{path}: writing parquet: {message}")]
+    Parquet {
+        /// File being written.
+        path: String,
+        /// Message.
+        message: String,
+    },
+}
+
+pub(crate) fn io_err(path: &Path, op: &'static str) -> impl FnOnce(io::Error) -> LandError + '_ {
+    move |error| LandError::Io { path: path.display().to_string(), op, error }
+}
+
+/// Column kinds the lake uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Utf8.
+    Text,
+    /// Int32.
+    Int32,
+    /// Int64.
+    Int64,
+    /// Float64.
+    Float64,
+    /// Boolean.
+    Bool,
+    /// Date32.
+    Date,
+    /// Timestamp(ms, UTC).
+    Timestamp,
+}
+
+/// A column: name, kind, nullable.
+pub type ColumnSpec = (&'static str, Kind, bool);
+
+/// The Arrow schema of a list of columns.
+#[must_use]
+pub fn schema(columns: &[ColumnSpec]) -> SchemaRef {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, kind, nullable)| {
+            let dt = match kind {
+                Kind::Text => DataType::Utf8,
+                Kind::Int32 => DataType::Int32,
+                Kind::Int64 => DataType::Int64,
+                Kind::Float64 => DataType::Float64,
+                Kind::Bool => DataType::Boolean,
+                Kind::Date => DataType::Date32,
+                Kind::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            };
+            Field::new(*name, dt, *nullable)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+enum Col {
+    Text(StringBuilder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    Float64(Float64Builder),
+    Bool(BooleanBuilder),
+    Date(Date32Builder),
+    Timestamp(TimestampMillisecondBuilder),
+}
+
+fn days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+}
+
+/// Typed column builders for one batch. Push one value per column, in order, then
+/// [`BatchBuilder::end_row`]. A value of the wrong kind is an internal bug.
+pub struct BatchBuilder {
+    schema: SchemaRef,
+    cols: Vec<Col>,
+    next: usize,
+    rows: usize,
+}
+
+impl BatchBuilder {
+    /// Empty builders for a schema.
+    #[must_use]
+    pub fn new(schema: SchemaRef) -> Self {
+        let cols = schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Int32 => Col::Int32(Int32Builder::new()),
+                DataType::Int64 => Col::Int64(Int64Builder::new()),
+                DataType::Float64 => Col::Float64(Float64Builder::new()),
+                DataType::Boolean => Col::Bool(BooleanBuilder::new()),
+                DataType::Date32 => Col::Date(Date32Builder::new()),
+                DataType::Timestamp(..) => Col::Timestamp(TimestampMillisecondBuilder::new().with_timezone("UTC")),
+                _ => Col::Text(StringBuilder::new()),
+            })
+            .collect();
+        Self { schema, cols, next: 0, rows: 0 }
+    }
+
+    fn col(&mut self) -> &mut Col {
+        let i = self.next;
+        self.next += 1;
+        &mut self.cols[i]
+    }
+
+    /// Pushes text (or null).
+    ///
+    /// # Panics
+    /// When the column is not text: a bug in the caller's column order.
+    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
+        match self.col() {
+            Col::Text(b) => b.append_option(v),
+            _ => panic!("column kind mismatch: text"),
+        }
+        self
+    }
+    /// Pushes an i32 (or null).
+    ///
+    /// # Panics
+    /// When the column is not Int32.
+    pub fn i32(&mut self, v: Option<i32>) -> &mut Self {
+        match self.col() {
+            Col::Int32(b) => b.append_option(v),
+            _ => panic!("column kind mismatch: int32"),
+        }
+        self
+    }
+    /// Pushes an i64 (or null).
+    ///
+    /// # Panics
+    /// When the column is not Int64.
+    pub fn i64(&mut self, v: Option<i64>) -> &mut Self {
+        match self.col() {
+            Col::Int64(b) => b.append_option(v),
+            _ => panic!("column kind mismatch: int64"),
+        }
+        self
+    }
+    /// Pushes an f64 (or null).
+    ///
+    /// # Panics
+    /// When the column is not Float64.
+    pub fn f64(&mut self, v: Option<f64>) -> &mut Self {
+        match self.col() {
+            Col::Float64(b) => b.append_option(v),
+            _ => panic!("column kind mismatch: float64"),
+        }
+        self
+    }
+    /// Pushes a bool (or null).
+    ///
+    /// # Panics
+    /// When the column is not Boolean.
+    pub fn bool(&mut self, v: Option<bool>) -> &mut Self {
+        match self.col() {
+            Col::Bool(b) => b.append_option(v),
+            _ => panic!("column kind mismatch: bool"),
+        }
+        self
+    }
+    /// Pushes a date (or null).
+    ///
+    /// # Panics
+    /// When the column is not Date32.
+    pub fn date(&mut self, v: Option<NaiveDate>) -> &mut Self {
+        match self.col() {
+            Col::Date(b) => b.append_option(v.map(days)),
+            _ => panic!("column kind mismatch: date"),
+        }
+        self
+    }
+    /// Pushes a timestamp (or null).
+    ///
+    /// # Panics
+    /// When the column is not a timestamp.
+    pub fn timestamp(&mut self, v: Option<DateTime<Utc>>) -> &mut Self {
+        match self.col() {
+            Col::Timestamp(b) => b.append_option(v.map(|t| t.timestamp_millis())),
+            _ => panic!("column kind mismatch: timestamp"),
+        }
+        self
+    }
+
+    /// Ends a row.
+    ///
+    /// # Panics
+    /// When the row did not fill every column.
+    pub fn end_row(&mut self) {
+        assert_eq!(self.next, self.cols.len(), "row filled {} of {} columns", self.next, self.cols.len());
+        self.next = 0;
+        self.rows += 1;
+    }
+
+    /// Rows buffered.
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Takes the buffered rows as a batch.
+    pub fn finish(&mut self) -> Result<RecordBatch, arrow::error::ArrowError> {
+        let arrays: Vec<ArrayRef> = self
+            .cols
+            .iter_mut()
+            .map(|c| -> ArrayRef {
+                match c {
+                    Col::Text(b) => Arc::new(b.finish()),
+                    Col::Int32(b) => Arc::new(b.finish()),
+                    Col::Int64(b) => Arc::new(b.finish()),
+                    Col::Float64(b) => Arc::new(b.finish()),
+                    Col::Bool(b) => Arc::new(b.finish()),
+                    Col::Date(b) => Arc::new(b.finish()),
+                    Col::Timestamp(b) => Arc::new(b.finish()),
+                }
+            })
+            .collect();
+        self.rows = 0;
+        RecordBatch::try_new(self.schema.clone(), arrays)
+    }
+}
+
+/// One partition being written under the run's staging folder.
+pub struct PartitionWriter {
+    /// Lake-relative partition folder, e.g. `raw/dream/persons/quarter=2018Q4`.
+    pub relative: PathBuf,
+    file_path: PathBuf,
+    writer: ArrowWriter<File>,
+    builder: BatchBuilder,
+    rows: u64,
+}
+
+/// A partition written completely to staging, ready to commit.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StagedPartition {
+    /// Lake-relative partition folder.
+    pub relative: PathBuf,
+    /// Rows written.
+    pub rows: u64,
+    /// Bytes of the Parquet file.
+    pub bytes: u64,
+}
+
+/// Writer properties used for every lake file.
+fn properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by("maaltal".into())
+        .build()
+}
+
+impl PartitionWriter {
+    /// The current row's builder.
+    pub fn row(&mut self) -> &mut BatchBuilder {
+        &mut self.builder
+    }
+
+    /// Ends the current row, flushing a full batch to the file.
+    pub fn end_row(&mut self) -> Result<(), LandError> {
+        self.builder.end_row();
+        self.rows += 1;
+        if self.builder.rows() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), LandError> {
+        if self.builder.rows() == 0 {
+            return Ok(());
+        }
+        let path = self.file_path.display().to_string();
+        let batch = self.builder.finish().map_err(|e| LandError::Parquet { path: path.clone(), message: e.to_string() })?;
+        self.writer.write(&batch).map_err(|e| LandError::Parquet { path, message: e.to_string() })
+    }
+
+    /// Writes the rest, closes and fsyncs the file.
+    pub fn finish(mut self) -> Result<StagedPartition, LandError> {
+        self.flush()?;
+        let path = self.file_path.display().to_string();
+        let file = self.writer.into_inner().map_err(|e| LandError::Parquet { path, message: e.to_string() })?;
+        file.sync_all().map_err(io_err(&self.file_path, "fsync"))?;
+        let bytes = file.metadata().map_err(io_err(&self.file_path, "stat"))?.len();
+        Ok(StagedPartition { relative: self.relative, rows: self.rows, bytes })
+    }
+}
+
+/// The staging area of one landing run.
+pub struct Staging {
+    lake: PathBuf,
+    dir: PathBuf,
+    run_id: String,
+}
+
+impl Staging {
+    /// Creates `<lake>/_staging/<run_id>`.
+    pub fn new(lake: &Path, run_id: &str) -> Result<Self, LandError> {
+        let dir = lake.join("_staging").join(run_id);
+        fs::create_dir_all(&dir).map_err(io_err(&dir, "create staging folder"))?;
+        Ok(Self { lake: lake.to_path_buf(), dir, run_id: run_id.to_string() })
+    }
+
+    /// Opens a writer for a lake-relative partition folder.
+    pub fn partition(&self, relative: PathBuf, schema: SchemaRef) -> Result<PartitionWriter, LandError> {
+        let dir = self.dir.join(&relative);
+        fs::create_dir_all(&dir).map_err(io_err(&dir, "create partition folder"))?;
+        let file_path = dir.join("part-0.parquet");
+        let file = File::create(&file_path).map_err(io_err(&file_path, "create"))?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
+            .map_err(|e| LandError::Parquet { path: file_path.display().to_string(), message: e.to_string() })?;
+        Ok(PartitionWriter { relative, file_path, writer, builder: BatchBuilder::new(schema), rows: 0 })
+    }
+
+    /// Throws the staged files away (a rejected extract).
+    pub fn abort(self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+
+    /// Replaces every staged partition in the lake: journal first, then renames.
+    pub fn commit(self, partitions: &[StagedPartition]) -> Result<(), LandError> {
+        let journal = self.dir.join("COMMIT");
+        let mut text = String::new();
+        for p in partitions {
+            text.push_str(&p.relative.to_string_lossy());
+            text.push('\n');
+        }
+        write_synced(&journal, text.as_bytes())?;
+        roll_forward(&self.lake, &self.dir, &self.run_id)
+    }
+}
+
+/// Writes a file and fsyncs it.
+pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), LandError> {
+    let mut f = File::create(path).map_err(io_err(path, "create"))?;
+    f.write_all(bytes).map_err(io_err(path, "write"))?;
+    f.sync_all().map_err(io_err(path, "fsync"))
+}
+
+fn roll_forward(lake: &Path, staging: &Path, run_id: &str) -> Result<(), LandError> {
+    let journal = staging.join("COMMIT");
+    let text = fs::read_to_string(&journal).map_err(io_err(&journal, "read journal"))?;
+    let trash = lake.join("_trash").join(run_id);
+    for rel in text.lines().filter(|l| !l.is_empty()) {
+        let staged = staging.join(rel);
+        let target = lake.join(rel);
+        if !staged.exists() {
+            continue; // already moved
+        }
+        if target.exists() {
+            let old = trash.join(rel);
+            if let Some(parent) = old.parent() {
+                fs::create_dir_all(parent).map_err(io_err(parent, "create trash folder"))?;
+            }
+            fs::rename(&target, &old).map_err(io_err(&target, "move old partition aside"))?;
+        }
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent, "create table folder"))?;
+        }
+        fs::rename(&staged, &target).map_err(io_err(&staged, "move staged partition in"))?;
+    }
+    fs::remove_dir_all(staging).map_err(io_err(staging, "remove staging"))?;
+    let _ = fs::remove_dir_all(&trash);
+    Ok(())
+}
+
+/// Finishes or sweeps what a crashed run left: staged runs with a journal are rolled
+/// forward, those without are deleted; the trash is emptied.
+pub fn recover(lake: &Path) -> Result<Vec<String>, LandError> {
+    let mut done = Vec::new();
+    let staging = lake.join("_staging");
+    if let Ok(entries) = fs::read_dir(&staging) {
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let run_id = entry.file_name().to_string_lossy().into_owned();
+            if dir.join("COMMIT").exists() {
+                roll_forward(lake, &dir, &run_id)?;
+                done.push(format!("rolled forward {run_id}"));
+            } else {
+                fs::remove_dir_all(&dir).map_err(io_err(&dir, "remove abandoned staging"))?;
+                done.push(format!("discarded {run_id}"));
+            }
+        }
+    }
+    let _ = fs::remove_dir_all(lake.join("_trash"));
+    Ok(done)
+}
+
+/// Creates a folder readable by its owner only.
+pub fn private_dir(path: &Path) -> Result<(), LandError> {
+    fs::create_dir_all(path).map_err(io_err(path, "create private folder"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(io_err(path, "chmod 700"))?;
+    }
+    Ok(())
+}
+
+/// Moves a rejected extract's files into quarantine with the error beside them.
+/// Returns the quarantine folder.
+pub fn quarantine(
+    quarantine_root: &Path,
+    incoming: &Path,
+    name: &str,
+    error: &str,
+    meta: &serde_json::Value,
+) -> Result<PathBuf, LandError> {
+    private_dir(quarantine_root)?;
+    let dest = quarantine_root.join(name);
+    fs::rename(incoming, &dest).map_err(io_err(incoming, "move to quarantine"))?;
+    private_dir(&dest)?;
+    write_synced(&dest.join("ERROR.txt"), format!("{error}\n").as_bytes())?;
+    let meta_text = serde_json::to_string_pretty(meta).unwrap_or_default();
+    write_synced(&dest.join("extract.json"), meta_text.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(entries) = fs::read_dir(&dest) {
+            for e in entries.flatten() {
+                let _ = fs::set_permissions(e.path(), fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+    Ok(dest)
+}
+
+/// One row of the fetch ledger (`ledger_fetches`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FetchRecord {
+    /// Run that fetched it.
+    pub run_id: String,
+    /// `dream`, `jobindsats` or `fagsystem`.
+    pub source: String,
+    /// Lake table it fed (empty for a fetch that landed nothing).
+    pub table: String,
+    /// Period, `2018Q4` or `2018-11`.
+    pub period: String,
+    /// Municipality (fagsystem), if any.
+    pub municipality: Option<i32>,
+    /// URL or path.
+    pub location: String,
+    /// sha256 of the bytes fetched.
+    pub sha256: Option<String>,
+    /// Bytes fetched.
+    pub bytes: Option<i64>,
+    /// Rows landed.
+    pub rows: Option<i64>,
+    /// `ETag` seen.
+    pub etag: Option<String>,
+    /// `Last-Modified` seen.
+    pub last_modified: Option<String>,
+    /// `landed`, `not_modified` or `unchanged`.
+    pub status: String,
+    /// When.
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// Columns of `ledger_fetches`.
+pub const LEDGER_FETCHES: &[ColumnSpec] = &[
+    ("run_id", Kind::Text, false),
+    ("source", Kind::Text, false),
+    ("table_name", Kind::Text, false),
+    ("period", Kind::Text, false),
+    ("municipality", Kind::Int32, true),
+    ("location", Kind::Text, false),
+    ("sha256", Kind::Text, true),
+    ("bytes", Kind::Int64, true),
+    ("rows", Kind::Int64, true),
+    ("etag", Kind::Text, true),
+    ("last_modified", Kind::Text, true),
+    ("status", Kind::Text, false),
+    ("fetched_at", Kind::Timestamp, false),
+];
+
+/// Appends records to the ledger as one new Parquet file (append-only, never rewritten).
+pub fn append_ledger(lake: &Path, run_id: &str, records: &[FetchRecord]) -> Result<(), LandError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let dir = lake.join("ledger").join("fetches");
+    fs::create_dir_all(&dir).map_err(io_err(&dir, "create ledger folder"))?;
+    let stamp = records[0].fetched_at.format("%Y%m%dT%H%M%S%3f");
+    let final_path = dir.join(format!("part-{stamp}-{run_id}.parquet"));
+    let tmp = dir.join(format!(".tmp-{run_id}"));
+    let schema = schema(LEDGER_FETCHES);
+    let mut b = BatchBuilder::new(schema.clone());
+    for r in records {
+        b.text(Some(&r.run_id)).text(Some(&r.source)).text(Some(&r.table)).text(Some(&r.period)).i32(r.municipality);
+        b.text(Some(&r.location)).text(r.sha256.as_deref()).i64(r.bytes).i64(r.rows);
+        b.text(r.etag.as_deref()).text(r.last_modified.as_deref()).text(Some(&r.status)).timestamp(Some(r.fetched_at));
+        b.end_row();
+    }
+    let perr = |e: &dyn std::fmt::Display| LandError::Parquet { path: tmp.display().to_string(), message: e.to_string() };
+    let batch = b.finish().map_err(|e| perr(&e))?;
+    let file = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
+    let mut w = ArrowWriter::try_new(file, schema, Some(properties())).map_err(|e| perr(&e))?;
+    w.write(&batch).map_err(|e| perr(&e))?;
+    let file = w.into_inner().map_err(|e| perr(&e))?;
+    file.sync_all().map_err(io_err(&tmp, "fsync"))?;
+    fs::rename(&tmp, &final_path).map_err(io_err(&tmp, "rename ledger file"))
+}

@@ -1,0 +1,251 @@
+//! The `maaltal` command line: parse arguments, call the library, map errors to exit
+//! codes. No pipeline logic lives here.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use maaltal::config::{self, Config};
+use maaltal::error::Error;
+use maaltal::period::{self, Period};
+use maaltal::query::{self, Format};
+use maaltal::run::{self, Context, SourceKind};
+use maaltal::{extract::Blame, lake, sample};
+
+/// maaltal: target figures (måltal) for Danish jobcentres, from extracts to a Parquet lake.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Config file (default: the embedded config/maaltal.toml).
+    #[arg(long, global = true, env = "MAALTAL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Lake folder (overrides `lake.path`).
+    #[arg(long, global = true, env = "MAALTAL_LAKE")]
+    lake: Option<PathBuf>,
+    /// More log output (`-v` debug, `-vv` trace); `MAALTAL_LOG` takes a filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write deterministic synthetic extracts (DREAM, Jobindsats, fagsystem).
+    SampleData {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed.
+        #[arg(long, default_value_t = 2018)]
+        seed: u64,
+    },
+    /// Land one extract (or a range of periods) in the lake.
+    Ingest {
+        /// Which extract.
+        source: SourceKind,
+        /// Path or URL (default: the configured location for the period).
+        location: Option<String>,
+        /// Period `2018Q4` or `2018-11`, or a range `2016Q3..2018Q4`.
+        #[arg(long)]
+        period: String,
+        /// Municipality of a fagsystem export (default: every configured one).
+        #[arg(long)]
+        municipality: Option<i32>,
+    },
+    /// Run SQL over every lake table.
+    Sql {
+        /// The query.
+        query: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the lake's tables with their partition columns.
+    Tables,
+    /// Check the configuration and say what is wrong where.
+    Validate,
+    /// Sample data, then land every extract: the whole pipeline on the embedded default.
+    Demo {
+        /// Folder for the sample data.
+        #[arg(long, default_value = "sample")]
+        sample: PathBuf,
+    },
+}
+
+/// Exit codes (documented in README.md).
+#[derive(Debug, Clone, Copy)]
+enum Exit {
+    Ok = 0,
+    Unexpected = 1,
+    JobFailed = 2,
+    Invalid = 3,
+}
+
+fn exit_for(e: &Error) -> Exit {
+    match e {
+        Error::Config(_) | Error::Usage { .. } => Exit::Invalid,
+        Error::Query(q) if q.blame() == Blame::User => Exit::Invalid,
+        _ if e.blame() == Blame::Internal => Exit::Unexpected,
+        _ => Exit::JobFailed,
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config, Error> {
+    let mut cfg = config::load(cli.config.as_deref())?;
+    if let Some(lake) = &cli.lake {
+        cfg.override_lake(lake);
+    }
+    Ok(cfg)
+}
+
+fn context(cli: &Cli) -> Result<Context, Error> {
+    let now = Utc::now();
+    let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id());
+    Context::new(load_config(cli)?, now, run_id)
+}
+
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = stdout.write_all(b"\n");
+    }
+}
+
+async fn ingest_many(ctx: &Context, source: SourceKind, location: Option<&str>, periods: &[Period], municipality: Option<i32>) -> Result<Vec<run::IngestReport>, Error> {
+    let munis: Vec<Option<i32>> = match (source, municipality) {
+        (SourceKind::Fagsystem, None) => ctx.config.sources.fagsystem.municipalities.iter().map(|m| Some(*m)).collect(),
+        (_, m) => vec![m],
+    };
+    if location.is_some() && (periods.len() > 1 || munis.len() > 1) {
+        return Err(Error::Usage { message: "a location names one extract: give one period (and one --municipality)".into() });
+    }
+    let mut reports = Vec::new();
+    for p in periods {
+        for m in &munis {
+            reports.push(run::ingest(ctx, source, location, *p, *m).await?);
+        }
+    }
+    Ok(reports)
+}
+
+fn summarise(reports: &[run::IngestReport]) -> String {
+    let mut s = String::new();
+    for r in reports {
+        for rec in &r.records {
+            let rows = rec.rows.map_or_else(String::new, |n| format!(" {n} rows"));
+            let muni = rec.municipality.map_or_else(String::new, |m| format!(" kommune={m}"));
+            s.push_str(&format!("{:<12} {:<9} {:<26}{muni} {}{rows}\n", rec.status, rec.period, rec.table, rec.location));
+        }
+    }
+    s
+}
+
+async fn execute(cli: &Cli) -> Result<(), Error> {
+    match &cli.command {
+        Command::SampleData { out: dir, seed } => {
+            let s = sample::generate(dir, *seed).map_err(|e| Error::Usage { message: format!("{}: {e}", dir.display()) })?;
+            out(&format!(
+                "wrote {} files to {}: {} DREAM rows, {} Jobindsats rows, {} fagsystem rows",
+                s.files,
+                dir.display(),
+                s.dream_rows,
+                s.jobindsats_rows,
+                s.fagsystem_rows
+            ));
+        }
+        Command::Ingest { source, location, period, municipality } => {
+            let periods = period::parse_range(period).map_err(|e| Error::Usage { message: e.to_string() })?;
+            let ctx = context(cli)?;
+            let reports = ingest_many(&ctx, *source, location.as_deref(), &periods, *municipality).await?;
+            out(&summarise(&reports));
+        }
+        Command::Sql { query: sql, format } => {
+            let cfg = load_config(cli)?;
+            let batches = query::run_sql(&cfg.lake.path, sql, "<command line>").await?;
+            out(&query::render(&batches, *format)?);
+        }
+        Command::Tables => {
+            let cfg = load_config(cli)?;
+            for t in lake::tables(&cfg.lake.path) {
+                out(&format!("{:<30} partitioned by: {}", t.name, t.partition_keys.join(", ")));
+            }
+        }
+        Command::Validate => {
+            let cfg = load_config(cli)?;
+            out(&format!(
+                "{}: valid ({} programme municipalities, lake {}, quarantine {})",
+                cfg.origin,
+                cfg.program.municipalities.len(),
+                cfg.lake.path.display(),
+                cfg.lake.quarantine_path.display()
+            ));
+        }
+        Command::Demo { sample: dir } => {
+            let s = sample::generate(dir, 2018).map_err(|e| Error::Usage { message: format!("{}: {e}", dir.display()) })?;
+            out(&format!("sample data: {} files in {}", s.files, dir.display()));
+            let mut cfg = load_config(cli)?;
+            if cli.config.is_none() {
+                // The embedded default reads `sample/`; follow --sample.
+                for loc in [&mut cfg.sources.dream.location, &mut cfg.sources.jobindsats.location, &mut cfg.sources.fagsystem.location] {
+                    if let Some(rest) = loc.strip_prefix("sample/") {
+                        *loc = dir.join(rest).to_string_lossy().into_owned();
+                    }
+                }
+            }
+            let now = Utc::now();
+            let ctx = Context::new(cfg, now, format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id()))?;
+            let quarters = Period::Quarter { year: 2016, quarter: 3 }.through(Period::Quarter { year: 2018, quarter: 4 });
+            let months_j = Period::Month { year: 2016, month: 12 }.through(Period::Month { year: 2018, month: 12 });
+            let months_f = Period::Month { year: 2017, month: 1 }.through(Period::Month { year: 2018, month: 12 });
+            let mut reports = Vec::new();
+            reports.extend(ingest_many(&ctx, SourceKind::Dream, None, &quarters, None).await?);
+            reports.extend(ingest_many(&ctx, SourceKind::Jobindsats, None, &quarters, None).await?);
+            reports.extend(ingest_many(&ctx, SourceKind::Jobindsats, None, &months_j, None).await?);
+            reports.extend(ingest_many(&ctx, SourceKind::Fagsystem, None, &months_f, None).await?);
+            let rows: i64 = reports.iter().map(run::IngestReport::rows_landed).sum();
+            let landed = reports.iter().flat_map(|r| &r.records).filter(|r| r.status == "landed").count();
+            out(&format!("landed {landed} table partitions, {rows} rows, in {}", ctx.config.lake.path.display()));
+            let batches = query::run_sql(
+                &ctx.config.lake.path,
+                "select table_name, count(*) as partitions, sum(rows) as rows from ledger_fetches where status = 'landed' group by table_name order by table_name",
+                "<demo summary>",
+            )
+            .await?;
+            out(&query::render(&batches, Format::Table)?);
+            out(&format!("try: maaltal sql \"select count(*) from dream_persons\"   (lake: {})", ctx.config.lake.path.display()));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = match cli.verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("MAALTAL_LOG").unwrap_or_else(|_| EnvFilter::new(format!("warn,maaltal={default}")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Unexpected as u8);
+        }
+    };
+    match runtime.block_on(execute(&cli)) {
+        Ok(()) => ExitCode::from(Exit::Ok as u8),
+        Err(e) => {
+            let code = exit_for(&e);
+            eprintln!("error: {e}");
+            ExitCode::from(code as u8)
+        }
+    }
+}

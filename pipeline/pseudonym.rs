@@ -1,0 +1,65 @@
+//! CPR pseudonymisation: HMAC-SHA256 under a key from the environment, as hex.
+//!
+//! The same CPR gives the same id in every extract, so sources join; without the key
+//! nobody can go back. The key never appears in logs (`SecretBox`).
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretBox};
+use sha2::Sha256;
+
+/// The key the embedded default uses when `MAALTAL_PSEUDONYM_KEY` is unset. Public on
+/// purpose: it protects nothing, and maaltal warns whenever it is used.
+pub const DEMO_KEY: &str = "maaltal-demo-key-not-for-real-data";
+
+/// Turns CPR numbers into stable pseudonyms.
+pub struct Pseudonymizer {
+    key: SecretBox<Vec<u8>>,
+    /// True when the public demo key is in use.
+    pub is_demo: bool,
+}
+
+impl std::fmt::Debug for Pseudonymizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pseudonymizer").field("key", &"[hidden]").field("is_demo", &self.is_demo).finish()
+    }
+}
+
+impl Pseudonymizer {
+    /// A pseudonymiser with the given key bytes.
+    #[must_use]
+    pub fn new(key: Vec<u8>, is_demo: bool) -> Self {
+        Self { key: SecretBox::new(Box::new(key)), is_demo }
+    }
+
+    /// The pseudonym of a (validated, 10-digit) CPR number: 64 hex characters.
+    ///
+    /// # Panics
+    /// Never: HMAC accepts keys of any length.
+    #[must_use]
+    pub fn id(&self, cpr: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key length");
+        mac.update(cpr.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Is this a CPR number in the form the extracts use (ten digits)?
+#[must_use]
+pub fn is_cpr(s: &str) -> bool {
+    s.len() == 10 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_cpr_same_id_other_key_other_id() {
+        let a = Pseudonymizer::new(b"k1".to_vec(), false);
+        let b = Pseudonymizer::new(b"k2".to_vec(), false);
+        assert_eq!(a.id("0101801234"), a.id("0101801234"));
+        assert_ne!(a.id("0101801234"), b.id("0101801234"));
+        assert_eq!(a.id("0101801234").len(), 64);
+        assert!(!a.id("0101801234").contains("0101801234"));
+    }
+}

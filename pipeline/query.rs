@@ -1,0 +1,124 @@
+//! DataFusion over the lake: every table registered by name (Hive partition columns
+//! included), so analysts write `select … from dream_persons` without paths.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::datatypes::DataType;
+use arrow::record_batch::RecordBatch;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::extract::Blame;
+use crate::lake;
+
+/// Errors of the query stage.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The SQL is wrong (unknown table or column, syntax).
+    #[error("{query}: {message}")]
+    Sql {
+        /// Which query (`<command line>` or a file).
+        query: String,
+        /// DataFusion's message.
+        message: String,
+    },
+    /// A lake table could not be registered.
+    #[error("table `{table}`: {message}")]
+    Register {
+        /// Table.
+        table: String,
+        /// Message.
+        message: String,
+    },
+    /// The result could not be printed.
+    #[error("formatting the result: {message}")]
+    Format {
+        /// Message.
+        message: String,
+    },
+}
+
+impl QueryError {
+    /// Whose problem it is.
+    #[must_use]
+    pub fn blame(&self) -> Blame {
+        match self {
+            Self::Sql { .. } => Blame::User,
+            Self::Register { .. } | Self::Format { .. } => Blame::Internal,
+        }
+    }
+}
+
+/// The type of a Hive partition column.
+#[must_use]
+pub fn partition_type(key: &str) -> DataType {
+    if key == "kommune" { DataType::Int32 } else { DataType::Utf8 }
+}
+
+/// A session with every lake table registered.
+pub async fn session(lake_root: &Path) -> Result<SessionContext, QueryError> {
+    let config = SessionConfig::new().with_information_schema(true);
+    let ctx = SessionContext::new_with_config(config);
+    let root = std::path::absolute(lake_root).unwrap_or_else(|_| lake_root.to_path_buf());
+    for t in lake::tables(&root) {
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(t.partition_keys.iter().map(|k| (k.clone(), partition_type(k))).collect());
+        let url = format!("{}/", t.dir.display());
+        ctx.register_listing_table(&t.name, &url, options, None, None)
+            .await
+            .map_err(|e| QueryError::Register { table: t.name.clone(), message: e.to_string() })?;
+    }
+    Ok(ctx)
+}
+
+/// Runs one SQL statement over the lake.
+pub async fn run_sql(lake_root: &Path, sql: &str, query_name: &str) -> Result<Vec<RecordBatch>, QueryError> {
+    let ctx = session(lake_root).await?;
+    let err = |e: datafusion::error::DataFusionError| QueryError::Sql { query: query_name.to_string(), message: e.to_string() };
+    let df = ctx.sql(sql).await.map_err(err)?;
+    df.collect().await.map_err(err)
+}
+
+/// Output formats of `maaltal sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A boxed text table.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// Renders batches in a format.
+pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, QueryError> {
+    let ferr = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
+    match format {
+        Format::Table => Ok(arrow::util::pretty::pretty_format_batches(batches).map_err(ferr)?.to_string()),
+        Format::Csv => {
+            let mut buf = Vec::new();
+            {
+                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut buf);
+                for b in batches {
+                    w.write(b).map_err(ferr)?;
+                }
+            }
+            String::from_utf8(buf).map_err(|e| QueryError::Format { message: e.to_string() })
+        }
+        Format::Json => {
+            let mut buf = Vec::new();
+            {
+                let mut w = arrow::json::ArrayWriter::new(&mut buf);
+                for b in batches {
+                    w.write(b).map_err(ferr)?;
+                }
+                w.finish().map_err(ferr)?;
+            }
+            let s = String::from_utf8(buf).map_err(|e| QueryError::Format { message: e.to_string() })?;
+            Ok(if s.is_empty() { "[]".into() } else { s })
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Helpers: the sample data (generated once), temp lakes with their own config, running
+//! the binary, hashing every file under a folder, and a real HTTP server on 127.0.0.1.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
+
+/// The sample data, generated once per test run (seed 2018).
+pub fn sample_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("maaltal-it-sample-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        maaltal::sample::generate(&dir, 2018).expect("sample data");
+        dir
+    })
+}
+
+/// A temp folder with a config pointing at the sample data and a lake of its own.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Self::with_config(|t| t)
+    }
+
+    /// A workspace whose config text is the embedded default edited by `edit`.
+    pub fn with_config(edit: impl FnOnce(String) -> String) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sample = sample_dir().display().to_string();
+        let text = maaltal::config::EMBEDDED_DEFAULT.replace("\"sample/", &format!("\"{sample}/"));
+        std::fs::write(dir.path().join("maaltal.toml"), edit(text)).expect("write config");
+        Self { dir }
+    }
+
+    pub fn lake(&self) -> PathBuf {
+        self.dir.path().join("lake")
+    }
+
+    pub fn quarantine(&self) -> PathBuf {
+        self.dir.path().join("lake.quarantine")
+    }
+
+    /// Runs `maaltal --config <ws>/maaltal.toml <args>` with extra env vars.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_maaltal"));
+        cmd.arg("--config").arg(self.dir.path().join("maaltal.toml")).args(args);
+        cmd.env_remove("MAALTAL_LAKE").env_remove("MAALTAL_PSEUDONYM_KEY").env("MAALTAL_LOG", "info");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run maaltal")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "maaltal {args:?} failed:\nstdout:\n{}\nstderr:\n{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// `maaltal sql <q> --format csv`, parsed to rows of strings (header dropped).
+    pub fn sql(&self, q: &str) -> Vec<Vec<String>> {
+        let out = self.ok(&["sql", q, "--format", "csv"]);
+        out.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+    }
+
+    /// A single integer from SQL.
+    pub fn count(&self, q: &str) -> i64 {
+        let rows = self.sql(q);
+        rows[0][0].parse().unwrap_or_else(|_| panic!("not a number: {rows:?}"))
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// sha256 of every file under `dir`, by relative path.
+pub fn hash_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, String>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                out.insert(p.strip_prefix(root).unwrap().display().to_string(), hex::encode(Sha256::digest(&bytes)));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Every file under `dir`.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+        }
+    }
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A request as the test server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub status: u16,
+    pub authorization: Option<String>,
+    pub if_none_match: Option<String>,
+}
+
+/// Scripted behaviour of the test server.
+#[derive(Default)]
+pub struct Script {
+    /// Answer 503 this many times before serving.
+    pub fail_503: usize,
+    /// The only accepted Jobindsats key (None: no check).
+    pub api_key: Option<String>,
+    pub seen: Vec<Seen>,
+}
+
+/// A real HTTP server on 127.0.0.1 serving the sample folder: plain files under `/files/…`
+/// (with ETag / If-None-Match) and the Jobindsats v2 API under `/v2/…`.
+pub struct Server {
+    pub base: String,
+    pub script: Arc<Mutex<Script>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    pub fn start(root: &Path, script: Script) -> Self {
+        use axum::extract::{Path as AxPath, Query, State};
+        use axum::http::{HeaderMap, StatusCode, header};
+        use axum::response::{IntoResponse, Response};
+        use axum::routing::get;
+
+        #[derive(Clone)]
+        struct St {
+            root: PathBuf,
+            script: Arc<Mutex<Script>>,
+        }
+
+        fn serve_file(st: &St, rel: &str, headers: &HeaderMap, path_for_log: String) -> Response {
+            let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let mut s = st.script.lock().unwrap();
+            let mut record = |status: u16, s: &mut Script| s.seen.push(Seen { path: path_for_log.clone(), status, authorization: auth.clone(), if_none_match: inm.clone() });
+            if s.fail_503 > 0 {
+                s.fail_503 -= 1;
+                record(503, &mut s);
+                return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+            }
+            if let Some(key) = &s.api_key
+                && rel.starts_with("jobindsats/")
+                && auth.as_deref() != Some(key.as_str())
+            {
+                record(200, &mut s);
+                // Jobindsats answers a bad key with a JSON object holding a Danish message.
+                return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"Message\":\"Ugyldig API-nøgle. Kontakt Jobindsats for en gyldig nøgle.\"}").into_response();
+            }
+            let Ok(bytes) = std::fs::read(st.root.join(rel)) else {
+                record(404, &mut s);
+                return (StatusCode::NOT_FOUND, "no such extract").into_response();
+            };
+            let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..16]);
+            if inm.as_deref() == Some(etag.as_str()) {
+                record(304, &mut s);
+                return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+            }
+            record(200, &mut s);
+            (StatusCode::OK, [(header::ETAG, etag)], bytes).into_response()
+        }
+
+        async fn files(State(st): State<St>, AxPath(rel): AxPath<String>, headers: HeaderMap) -> Response {
+            serve_file(&st, &rel, &headers, format!("/files/{rel}"))
+        }
+        async fn meta(State(st): State<St>, AxPath(table): AxPath<String>, headers: HeaderMap) -> Response {
+            serve_file(&st, &format!("jobindsats/{table}/metadata.json"), &headers, format!("/v2/tables/{table}/json"))
+        }
+        async fn data(State(st): State<St>, AxPath(table): AxPath<String>, Query(q): Query<std::collections::HashMap<String, String>>, headers: HeaderMap) -> Response {
+            let period = q.get("period").cloned().unwrap_or_default();
+            serve_file(&st, &format!("jobindsats/{table}/{period}.json"), &headers, format!("/v2/data/{table}/json?period={period}"))
+        }
+
+        let script = Arc::new(Mutex::new(script));
+        let st = St { root: root.to_path_buf(), script: script.clone() };
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new()
+            .route("/files/{*rel}", get(files))
+            .route("/v2/tables/{table}/json", get(meta))
+            .route("/v2/data/{table}/json", get(data))
+            .with_state(st);
+        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base, script, _runtime: runtime }
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.script.lock().unwrap().seen.clone()
+    }
+}

@@ -1,0 +1,12 @@
+//! The integration test binary: one module per stage. Real parts on loopback only:
+//! the `maaltal` binary as a subprocess, a real HTTP server on 127.0.0.1, the lake in a
+//! temp folder, Parquet read back by DuckDB/pyarrow.
+
+mod common;
+mod config_files;
+mod http_sources;
+mod ingest;
+mod lake_doc;
+mod privacy;
+mod third_party;
+mod validation;
