@@ -56,7 +56,7 @@ pub enum LandError {
     },
 }
 
-pub(crate) fn io_err(path: &Path, op: &'static str) -> impl FnOnce(io::Error) -> LandError + '_ {
+pub(crate) fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> LandError + 'a {
     move |error| LandError::Io { path: path.display().to_string(), op, error }
 }
 
@@ -528,8 +528,15 @@ pub fn append_ledger(lake: &Path, run_id: &str, records: &[FetchRecord]) -> Resu
     }
     let dir = lake.join("ledger").join("fetches");
     fs::create_dir_all(&dir).map_err(io_err(&dir, "create ledger folder"))?;
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let stamp = records[0].fetched_at.format("%Y%m%dT%H%M%S%3f");
-    let final_path = dir.join(format!("part-{stamp}-{run_id}.parquet"));
+    // Several appends in one run (a range, the demo) each get their own file, in order.
+    let mut seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let mut final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
+    while final_path.exists() {
+        seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
+    }
     let tmp = dir.join(format!(".tmp-{run_id}"));
     let schema = schema(LEDGER_FETCHES);
     let mut b = BatchBuilder::new(schema.clone());

@@ -341,26 +341,32 @@ fn span_of(root: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
 
 /// The dotted path of the deepest value whose span holds `span`.
 fn path_at(root: &DeTable<'_>, span: &Range<usize>) -> Option<String> {
+    // Section tables' spans cover only their headers, so every child is visited and the
+    // deepest key whose key or value span holds the error wins.
     fn walk(value: &DeValue<'_>, span: &Range<usize>, prefix: &str, best: &mut Option<String>) {
+        let holds = |r: Range<usize>| r.start <= span.start && span.end <= r.end && r.end > r.start;
+        let consider = |key: String, best: &mut Option<String>| {
+            if best.as_ref().is_none_or(|b| b.matches('.').count() <= key.matches('.').count()) {
+                *best = Some(key);
+            }
+        };
         match value {
             DeValue::Table(t) => {
                 for (k, v) in t {
                     let key = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
-                    let (vs, ks) = (v.span(), k.span());
-                    if (vs.start <= span.start && span.end <= vs.end) || (ks.start <= span.start && span.end <= ks.end) {
-                        *best = Some(key.clone());
-                        walk(v.get_ref(), span, &key, best);
+                    if holds(v.span()) || holds(k.span()) {
+                        consider(key.clone(), best);
                     }
+                    walk(v.get_ref(), span, &key, best);
                 }
             }
             DeValue::Array(a) => {
                 for (i, v) in a.iter().enumerate() {
-                    let vs = v.span();
-                    if vs.start <= span.start && span.end <= vs.end {
-                        let key = format!("{prefix}.{i}");
-                        *best = Some(key.clone());
-                        walk(v.get_ref(), span, &key, best);
+                    let key = format!("{prefix}.{i}");
+                    if holds(v.span()) {
+                        consider(key.clone(), best);
                     }
+                    walk(v.get_ref(), span, &key, best);
                 }
             }
             _ => {}
@@ -424,7 +430,7 @@ pub fn parse_code_mapping(text: &str) -> Result<BTreeMap<String, String>, String
     for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
         let line_no = i + 1;
         let t = line.trim();
-        if t.is_empty() || t.starts_with('#') || (line_no == 1 && t.to_lowercase().starts_with("code;")) {
+        if t.is_empty() || t.starts_with('#') || t.to_lowercase().starts_with("code;") {
             continue;
         }
         let mut parts = t.split(';');
@@ -671,7 +677,7 @@ mod tests {
     fn reports_every_problem_with_location_and_path() {
         let text = EMBEDDED_DEFAULT
             .replace("timeout_secs = 300", "timeout_secs = \"30s\"")
-            .replace("encoding = \"utf8\"\ncode", "encoding = \"ebcdic\"\ncode")
+            .replace("encoding = \"utf8\"\n# code_mapping", "encoding = \"ebcdic\"\n# code_mapping")
             .replace("key_env = \"MAALTAL_PSEUDONYM_KEY\"", "key_env = \"my secret\"");
         let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
         let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();

@@ -133,6 +133,7 @@ impl HttpFetcher {
         if !(200..300).contains(&status) {
             let body = resp.text().await.unwrap_or_default();
             self.check_status(url, status, &body)?;
+            return Err(ExtractError::Status { url: url.into(), status, body: crate::redact::value(body.trim()) });
         }
         if resp.content_length().is_some_and(|n| n > self.max_bytes) {
             return Err(ExtractError::TooLarge { location: url.into(), limit: self.max_bytes });

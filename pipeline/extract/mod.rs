@@ -163,7 +163,7 @@ impl ExtractError {
     }
 }
 
-pub(crate) fn io_err(path: &Path, op: &'static str) -> impl FnOnce(std::io::Error) -> ExtractError + '_ {
+pub(crate) fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> ExtractError + 'a {
     move |error| ExtractError::Io { path: path.display().to_string(), op, error }
 }
 

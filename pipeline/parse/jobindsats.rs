@@ -92,7 +92,7 @@ pub fn parse_metadata(text: &str, locus: &Locus, key_env: &str) -> Result<Metada
 
 #[derive(Deserialize)]
 struct RawData<'a> {
-    #[serde(rename = "Variables", borrow)]
+    #[serde(rename = "Variables")]
     variables: Vec<Variable>,
     #[serde(rename = "Data", borrow)]
     data: Vec<&'a RawValue>,
@@ -102,8 +102,6 @@ struct RawData<'a> {
 struct Variable {
     #[serde(rename = "Name")]
     name: String,
-    #[serde(rename = "Label", default)]
-    label: String,
 }
 
 /// Line and column of a slice of `text`.

@@ -244,7 +244,7 @@ pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) ->
             month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(end);
         }
 
-        for m in Period::Month { year: 2017, month: 1 }.through(Period::Month { year: 2018, month: 12 }) {
+        for m in (Period::Month { year: 2017, month: 1 }).through(Period::Month { year: 2018, month: 12 }) {
             let e_end = m.last_day();
             let w0 = m.first_day().checked_sub_months(chrono::Months::new(11)).unwrap_or(e_end);
             let dir = out.join("fagsystem").join(code.to_string()).join(m.to_string());

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 
 /// The sample data, generated once per test run (seed 2018).
-pub fn sample_dir() -> &'static Path {
+pub(crate) fn sample_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("maaltal-it-sample-{}", std::process::id()));
@@ -20,17 +20,17 @@ pub fn sample_dir() -> &'static Path {
 }
 
 /// A temp folder with a config pointing at the sample data and a lake of its own.
-pub struct Workspace {
-    pub dir: tempfile::TempDir,
+pub(crate) struct Workspace {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Workspace {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_config(|t| t)
     }
 
     /// A workspace whose config text is the embedded default edited by `edit`.
-    pub fn with_config(edit: impl FnOnce(String) -> String) -> Self {
+    pub(crate) fn with_config(edit: impl FnOnce(String) -> String) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let sample = sample_dir().display().to_string();
         let text = maaltal::config::EMBEDDED_DEFAULT.replace("\"sample/", &format!("\"{sample}/"));
@@ -38,16 +38,16 @@ impl Workspace {
         Self { dir }
     }
 
-    pub fn lake(&self) -> PathBuf {
+    pub(crate) fn lake(&self) -> PathBuf {
         self.dir.path().join("lake")
     }
 
-    pub fn quarantine(&self) -> PathBuf {
+    pub(crate) fn quarantine(&self) -> PathBuf {
         self.dir.path().join("lake.quarantine")
     }
 
     /// Runs `maaltal --config <ws>/maaltal.toml <args>` with extra env vars.
-    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_maaltal"));
         cmd.arg("--config").arg(self.dir.path().join("maaltal.toml")).args(args);
         cmd.env_remove("MAALTAL_LAKE").env_remove("MAALTAL_PSEUDONYM_KEY").env("MAALTAL_LOG", "info");
@@ -57,36 +57,36 @@ impl Workspace {
         cmd.output().expect("run maaltal")
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.run_env(args, &[])
     }
 
     /// Runs and asserts success; returns stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(out.status.success(), "maaltal {args:?} failed:\nstdout:\n{}\nstderr:\n{}", text(&out.stdout), text(&out.stderr));
         text(&out.stdout)
     }
 
     /// `maaltal sql <q> --format csv`, parsed to rows of strings (header dropped).
-    pub fn sql(&self, q: &str) -> Vec<Vec<String>> {
+    pub(crate) fn sql(&self, q: &str) -> Vec<Vec<String>> {
         let out = self.ok(&["sql", q, "--format", "csv"]);
         out.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
     }
 
     /// A single integer from SQL.
-    pub fn count(&self, q: &str) -> i64 {
+    pub(crate) fn count(&self, q: &str) -> i64 {
         let rows = self.sql(q);
         rows[0][0].parse().unwrap_or_else(|_| panic!("not a number: {rows:?}"))
     }
 }
 
-pub fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 /// sha256 of every file under `dir`, by relative path.
-pub fn hash_tree(dir: &Path) -> BTreeMap<String, String> {
+pub(crate) fn hash_tree(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, String>) {
         let Ok(rd) = std::fs::read_dir(d) else { return };
@@ -105,7 +105,7 @@ pub fn hash_tree(dir: &Path) -> BTreeMap<String, String> {
 }
 
 /// Every file under `dir`.
-pub fn files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     fn walk(d: &Path, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(d) else { return };
@@ -121,33 +121,33 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// A request as the test server saw it.
 #[derive(Debug, Clone)]
-pub struct Seen {
-    pub path: String,
-    pub status: u16,
-    pub authorization: Option<String>,
-    pub if_none_match: Option<String>,
+pub(crate) struct Seen {
+    pub(crate) path: String,
+    pub(crate) status: u16,
+    pub(crate) authorization: Option<String>,
+    pub(crate) if_none_match: Option<String>,
 }
 
 /// Scripted behaviour of the test server.
 #[derive(Default)]
-pub struct Script {
+pub(crate) struct Script {
     /// Answer 503 this many times before serving.
     pub fail_503: usize,
     /// The only accepted Jobindsats key (None: no check).
-    pub api_key: Option<String>,
-    pub seen: Vec<Seen>,
+    pub(crate) api_key: Option<String>,
+    pub(crate) seen: Vec<Seen>,
 }
 
 /// A real HTTP server on 127.0.0.1 serving the sample folder: plain files under `/files/…`
 /// (with ETag / If-None-Match) and the Jobindsats v2 API under `/v2/…`.
-pub struct Server {
-    pub base: String,
-    pub script: Arc<Mutex<Script>>,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) script: Arc<Mutex<Script>>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
-    pub fn start(root: &Path, script: Script) -> Self {
+    pub(crate) fn start(root: &Path, script: Script) -> Self {
         use axum::extract::{Path as AxPath, Query, State};
         use axum::http::{HeaderMap, StatusCode, header};
         use axum::response::{IntoResponse, Response};
@@ -163,7 +163,7 @@ impl Server {
             let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
             let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
             let mut s = st.script.lock().unwrap();
-            let mut record = |status: u16, s: &mut Script| s.seen.push(Seen { path: path_for_log.clone(), status, authorization: auth.clone(), if_none_match: inm.clone() });
+            let record = |status: u16, s: &mut Script| s.seen.push(Seen { path: path_for_log.clone(), status, authorization: auth.clone(), if_none_match: inm.clone() });
             if s.fail_503 > 0 {
                 s.fail_503 -= 1;
                 record(503, &mut s);
@@ -215,7 +215,7 @@ impl Server {
         Self { base, script, _runtime: runtime }
     }
 
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.script.lock().unwrap().seen.clone()
     }
 }

@@ -19,7 +19,8 @@ fn retries_503_then_lands_and_a_304_lands_nothing() {
     assert_eq!(statuses, vec![503, 503, 200]);
     let persons = ws.count("select count(*) from dream_persons");
     assert!(persons > 0);
-    let etag = ws.sql("select etag from ledger_fetches where table_name = 'dream_persons'")[0][0].clone();
+    let json = ws.ok(&["sql", "select etag from ledger_fetches where table_name = 'dream_persons'", "--format", "json"]);
+    let etag = serde_json::from_str::<serde_json::Value>(&json).unwrap()[0]["etag"].as_str().unwrap().to_string();
     assert!(etag.starts_with('"'), "{etag}");
 
     // Unchanged on the server: a conditional request, a 304, nothing landed.
