@@ -30,7 +30,7 @@ fn documented() -> BTreeMap<String, Vec<(String, String, bool)>> {
 
 fn simple(data_type: &str) -> String {
     // DataFusion reads Parquet strings as Utf8View; the file's type is utf8.
-    let t = data_type.to_lowercase().replace("utf8view", "utf8");
+    let t = data_type.trim_start_matches('"').to_lowercase().replace("utf8view", "utf8");
     if t.starts_with("timestamp") { "timestamp".into() } else if t == "utf8" || t == "string" { "utf8".into() } else { t }
 }
 
