@@ -47,9 +47,11 @@ impl Error {
     #[must_use]
     pub fn blame(&self) -> Blame {
         match self {
-            Self::Config(_) | Self::Rejected { .. } | Self::Usage { .. } => Blame::User,
+            Self::Config(_)
+            | Self::Rejected { .. }
+            | Self::Usage { .. }
+            | Self::Parse(ParseError::Auth { .. }) => Blame::User,
             Self::Extract(e) => e.blame(),
-            Self::Parse(ParseError::Auth { .. }) => Blame::User,
             Self::Query(q) => q.blame(),
             Self::Parse(_) | Self::Land(_) => Blame::Internal,
         }

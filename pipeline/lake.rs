@@ -32,13 +32,23 @@ fn partition_keys(dir: &Path) -> Vec<String> {
     let mut cur = dir.to_path_buf();
     loop {
         let next = fs::read_dir(&cur).ok().and_then(|rd| {
-            let mut subdirs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            let mut subdirs: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
             subdirs.sort();
-            subdirs.into_iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains('=')))
+            subdirs.into_iter().find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains('='))
+            })
         });
         match next {
             Some(sub) => {
-                let name = sub.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = sub
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 keys.push(name.split('=').next().unwrap_or_default().to_string());
                 cur = sub;
             }
@@ -51,21 +61,37 @@ fn has_parquet(dir: &Path) -> bool {
     fs::read_dir(dir).is_ok_and(|rd| {
         rd.flatten().any(|e| {
             let p = e.path();
-            if p.is_dir() { has_parquet(&p) } else { p.extension().is_some_and(|x| x == "parquet") }
+            if p.is_dir() {
+                has_parquet(&p)
+            } else {
+                p.extension().is_some_and(|x| x == "parquet")
+            }
         })
     })
 }
 
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_dir() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(['.', '_']))).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_dir()
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with(['.', '_']))
+                })
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
 }
 
 fn dir_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Every table in the lake that holds at least one Parquet file, sorted by name.
@@ -76,14 +102,22 @@ pub fn tables(lake: &Path) -> Vec<TableInfo> {
         for table in subdirs(&source) {
             if has_parquet(&table) {
                 let name = format!("{}_{}", dir_name(&source), dir_name(&table));
-                out.push(TableInfo { name, partition_keys: partition_keys(&table), dir: table });
+                out.push(TableInfo {
+                    name,
+                    partition_keys: partition_keys(&table),
+                    dir: table,
+                });
             }
         }
     }
     for (root, prefix) in [("marts", ""), ("ledger", "ledger_")] {
         for table in subdirs(&lake.join(root)) {
             if has_parquet(&table) {
-                out.push(TableInfo { name: format!("{prefix}{}", dir_name(&table)), partition_keys: partition_keys(&table), dir: table });
+                out.push(TableInfo {
+                    name: format!("{prefix}{}", dir_name(&table)),
+                    partition_keys: partition_keys(&table),
+                    dir: table,
+                });
             }
         }
     }
@@ -114,33 +148,77 @@ impl Ledger {
     pub fn load(lake: &Path) -> Self {
         let mut me = Self::default();
         let dir = lake.join("ledger").join("fetches");
-        let mut files: Vec<PathBuf> =
-            fs::read_dir(&dir).map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "parquet")).collect()).unwrap_or_default();
+        let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+                    .collect()
+            })
+            .unwrap_or_default();
         files.sort();
         for path in files {
-            let Ok(file) = File::open(&path) else { continue };
-            let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else { continue };
-            let Ok(reader) = builder.build() else { continue };
+            let Ok(file) = File::open(&path) else {
+                continue;
+            };
+            let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+                continue;
+            };
+            let Ok(reader) = builder.build() else {
+                continue;
+            };
             for batch in reader.flatten() {
-                let col = |name: &str| batch.column_by_name(name).map(|c| c.as_string::<i32>().clone());
-                let (Some(table), Some(period), Some(location), Some(sha), Some(etag), Some(lm), Some(status)) =
-                    (col("table_name"), col("period"), col("location"), col("sha256"), col("etag"), col("last_modified"), col("status"))
+                let col = |name: &str| {
+                    batch
+                        .column_by_name(name)
+                        .map(|c| c.as_string::<i32>().clone())
+                };
+                let (
+                    Some(table),
+                    Some(period),
+                    Some(location),
+                    Some(sha),
+                    Some(etag),
+                    Some(lm),
+                    Some(status),
+                ) = (
+                    col("table_name"),
+                    col("period"),
+                    col("location"),
+                    col("sha256"),
+                    col("etag"),
+                    col("last_modified"),
+                    col("status"),
+                )
                 else {
                     continue;
                 };
-                let muni = batch.column_by_name("municipality").map(|c| c.as_primitive::<arrow::datatypes::Int32Type>().clone());
+                let muni = batch
+                    .column_by_name("municipality")
+                    .map(|c| c.as_primitive::<arrow::datatypes::Int32Type>().clone());
                 for i in 0..batch.num_rows() {
                     if status.value(i) != "landed" {
                         continue;
                     }
-                    let opt = |a: &arrow::array::StringArray| (!a.is_null(i)).then(|| a.value(i).to_string());
+                    let opt = |a: &arrow::array::StringArray| {
+                        (!a.is_null(i)).then(|| a.value(i).to_string())
+                    };
                     let landing = LastLanding {
                         sha256: opt(&sha),
-                        validators: Validators { etag: opt(&etag), last_modified: opt(&lm) },
+                        validators: Validators {
+                            etag: opt(&etag),
+                            last_modified: opt(&lm),
+                        },
                     };
-                    let m = muni.as_ref().and_then(|m| (!m.is_null(i)).then(|| m.value(i)));
-                    me.by_partition.insert((table.value(i).to_string(), period.value(i).to_string(), m), landing.clone());
-                    me.by_location.insert(location.value(i).to_string(), landing);
+                    let m = muni
+                        .as_ref()
+                        .and_then(|m| (!m.is_null(i)).then(|| m.value(i)));
+                    me.by_partition.insert(
+                        (table.value(i).to_string(), period.value(i).to_string(), m),
+                        landing.clone(),
+                    );
+                    me.by_location
+                        .insert(location.value(i).to_string(), landing);
                 }
             }
         }
@@ -149,8 +227,14 @@ impl Ledger {
 
     /// The last landing of a table partition.
     #[must_use]
-    pub fn partition(&self, table: &str, period: &str, municipality: Option<i32>) -> Option<&LastLanding> {
-        self.by_partition.get(&(table.to_string(), period.to_string(), municipality))
+    pub fn partition(
+        &self,
+        table: &str,
+        period: &str,
+        municipality: Option<i32>,
+    ) -> Option<&LastLanding> {
+        self.by_partition
+            .get(&(table.to_string(), period.to_string(), municipality))
     }
 
     /// The last landing that came from a location.

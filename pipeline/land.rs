@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
-    TimestampMillisecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
+    StringBuilder, TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
@@ -56,8 +56,15 @@ pub enum LandError {
     },
 }
 
-pub(crate) fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> LandError + 'a {
-    move |error| LandError::Io { path: path.display().to_string(), op, error }
+pub(crate) fn io_err<'a>(
+    path: &'a Path,
+    op: &'static str,
+) -> impl FnOnce(io::Error) -> LandError + 'a {
+    move |error| LandError::Io {
+        path: path.display().to_string(),
+        op,
+        error,
+    }
 }
 
 /// Column kinds the lake uses.
@@ -139,11 +146,18 @@ impl BatchBuilder {
                 DataType::Float64 => Col::Float64(Float64Builder::new()),
                 DataType::Boolean => Col::Bool(BooleanBuilder::new()),
                 DataType::Date32 => Col::Date(Date32Builder::new()),
-                DataType::Timestamp(..) => Col::Timestamp(TimestampMillisecondBuilder::new().with_timezone("UTC")),
+                DataType::Timestamp(..) => {
+                    Col::Timestamp(TimestampMillisecondBuilder::new().with_timezone("UTC"))
+                }
                 _ => Col::Text(StringBuilder::new()),
             })
             .collect();
-        Self { schema, cols, next: 0, rows: 0 }
+        Self {
+            schema,
+            cols,
+            next: 0,
+            rows: 0,
+        }
     }
 
     fn col(&mut self) -> &mut Col {
@@ -235,7 +249,13 @@ impl BatchBuilder {
     /// # Panics
     /// When the row did not fill every column.
     pub fn end_row(&mut self) {
-        assert_eq!(self.next, self.cols.len(), "row filled {} of {} columns", self.next, self.cols.len());
+        assert_eq!(
+            self.next,
+            self.cols.len(),
+            "row filled {} of {} columns",
+            self.next,
+            self.cols.len()
+        );
         self.next = 0;
         self.rows += 1;
     }
@@ -319,18 +339,34 @@ impl PartitionWriter {
             return Ok(());
         }
         let path = self.file_path.display().to_string();
-        let batch = self.builder.finish().map_err(|e| LandError::Parquet { path: path.clone(), message: e.to_string() })?;
-        self.writer.write(&batch).map_err(|e| LandError::Parquet { path, message: e.to_string() })
+        let batch = self.builder.finish().map_err(|e| LandError::Parquet {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        self.writer.write(&batch).map_err(|e| LandError::Parquet {
+            path,
+            message: e.to_string(),
+        })
     }
 
     /// Writes the rest, closes and fsyncs the file.
     pub fn finish(mut self) -> Result<StagedPartition, LandError> {
         self.flush()?;
         let path = self.file_path.display().to_string();
-        let file = self.writer.into_inner().map_err(|e| LandError::Parquet { path, message: e.to_string() })?;
+        let file = self.writer.into_inner().map_err(|e| LandError::Parquet {
+            path,
+            message: e.to_string(),
+        })?;
         file.sync_all().map_err(io_err(&self.file_path, "fsync"))?;
-        let bytes = file.metadata().map_err(io_err(&self.file_path, "stat"))?.len();
-        Ok(StagedPartition { relative: self.relative, rows: self.rows, bytes })
+        let bytes = file
+            .metadata()
+            .map_err(io_err(&self.file_path, "stat"))?
+            .len();
+        Ok(StagedPartition {
+            relative: self.relative,
+            rows: self.rows,
+            bytes,
+        })
     }
 }
 
@@ -346,18 +382,37 @@ impl Staging {
     pub fn new(lake: &Path, run_id: &str) -> Result<Self, LandError> {
         let dir = lake.join("_staging").join(run_id);
         fs::create_dir_all(&dir).map_err(io_err(&dir, "create staging folder"))?;
-        Ok(Self { lake: lake.to_path_buf(), dir, run_id: run_id.to_string() })
+        Ok(Self {
+            lake: lake.to_path_buf(),
+            dir,
+            run_id: run_id.to_string(),
+        })
     }
 
     /// Opens a writer for a lake-relative partition folder.
-    pub fn partition(&self, relative: PathBuf, schema: SchemaRef) -> Result<PartitionWriter, LandError> {
+    pub fn partition(
+        &self,
+        relative: PathBuf,
+        schema: SchemaRef,
+    ) -> Result<PartitionWriter, LandError> {
         let dir = self.dir.join(&relative);
         fs::create_dir_all(&dir).map_err(io_err(&dir, "create partition folder"))?;
         let file_path = dir.join("part-0.parquet");
         let file = File::create(&file_path).map_err(io_err(&file_path, "create"))?;
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
-            .map_err(|e| LandError::Parquet { path: file_path.display().to_string(), message: e.to_string() })?;
-        Ok(PartitionWriter { relative, file_path, writer, builder: BatchBuilder::new(schema), rows: 0 })
+        let writer =
+            ArrowWriter::try_new(file, schema.clone(), Some(properties())).map_err(|e| {
+                LandError::Parquet {
+                    path: file_path.display().to_string(),
+                    message: e.to_string(),
+                }
+            })?;
+        Ok(PartitionWriter {
+            relative,
+            file_path,
+            writer,
+            builder: BatchBuilder::new(schema),
+            rows: 0,
+        })
     }
 
     /// Throws the staged files away (a rejected extract).
@@ -440,7 +495,8 @@ pub fn private_dir(path: &Path) -> Result<(), LandError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(io_err(path, "chmod 700"))?;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .map_err(io_err(path, "chmod 700"))?;
     }
     Ok(())
 }
@@ -523,12 +579,12 @@ pub const LEDGER_FETCHES: &[ColumnSpec] = &[
 
 /// Appends records to the ledger as one new Parquet file (append-only, never rewritten).
 pub fn append_ledger(lake: &Path, run_id: &str, records: &[FetchRecord]) -> Result<(), LandError> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if records.is_empty() {
         return Ok(());
     }
     let dir = lake.join("ledger").join("fetches");
     fs::create_dir_all(&dir).map_err(io_err(&dir, "create ledger folder"))?;
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let stamp = records[0].fetched_at.format("%Y%m%dT%H%M%S%3f");
     // Several appends in one run (a range, the demo) each get their own file, in order.
     let mut seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -541,12 +597,25 @@ pub fn append_ledger(lake: &Path, run_id: &str, records: &[FetchRecord]) -> Resu
     let schema = schema(LEDGER_FETCHES);
     let mut b = BatchBuilder::new(schema.clone());
     for r in records {
-        b.text(Some(&r.run_id)).text(Some(&r.source)).text(Some(&r.table)).text(Some(&r.period)).i32(r.municipality);
-        b.text(Some(&r.location)).text(r.sha256.as_deref()).i64(r.bytes).i64(r.rows);
-        b.text(r.etag.as_deref()).text(r.last_modified.as_deref()).text(Some(&r.status)).timestamp(Some(r.fetched_at));
+        b.text(Some(&r.run_id))
+            .text(Some(&r.source))
+            .text(Some(&r.table))
+            .text(Some(&r.period))
+            .i32(r.municipality);
+        b.text(Some(&r.location))
+            .text(r.sha256.as_deref())
+            .i64(r.bytes)
+            .i64(r.rows);
+        b.text(r.etag.as_deref())
+            .text(r.last_modified.as_deref())
+            .text(Some(&r.status))
+            .timestamp(Some(r.fetched_at));
         b.end_row();
     }
-    let perr = |e: &dyn std::fmt::Display| LandError::Parquet { path: tmp.display().to_string(), message: e.to_string() };
+    let perr = |e: &dyn std::fmt::Display| LandError::Parquet {
+        path: tmp.display().to_string(),
+        message: e.to_string(),
+    };
     let batch = b.finish().map_err(|e| perr(&e))?;
     let file = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
     let mut w = ArrowWriter::try_new(file, schema, Some(properties())).map_err(|e| perr(&e))?;

@@ -1,6 +1,7 @@
 //! The `maaltal` command line: parse arguments, call the library, map errors to exit
 //! codes. No pipeline logic lives here.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -117,13 +118,29 @@ fn out(text: &str) {
     }
 }
 
-async fn ingest_many(ctx: &Context, source: SourceKind, location: Option<&str>, periods: &[Period], municipality: Option<i32>) -> Result<Vec<run::IngestReport>, Error> {
+async fn ingest_many(
+    ctx: &Context,
+    source: SourceKind,
+    location: Option<&str>,
+    periods: &[Period],
+    municipality: Option<i32>,
+) -> Result<Vec<run::IngestReport>, Error> {
     let munis: Vec<Option<i32>> = match (source, municipality) {
-        (SourceKind::Fagsystem, None) => ctx.config.sources.fagsystem.municipalities.iter().map(|m| Some(*m)).collect(),
+        (SourceKind::Fagsystem, None) => ctx
+            .config
+            .sources
+            .fagsystem
+            .municipalities
+            .iter()
+            .map(|m| Some(*m))
+            .collect(),
         (_, m) => vec![m],
     };
     if location.is_some() && (periods.len() > 1 || munis.len() > 1) {
-        return Err(Error::Usage { message: "a location names one extract: give one period (and one --municipality)".into() });
+        return Err(Error::Usage {
+            message: "a location names one extract: give one period (and one --municipality)"
+                .into(),
+        });
     }
     let mut reports = Vec::new();
     for p in periods {
@@ -139,8 +156,14 @@ fn summarise(reports: &[run::IngestReport]) -> String {
     for r in reports {
         for rec in &r.records {
             let rows = rec.rows.map_or_else(String::new, |n| format!(" {n} rows"));
-            let muni = rec.municipality.map_or_else(String::new, |m| format!(" kommune={m}"));
-            s.push_str(&format!("{:<12} {:<9} {:<26}{muni} {}{rows}\n", rec.status, rec.period, rec.table, rec.location));
+            let muni = rec
+                .municipality
+                .map_or_else(String::new, |m| format!(" kommune={m}"));
+            let _ = writeln!(
+                s,
+                "{:<12} {:<9} {:<26}{muni} {}{rows}",
+                rec.status, rec.period, rec.table, rec.location
+            );
         }
     }
     s
@@ -149,7 +172,9 @@ fn summarise(reports: &[run::IngestReport]) -> String {
 async fn execute(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::SampleData { out: dir, seed } => {
-            let s = sample::generate(dir, *seed).map_err(|e| Error::Usage { message: format!("{}: {e}", dir.display()) })?;
+            let s = sample::generate(dir, *seed).map_err(|e| Error::Usage {
+                message: format!("{}: {e}", dir.display()),
+            })?;
             out(&format!(
                 "wrote {} files to {}: {} DREAM rows, {} Jobindsats rows, {} fagsystem rows",
                 s.files,
@@ -159,10 +184,18 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 s.fagsystem_rows
             ));
         }
-        Command::Ingest { source, location, period, municipality } => {
-            let periods = period::parse_range(period).map_err(|e| Error::Usage { message: e.to_string() })?;
+        Command::Ingest {
+            source,
+            location,
+            period,
+            municipality,
+        } => {
+            let periods = period::parse_range(period).map_err(|e| Error::Usage {
+                message: e.to_string(),
+            })?;
             let ctx = context(cli)?;
-            let reports = ingest_many(&ctx, *source, location.as_deref(), &periods, *municipality).await?;
+            let reports =
+                ingest_many(&ctx, *source, location.as_deref(), &periods, *municipality).await?;
             out(&summarise(&reports));
         }
         Command::Sql { query: sql, format } => {
@@ -173,7 +206,11 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
         Command::Tables => {
             let cfg = load_config(cli)?;
             for t in lake::tables(&cfg.lake.path) {
-                out(&format!("{:<30} partitioned by: {}", t.name, t.partition_keys.join(", ")));
+                out(&format!(
+                    "{:<30} partitioned by: {}",
+                    t.name,
+                    t.partition_keys.join(", ")
+                ));
             }
         }
         Command::Validate => {
@@ -187,30 +224,72 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             ));
         }
         Command::Demo { sample: dir } => {
-            let s = sample::generate(dir, 2018).map_err(|e| Error::Usage { message: format!("{}: {e}", dir.display()) })?;
-            out(&format!("sample data: {} files in {}", s.files, dir.display()));
+            let s = sample::generate(dir, 2018).map_err(|e| Error::Usage {
+                message: format!("{}: {e}", dir.display()),
+            })?;
+            out(&format!(
+                "sample data: {} files in {}",
+                s.files,
+                dir.display()
+            ));
             let mut cfg = load_config(cli)?;
             if cli.config.is_none() {
                 // The embedded default reads `sample/`; follow --sample.
-                for loc in [&mut cfg.sources.dream.location, &mut cfg.sources.jobindsats.location, &mut cfg.sources.fagsystem.location] {
+                for loc in [
+                    &mut cfg.sources.dream.location,
+                    &mut cfg.sources.jobindsats.location,
+                    &mut cfg.sources.fagsystem.location,
+                ] {
                     if let Some(rest) = loc.strip_prefix("sample/") {
                         *loc = dir.join(rest).to_string_lossy().into_owned();
                     }
                 }
             }
             let now = Utc::now();
-            let ctx = Context::new(cfg, now, format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id()))?;
-            let quarters = Period::Quarter { year: 2016, quarter: 3 }.through(Period::Quarter { year: 2018, quarter: 4 });
-            let months_j = Period::Month { year: 2016, month: 12 }.through(Period::Month { year: 2018, month: 12 });
-            let months_f = Period::Month { year: 2017, month: 1 }.through(Period::Month { year: 2018, month: 12 });
+            let ctx = Context::new(
+                cfg,
+                now,
+                format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id()),
+            )?;
+            let quarters = Period::Quarter {
+                year: 2016,
+                quarter: 3,
+            }
+            .through(Period::Quarter {
+                year: 2018,
+                quarter: 4,
+            });
+            let months_j = Period::Month {
+                year: 2016,
+                month: 12,
+            }
+            .through(Period::Month {
+                year: 2018,
+                month: 12,
+            });
+            let months_f = Period::Month {
+                year: 2017,
+                month: 1,
+            }
+            .through(Period::Month {
+                year: 2018,
+                month: 12,
+            });
             let mut reports = Vec::new();
             reports.extend(ingest_many(&ctx, SourceKind::Dream, None, &quarters, None).await?);
             reports.extend(ingest_many(&ctx, SourceKind::Jobindsats, None, &quarters, None).await?);
             reports.extend(ingest_many(&ctx, SourceKind::Jobindsats, None, &months_j, None).await?);
             reports.extend(ingest_many(&ctx, SourceKind::Fagsystem, None, &months_f, None).await?);
             let rows: i64 = reports.iter().map(run::IngestReport::rows_landed).sum();
-            let landed = reports.iter().flat_map(|r| &r.records).filter(|r| r.status == "landed").count();
-            out(&format!("landed {landed} table partitions, {rows} rows, in {}", ctx.config.lake.path.display()));
+            let landed = reports
+                .iter()
+                .flat_map(|r| &r.records)
+                .filter(|r| r.status == "landed")
+                .count();
+            out(&format!(
+                "landed {landed} table partitions, {rows} rows, in {}",
+                ctx.config.lake.path.display()
+            ));
             let batches = query::run_sql(
                 &ctx.config.lake.path,
                 "select table_name, count(*) as partitions, sum(rows) as rows from ledger_fetches where status = 'landed' group by table_name order by table_name",
@@ -218,7 +297,10 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             )
             .await?;
             out(&query::render(&batches, Format::Table)?);
-            out(&format!("try: maaltal sql \"select count(*) from dream_persons\"   (lake: {})", ctx.config.lake.path.display()));
+            out(&format!(
+                "try: maaltal sql \"select count(*) from dream_persons\"   (lake: {})",
+                ctx.config.lake.path.display()
+            ));
         }
     }
     Ok(())
@@ -231,9 +313,17 @@ fn main() -> ExitCode {
         1 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("MAALTAL_LOG").unwrap_or_else(|_| EnvFilter::new(format!("warn,maaltal={default}")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let filter = EnvFilter::try_from_env("MAALTAL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,maaltal={default}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -58,7 +58,9 @@ impl IsoWeek {
     /// Parses a DREAM week column name (`y_1840`); years >= 90 are 19YY.
     #[must_use]
     pub fn from_dream_column(name: &str) -> Option<Self> {
-        let digits = name.strip_prefix("y_").or_else(|| name.strip_prefix("Y_"))?;
+        let digits = name
+            .strip_prefix("y_")
+            .or_else(|| name.strip_prefix("Y_"))?;
         if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
@@ -106,10 +108,22 @@ impl Period {
     #[must_use]
     pub fn next(self) -> Self {
         match self {
-            Self::Quarter { year, quarter: 4 } => Self::Quarter { year: year + 1, quarter: 1 },
-            Self::Quarter { year, quarter } => Self::Quarter { year, quarter: quarter + 1 },
-            Self::Month { year, month: 12 } => Self::Month { year: year + 1, month: 1 },
-            Self::Month { year, month } => Self::Month { year, month: month + 1 },
+            Self::Quarter { year, quarter: 4 } => Self::Quarter {
+                year: year + 1,
+                quarter: 1,
+            },
+            Self::Quarter { year, quarter } => Self::Quarter {
+                year,
+                quarter: quarter + 1,
+            },
+            Self::Month { year, month: 12 } => Self::Month {
+                year: year + 1,
+                month: 1,
+            },
+            Self::Month { year, month } => Self::Month {
+                year,
+                month: month + 1,
+            },
         }
     }
 
@@ -118,12 +132,16 @@ impl Period {
     pub fn iso_weeks(self) -> Vec<IsoWeek> {
         let (first, last) = (self.first_day(), self.last_day());
         // The first Thursday on or after `first`.
-        let offset = (7 + Weekday::Thu.num_days_from_monday() - first.weekday().num_days_from_monday()) % 7;
+        let offset =
+            (7 + Weekday::Thu.num_days_from_monday() - first.weekday().num_days_from_monday()) % 7;
         let mut thursday = first + Duration::days(i64::from(offset));
         let mut weeks = Vec::new();
         while thursday <= last {
             let iso = thursday.iso_week();
-            weeks.push(IsoWeek { year: iso.year(), week: iso.week() });
+            weeks.push(IsoWeek {
+                year: iso.year(),
+                week: iso.week(),
+            });
             thursday += Duration::days(7);
         }
         weeks
@@ -143,9 +161,12 @@ impl Period {
     #[must_use]
     pub fn months(self) -> Vec<Period> {
         match self {
-            Self::Quarter { year, quarter } => {
-                (1..=3).map(|i| Self::Month { year, month: quarter * 3 - 3 + i }).collect()
-            }
+            Self::Quarter { year, quarter } => (1..=3)
+                .map(|i| Self::Month {
+                    year,
+                    month: quarter * 3 - 3 + i,
+                })
+                .collect(),
             month @ Self::Month { .. } => vec![month],
         }
     }
@@ -155,7 +176,10 @@ impl Period {
     pub fn quarter(self) -> Period {
         match self {
             q @ Self::Quarter { .. } => q,
-            Self::Month { year, month } => Self::Quarter { year, quarter: (month - 1) / 3 + 1 },
+            Self::Month { year, month } => Self::Quarter {
+                year,
+                quarter: (month - 1) / 3 + 1,
+            },
         }
     }
 
@@ -279,7 +303,9 @@ mod tests {
         assert_eq!(p("2018-11").to_string(), "2018-11");
         assert_eq!(p("2018M11"), p("2018-11"));
         assert_eq!(p("2018M11").jobindsats_code(), "2018M11");
-        for bad in ["2018Q5", "2018-13", "2018-1", "18Q4", "2018", "2018Q", "2018-00"] {
+        for bad in [
+            "2018Q5", "2018-13", "2018-1", "18Q4", "2018", "2018Q", "2018-00",
+        ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
     }
@@ -299,9 +325,18 @@ mod tests {
 
     #[test]
     fn reference_end_is_sunday_of_last_week() {
-        assert_eq!(p("2018Q4").reference_end(), NaiveDate::from_ymd_opt(2018, 12, 30).unwrap());
-        assert_eq!(p("2020Q4").reference_end(), NaiveDate::from_ymd_opt(2021, 1, 3).unwrap());
-        assert_eq!(p("2021Q1").reference_end(), NaiveDate::from_ymd_opt(2021, 3, 28).unwrap());
+        assert_eq!(
+            p("2018Q4").reference_end(),
+            NaiveDate::from_ymd_opt(2018, 12, 30).unwrap()
+        );
+        assert_eq!(
+            p("2020Q4").reference_end(),
+            NaiveDate::from_ymd_opt(2021, 1, 3).unwrap()
+        );
+        assert_eq!(
+            p("2021Q1").reference_end(),
+            NaiveDate::from_ymd_opt(2021, 3, 28).unwrap()
+        );
     }
 
     #[test]

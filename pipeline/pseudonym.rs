@@ -20,7 +20,10 @@ pub struct Pseudonymizer {
 
 impl std::fmt::Debug for Pseudonymizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pseudonymizer").field("key", &"[hidden]").field("is_demo", &self.is_demo).finish()
+        f.debug_struct("Pseudonymizer")
+            .field("key", &"[hidden]")
+            .field("is_demo", &self.is_demo)
+            .finish()
     }
 }
 
@@ -28,7 +31,10 @@ impl Pseudonymizer {
     /// A pseudonymiser with the given key bytes.
     #[must_use]
     pub fn new(key: Vec<u8>, is_demo: bool) -> Self {
-        Self { key: SecretBox::new(Box::new(key)), is_demo }
+        Self {
+            key: SecretBox::new(Box::new(key)),
+            is_demo,
+        }
     }
 
     /// The pseudonym of a (validated, 10-digit) CPR number: 64 hex characters.
@@ -37,7 +43,8 @@ impl Pseudonymizer {
     /// Never: HMAC accepts keys of any length.
     #[must_use]
     pub fn id(&self, cpr: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
+            .expect("HMAC takes any key length");
         mac.update(cpr.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }

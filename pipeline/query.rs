@@ -1,4 +1,4 @@
-//! DataFusion over the lake: every table registered by name (Hive partition columns
+//! `DataFusion` over the lake: every table registered by name (Hive partition columns
 //! included), so analysts write `select … from dream_persons` without paths.
 
 use std::path::Path;
@@ -21,7 +21,7 @@ pub enum QueryError {
     Sql {
         /// Which query (`<command line>` or a file).
         query: String,
-        /// DataFusion's message.
+        /// The message of `DataFusion`.
         message: String,
     },
     /// A lake table could not be registered.
@@ -54,7 +54,11 @@ impl QueryError {
 /// The type of a Hive partition column.
 #[must_use]
 pub fn partition_type(key: &str) -> DataType {
-    if key == "kommune" { DataType::Int32 } else { DataType::Utf8 }
+    if key == "kommune" {
+        DataType::Int32
+    } else {
+        DataType::Utf8
+    }
 }
 
 /// A session with every lake table registered.
@@ -65,19 +69,34 @@ pub async fn session(lake_root: &Path) -> Result<SessionContext, QueryError> {
     for t in lake::tables(&root) {
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
-            .with_table_partition_cols(t.partition_keys.iter().map(|k| (k.clone(), partition_type(k))).collect());
+            .with_table_partition_cols(
+                t.partition_keys
+                    .iter()
+                    .map(|k| (k.clone(), partition_type(k)))
+                    .collect(),
+            );
         let url = format!("{}/", t.dir.display());
         ctx.register_listing_table(&t.name, &url, options, None, None)
             .await
-            .map_err(|e| QueryError::Register { table: t.name.clone(), message: e.to_string() })?;
+            .map_err(|e| QueryError::Register {
+                table: t.name.clone(),
+                message: e.to_string(),
+            })?;
     }
     Ok(ctx)
 }
 
 /// Runs one SQL statement over the lake.
-pub async fn run_sql(lake_root: &Path, sql: &str, query_name: &str) -> Result<Vec<RecordBatch>, QueryError> {
+pub async fn run_sql(
+    lake_root: &Path,
+    sql: &str,
+    query_name: &str,
+) -> Result<Vec<RecordBatch>, QueryError> {
     let ctx = session(lake_root).await?;
-    let err = |e: datafusion::error::DataFusionError| QueryError::Sql { query: query_name.to_string(), message: e.to_string() };
+    let err = |e: datafusion::error::DataFusionError| QueryError::Sql {
+        query: query_name.to_string(),
+        message: e.to_string(),
+    };
     let df = ctx.sql(sql).await.map_err(err)?;
     df.collect().await.map_err(err)
 }
@@ -95,18 +114,26 @@ pub enum Format {
 
 /// Renders batches in a format.
 pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, QueryError> {
-    let ferr = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
+    let ferr = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
     match format {
-        Format::Table => Ok(arrow::util::pretty::pretty_format_batches(batches).map_err(ferr)?.to_string()),
+        Format::Table => Ok(arrow::util::pretty::pretty_format_batches(batches)
+            .map_err(ferr)?
+            .to_string()),
         Format::Csv => {
             let mut buf = Vec::new();
             {
-                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut buf);
+                let mut w = arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut buf);
                 for b in batches {
                     w.write(b).map_err(ferr)?;
                 }
             }
-            String::from_utf8(buf).map_err(|e| QueryError::Format { message: e.to_string() })
+            String::from_utf8(buf).map_err(|e| QueryError::Format {
+                message: e.to_string(),
+            })
         }
         Format::Json => {
             let mut buf = Vec::new();
@@ -117,7 +144,9 @@ pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, QueryEr
                 }
                 w.finish().map_err(ferr)?;
             }
-            let s = String::from_utf8(buf).map_err(|e| QueryError::Format { message: e.to_string() })?;
+            let s = String::from_utf8(buf).map_err(|e| QueryError::Format {
+                message: e.to_string(),
+            })?;
             Ok(if s.is_empty() { "[]".into() } else { s })
         }
     }

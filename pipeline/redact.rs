@@ -17,7 +17,11 @@ pub fn value(raw: &str) -> String {
             if chars[j].is_ascii_digit() {
                 digits += 1;
                 j += 1;
-            } else if chars[j] == '-' && digits == 6 && j + 1 < chars.len() && chars[j + 1].is_ascii_digit() {
+            } else if chars[j] == '-'
+                && digits == 6
+                && j + 1 < chars.len()
+                && chars[j + 1].is_ascii_digit()
+            {
                 j += 1;
             } else {
                 break;
@@ -42,17 +46,6 @@ pub fn value(raw: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn masks_cpr_like_runs() {
-        assert_eq!(super::value("0101801234"), "**********");
-        assert_eq!(super::value("x 010180-1234 y"), "x ********** y");
-        assert_eq!(super::value("2018-11-30"), "2018-11-30");
-        assert_eq!(super::value("12345678"), "12345678");
-    }
-}
-
 /// Masks CPR-like digit runs without shortening the value (for data that is kept).
 #[must_use]
 pub fn mask_cpr(raw: &str) -> String {
@@ -62,7 +55,10 @@ pub fn mask_cpr(raw: &str) -> String {
     while i < b.len() {
         let mut j = i;
         let mut digits = 0;
-        while j < b.len() && (b[j].is_ascii_digit() || (b[j] == b'-' && digits == 6 && j + 1 < b.len() && b[j + 1].is_ascii_digit())) {
+        while j < b.len()
+            && (b[j].is_ascii_digit()
+                || (b[j] == b'-' && digits == 6 && j + 1 < b.len() && b[j + 1].is_ascii_digit()))
+        {
             if b[j].is_ascii_digit() {
                 digits += 1;
             }
@@ -81,4 +77,15 @@ pub fn mask_cpr(raw: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn masks_cpr_like_runs() {
+        assert_eq!(super::value("0101801234"), "**********");
+        assert_eq!(super::value("x 010180-1234 y"), "x ********** y");
+        assert_eq!(super::value("2018-11-30"), "2018-11-30");
+        assert_eq!(super::value("12345678"), "12345678");
+    }
 }

@@ -70,17 +70,30 @@ impl Context {
         let pseudo = match std::env::var(env) {
             Ok(k) if k.len() >= 16 => Pseudonymizer::new(k.into_bytes(), false),
             Ok(_) => {
-                return Err(Error::Usage { message: format!("the pseudonymisation key in `{env}` is shorter than 16 bytes") });
+                return Err(Error::Usage {
+                    message: format!(
+                        "the pseudonymisation key in `{env}` is shorter than 16 bytes"
+                    ),
+                });
             }
             Err(_) if config.pseudonym.allow_demo_key => {
                 warn!(key_env = %env, "using the public DEMO pseudonymisation key: fine for sample data, never for real CPR numbers; set the variable for real data");
                 Pseudonymizer::new(DEMO_KEY.as_bytes().to_vec(), true)
             }
             Err(_) => {
-                return Err(ExtractError::MissingSecret { env: env.clone(), what: "pseudonymisation key" }.into());
+                return Err(ExtractError::MissingSecret {
+                    env: env.clone(),
+                    what: "pseudonymisation key",
+                }
+                .into());
             }
         };
-        Ok(Self { config, pseudo, now, run_id })
+        Ok(Self {
+            config,
+            pseudo,
+            now,
+            run_id,
+        })
     }
 
     fn lake(&self) -> &Path {
@@ -103,7 +116,11 @@ impl IngestReport {
     /// Rows landed in all tables.
     #[must_use]
     pub fn rows_landed(&self) -> i64 {
-        self.records.iter().filter(|r| r.status == "landed").filter_map(|r| r.rows).sum()
+        self.records
+            .iter()
+            .filter(|r| r.status == "landed")
+            .filter_map(|r| r.rows)
+            .sum()
     }
 }
 
@@ -131,24 +148,41 @@ pub async fn ingest(
     for done in land::recover(&lake)? {
         info!(action = %done, "recovered an interrupted landing");
     }
-    let incoming = ctx.config.lake.quarantine_path.join(".incoming").join(&ctx.run_id);
+    let incoming = ctx
+        .config
+        .lake
+        .quarantine_path
+        .join(".incoming")
+        .join(&ctx.run_id);
     land::private_dir(&incoming)?;
     let result = match source {
         SourceKind::Dream => ingest_dream(ctx, location, period, &incoming).await,
         SourceKind::Jobindsats => ingest_jobindsats(ctx, location, period, &incoming).await,
-        SourceKind::Fagsystem => ingest_fagsystem(ctx, location, period, municipality, &incoming).await,
+        SourceKind::Fagsystem => {
+            ingest_fagsystem(ctx, location, period, municipality, &incoming).await
+        }
     };
     if incoming.exists() {
         let _ = std::fs::remove_dir_all(&incoming);
     }
     let records = result?;
     land::append_ledger(&lake, &ctx.run_id, &records)?;
-    let report = IngestReport { source, period: period.to_string(), records };
+    let report = IngestReport {
+        source,
+        period: period.to_string(),
+        records,
+    };
     info!(rows = report.rows_landed(), "ingest done");
     Ok(report)
 }
 
-fn record(ctx: &Context, source: SourceKind, p: &Pending, status: &str, rows: Option<i64>) -> FetchRecord {
+fn record(
+    ctx: &Context,
+    source: SourceKind,
+    p: &Pending,
+    status: &str,
+    rows: Option<i64>,
+) -> FetchRecord {
     FetchRecord {
         run_id: ctx.run_id.clone(),
         source: source.name().into(),
@@ -166,7 +200,15 @@ fn record(ctx: &Context, source: SourceKind, p: &Pending, status: &str, rows: Op
     }
 }
 
-fn not_modified(ctx: &Context, source: SourceKind, table: &str, period: Period, municipality: Option<i32>, location: &str, v: &Validators) -> FetchRecord {
+fn not_modified(
+    ctx: &Context,
+    source: SourceKind,
+    table: &str,
+    period: Period,
+    municipality: Option<i32>,
+    location: &str,
+    v: &Validators,
+) -> FetchRecord {
     info!(location, table, "not modified (304): nothing to land");
     FetchRecord {
         run_id: ctx.run_id.clone(),
@@ -187,7 +229,12 @@ fn not_modified(ctx: &Context, source: SourceKind, table: &str, period: Period, 
 
 /// True when every pending file has the hash of its partition's last landing and the
 /// partition is still in the lake.
-fn all_unchanged(ctx: &Context, ledger: &Ledger, pending: &[Pending], partition_dir: impl Fn(&Pending) -> PathBuf) -> bool {
+fn all_unchanged(
+    ctx: &Context,
+    ledger: &Ledger,
+    pending: &[Pending],
+    partition_dir: impl Fn(&Pending) -> PathBuf,
+) -> bool {
     !pending.is_empty()
         && pending.iter().all(|p| {
             let same = ledger
@@ -198,11 +245,27 @@ fn all_unchanged(ctx: &Context, ledger: &Ledger, pending: &[Pending], partition_
 }
 
 fn validators_for(ledger: &Ledger, location: &str) -> Validators {
-    if is_url(location) { ledger.location(location).map(|l| l.validators.clone()).unwrap_or_default() } else { Validators::default() }
+    if is_url(location) {
+        ledger
+            .location(location)
+            .map(|l| l.validators.clone())
+            .unwrap_or_default()
+    } else {
+        Validators::default()
+    }
 }
 
-fn http_for(ctx: &Context, auth_env: Option<&str>, location: &str, what: &'static str) -> Result<HttpFetcher, ExtractError> {
-    if is_url(location) { HttpFetcher::new(&ctx.config.http, auth_env, what) } else { HttpFetcher::with_auth(&ctx.config.http, None) }
+fn http_for(
+    ctx: &Context,
+    auth_env: Option<&str>,
+    location: &str,
+    what: &'static str,
+) -> Result<HttpFetcher, ExtractError> {
+    if is_url(location) {
+        HttpFetcher::new(&ctx.config.http, auth_env, what)
+    } else {
+        HttpFetcher::with_auth(&ctx.config.http, None)
+    }
 }
 
 /// Parses staged data; on rejection moves the incoming files to quarantine.
@@ -231,9 +294,18 @@ fn finish_or_quarantine(
                     "file": p.fetched.local.file_name().map(|n| n.to_string_lossy().into_owned()),
                 })).collect::<Vec<_>>(),
             });
-            let quarantine = land::quarantine(&ctx.config.lake.quarantine_path, incoming, &name, &rejection.to_string(), &meta)?;
+            let quarantine = land::quarantine(
+                &ctx.config.lake.quarantine_path,
+                incoming,
+                &name,
+                &rejection.to_string(),
+                &meta,
+            )?;
             warn!(error = %rejection, path = %quarantine.display(), "extract rejected and quarantined");
-            Err(Error::Rejected { rejection, quarantine })
+            Err(Error::Rejected {
+                rejection,
+                quarantine,
+            })
         }
         Err(other) => {
             staging.abort();
@@ -250,43 +322,121 @@ fn commit(ctx: &Context, staging: Staging, parts: &[StagedPartition]) -> Result<
     Ok(())
 }
 
-async fn ingest_dream(ctx: &Context, location: Option<&str>, period: Period, incoming: &Path) -> Result<Vec<FetchRecord>, Error> {
+async fn ingest_dream(
+    ctx: &Context,
+    location: Option<&str>,
+    period: Period,
+    incoming: &Path,
+) -> Result<Vec<FetchRecord>, Error> {
     if !period.is_quarter() {
-        return Err(Error::Usage { message: format!("DREAM extracts are quarterly: give a period like 2018Q4, not `{period}`") });
+        return Err(Error::Usage {
+            message: format!(
+                "DREAM extracts are quarterly: give a period like 2018Q4, not `{period}`"
+            ),
+        });
     }
     let cfg = &ctx.config.sources.dream;
-    let location = location.map_or_else(|| ctx.config.resolve_location(&cfg.location, &period.to_string(), None), str::to_string);
-    let http = http_for(ctx, cfg.auth_env.as_deref(), &location, "DREAM authorization header")?;
+    let location = location.map_or_else(
+        || {
+            ctx.config
+                .resolve_location(&cfg.location, &period.to_string(), None)
+        },
+        str::to_string,
+    );
+    let http = http_for(
+        ctx,
+        cfg.auth_env.as_deref(),
+        &location,
+        "DREAM authorization header",
+    )?;
     let ledger = Ledger::load(ctx.lake());
     let validators = validators_for(&ledger, &location);
     let dest = incoming.join(format!("dream_{period}.csv"));
     let fetched = match extract::fetch(&location, &validators, &dest, &http).await? {
-        FetchOutcome::NotModified { location, validators } => {
-            return Ok(vec![not_modified(ctx, SourceKind::Dream, "dream_persons", period, None, &location, &validators)]);
+        FetchOutcome::NotModified {
+            location,
+            validators,
+        } => {
+            return Ok(vec![not_modified(
+                ctx,
+                SourceKind::Dream,
+                "dream_persons",
+                period,
+                None,
+                &location,
+                &validators,
+            )]);
         }
         FetchOutcome::Fetched(f) => f,
     };
     let pending: Vec<Pending> = ["dream_persons", "dream_weeks"]
         .iter()
-        .map(|t| Pending { fetched: fetched.clone(), table: (*t).into(), period, municipality: None })
+        .map(|t| Pending {
+            fetched: fetched.clone(),
+            table: (*t).into(),
+            period,
+            municipality: None,
+        })
         .collect();
-    let part_dir = |p: &Pending| PathBuf::from(format!("raw/dream/{}/{}", p.table.trim_start_matches("dream_"), period.partition()));
+    let part_dir = |p: &Pending| {
+        PathBuf::from(format!(
+            "raw/dream/{}/{}",
+            p.table.trim_start_matches("dream_"),
+            period.partition()
+        ))
+    };
     if all_unchanged(ctx, &ledger, &pending, part_dir) {
         info!(location = %location, "same content as the last landing: nothing to land");
-        return Ok(pending.iter().map(|p| record(ctx, SourceKind::Dream, p, "unchanged", None)).collect());
+        return Ok(pending
+            .iter()
+            .map(|p| record(ctx, SourceKind::Dream, p, "unchanged", None))
+            .collect());
     }
     let staging = Staging::new(ctx.lake(), &ctx.run_id)?;
-    let locus = Locus { extract: "dream", path: location.clone() };
+    let locus = Locus {
+        extract: "dream",
+        path: location.clone(),
+    };
     let file = File::open(&fetched.local).map_err(land::io_err(&fetched.local, "open"))?;
-    let parsed = parse::dream::parse(BufReader::with_capacity(1 << 20, file), locus, period, cfg, &ctx.pseudo, &staging);
-    let (staging, parts) = finish_or_quarantine(ctx, SourceKind::Dream, period, incoming, staging, &pending, parsed)?;
+    let parsed = parse::dream::parse(
+        BufReader::with_capacity(1 << 20, file),
+        locus,
+        period,
+        cfg,
+        &ctx.pseudo,
+        &staging,
+    );
+    let (staging, parts) = finish_or_quarantine(
+        ctx,
+        SourceKind::Dream,
+        period,
+        incoming,
+        staging,
+        &pending,
+        parsed,
+    )?;
     commit(ctx, staging, &parts)?;
-    Ok(pending.iter().zip(&parts).map(|(p, part)| record(ctx, SourceKind::Dream, p, "landed", Some(part.rows as i64))).collect())
+    Ok(pending
+        .iter()
+        .zip(&parts)
+        .map(|(p, part)| record(ctx, SourceKind::Dream, p, "landed", Some(part.rows as i64)))
+        .collect())
 }
 
-async fn ingest_jobindsats(ctx: &Context, location: Option<&str>, period: Period, incoming: &Path) -> Result<Vec<FetchRecord>, Error> {
+async fn ingest_jobindsats(
+    ctx: &Context,
+    location: Option<&str>,
+    period: Period,
+    incoming: &Path,
+) -> Result<Vec<FetchRecord>, Error> {
     let cfg = &ctx.config.sources.jobindsats;
-    let base = location.map_or_else(|| ctx.config.resolve_location(&cfg.location, &period.to_string(), None), str::to_string);
+    let base = location.map_or_else(
+        || {
+            ctx.config
+                .resolve_location(&cfg.location, &period.to_string(), None)
+        },
+        str::to_string,
+    );
     let http = http_for(ctx, cfg.api_key_env.as_deref(), &base, "Jobindsats API key")?;
     let key_env = cfg.api_key_env.clone().unwrap_or_default();
     let ledger = Ledger::load(ctx.lake());
@@ -299,15 +449,37 @@ async fn ingest_jobindsats(ctx: &Context, location: Option<&str>, period: Period
             continue;
         }
         let periods = vec![period];
-        let (meta_text, meta_loc) = jx::metadata_text(&base, &table.table_id, &http).await.map_err(|e| match e {
-            ExtractError::Auth { location, message, .. } => ExtractError::Auth { location, key_env: key_env.clone(), message },
-            other => other,
-        })?;
-        let meta_locus = Locus { extract: "jobindsats", path: meta_loc };
-        let meta = parse::jobindsats::parse_metadata(&meta_text, &meta_locus, &key_env).map_err(|e| match e {
-            ParseError::Auth { path, key_env, message } => Error::Extract(ExtractError::Auth { location: path, key_env, message }),
-            other => Error::Parse(other),
-        })?;
+        let (meta_text, meta_loc) = jx::metadata_text(&base, &table.table_id, &http)
+            .await
+            .map_err(|e| match e {
+                ExtractError::Auth {
+                    location, message, ..
+                } => ExtractError::Auth {
+                    location,
+                    key_env: key_env.clone(),
+                    message,
+                },
+                other => other,
+            })?;
+        let meta_locus = Locus {
+            extract: "jobindsats",
+            path: meta_loc,
+        };
+        let meta =
+            parse::jobindsats::parse_metadata(&meta_text, &meta_locus, &key_env).map_err(|e| {
+                match e {
+                    ParseError::Auth {
+                        path,
+                        key_env,
+                        message,
+                    } => Error::Extract(ExtractError::Auth {
+                        location: path,
+                        key_env,
+                        message,
+                    }),
+                    other => Error::Parse(other),
+                }
+            })?;
         let lake_table = format!("jobindsats_{}", table.name);
         for p in periods {
             let code = p.jobindsats_code();
@@ -315,23 +487,62 @@ async fn ingest_jobindsats(ctx: &Context, location: Option<&str>, period: Period
                 return Err(ExtractError::NotPublished {
                     table: table.table_id.clone(),
                     period: code,
-                    latest: meta.periods.iter().max().cloned().unwrap_or_else(|| "none".into()),
+                    latest: meta
+                        .periods
+                        .iter()
+                        .max()
+                        .cloned()
+                        .unwrap_or_else(|| "none".into()),
                 }
                 .into());
             }
             let loc = jx::data_location(&base, &table.table_id, &code);
             let dest = incoming.join(format!("{}_{code}.json", table.table_id));
-            match jx::fetch_data(&base, &table.table_id, &code, &validators_for(&ledger, &loc), &dest, &http).await? {
-                FetchOutcome::NotModified { location, validators } => {
-                    records.push(not_modified(ctx, SourceKind::Jobindsats, &lake_table, p, None, &location, &validators));
+            match jx::fetch_data(
+                &base,
+                &table.table_id,
+                &code,
+                &validators_for(&ledger, &loc),
+                &dest,
+                &http,
+            )
+            .await?
+            {
+                FetchOutcome::NotModified {
+                    location,
+                    validators,
+                } => {
+                    records.push(not_modified(
+                        ctx,
+                        SourceKind::Jobindsats,
+                        &lake_table,
+                        p,
+                        None,
+                        &location,
+                        &validators,
+                    ));
                 }
                 FetchOutcome::Fetched(fetched) => {
-                    pending.push((Pending { fetched, table: lake_table.clone(), period: p, municipality: None }, ti));
+                    pending.push((
+                        Pending {
+                            fetched,
+                            table: lake_table.clone(),
+                            period: p,
+                            municipality: None,
+                        },
+                        ti,
+                    ));
                 }
             }
         }
     }
-    let part_dir = |p: &Pending| PathBuf::from(format!("raw/jobindsats/{}/{}", p.table.trim_start_matches("jobindsats_"), p.period.partition()));
+    let part_dir = |p: &Pending| {
+        PathBuf::from(format!(
+            "raw/jobindsats/{}/{}",
+            p.table.trim_start_matches("jobindsats_"),
+            p.period.partition()
+        ))
+    };
     let changed: Vec<(Pending, usize)> = pending
         .into_iter()
         .filter_map(|(p, ti)| {
@@ -344,8 +555,14 @@ async fn ingest_jobindsats(ctx: &Context, location: Option<&str>, period: Period
         })
         .collect();
     if records.is_empty() && changed.is_empty() {
-        let kind = if period.is_quarter() { "quarterly" } else { "monthly" };
-        return Err(Error::Usage { message: format!("no {kind} Jobindsats table is configured for period {period}") });
+        let kind = if period.is_quarter() {
+            "quarterly"
+        } else {
+            "monthly"
+        };
+        return Err(Error::Usage {
+            message: format!("no {kind} Jobindsats table is configured for period {period}"),
+        });
     }
     if changed.is_empty() {
         return Ok(records);
@@ -356,27 +573,65 @@ async fn ingest_jobindsats(ctx: &Context, location: Option<&str>, period: Period
         for (p, ti) in &changed {
             let table = &cfg.tables[*ti];
             let text = std::fs::read_to_string(&p.fetched.local).map_err(|e| {
-                Locus { extract: "jobindsats", path: p.fetched.location.clone() }.file(format!("not valid UTF-8 text: {e}"))
+                Locus {
+                    extract: "jobindsats",
+                    path: p.fetched.location.clone(),
+                }
+                .file(format!("not valid UTF-8 text: {e}"))
             })?;
-            let locus = Locus { extract: "jobindsats", path: p.fetched.location.clone() };
+            let locus = Locus {
+                extract: "jobindsats",
+                path: p.fetched.location.clone(),
+            };
             let mut w = staging.partition(part_dir(p), land::schema(parse::jobindsats::COLUMNS))?;
             parse::jobindsats::parse_data(&text, &locus, table, cfg, &[p.period], &mut w)?;
             parts.push(w.finish()?);
         }
         Ok(parts)
     })();
-    let just_pending: Vec<Pending> = changed.iter().map(|(p, _)| Pending { fetched: p.fetched.clone(), table: p.table.clone(), period: p.period, municipality: None }).collect();
+    let just_pending: Vec<Pending> = changed
+        .iter()
+        .map(|(p, _)| Pending {
+            fetched: p.fetched.clone(),
+            table: p.table.clone(),
+            period: p.period,
+            municipality: None,
+        })
+        .collect();
     let parsed = match parsed {
-        Err(ParseError::Auth { path, key_env, message }) => {
+        Err(ParseError::Auth {
+            path,
+            key_env,
+            message,
+        }) => {
             staging.abort();
-            return Err(ExtractError::Auth { location: path, key_env, message }.into());
+            return Err(ExtractError::Auth {
+                location: path,
+                key_env,
+                message,
+            }
+            .into());
         }
         other => other,
     };
-    let (staging, parts) = finish_or_quarantine(ctx, SourceKind::Jobindsats, period, incoming, staging, &just_pending, parsed)?;
+    let (staging, parts) = finish_or_quarantine(
+        ctx,
+        SourceKind::Jobindsats,
+        period,
+        incoming,
+        staging,
+        &just_pending,
+        parsed,
+    )?;
     commit(ctx, staging, &parts)?;
     for (p, part) in just_pending.iter().zip(&parts) {
-        records.push(record(ctx, SourceKind::Jobindsats, p, "landed", Some(part.rows as i64)));
+        records.push(record(
+            ctx,
+            SourceKind::Jobindsats,
+            p,
+            "landed",
+            Some(part.rows as i64),
+        ));
     }
     Ok(records)
 }
@@ -389,7 +644,11 @@ async fn ingest_fagsystem(
     incoming: &Path,
 ) -> Result<Vec<FetchRecord>, Error> {
     if period.is_quarter() {
-        return Err(Error::Usage { message: format!("fagsystem exports are monthly: give a period like 2018-11, not `{period}`") });
+        return Err(Error::Usage {
+            message: format!(
+                "fagsystem exports are monthly: give a period like 2018-11, not `{period}`"
+            ),
+        });
     }
     let cfg = &ctx.config.sources.fagsystem;
     let municipality = match municipality {
@@ -397,18 +656,41 @@ async fn ingest_fagsystem(
         None if cfg.municipalities.len() == 1 => cfg.municipalities[0],
         None => {
             return Err(Error::Usage {
-                message: format!("give `--municipality` for a fagsystem export (configured: {:?})", cfg.municipalities),
+                message: format!(
+                    "give `--municipality` for a fagsystem export (configured: {:?})",
+                    cfg.municipalities
+                ),
             });
         }
     };
     if crate::municipality::name(municipality).is_none() {
-        return Err(Error::Usage { message: format!("{municipality} is not a DST municipality code") });
+        return Err(Error::Usage {
+            message: format!("{municipality} is not a DST municipality code"),
+        });
     }
-    let base = location.map_or_else(|| ctx.config.resolve_location(&cfg.location, &period.to_string(), Some(municipality)), str::to_string);
-    let http = http_for(ctx, cfg.auth_env.as_deref(), &base, "fagsystem authorization header")?;
+    let base = location.map_or_else(
+        || {
+            ctx.config
+                .resolve_location(&cfg.location, &period.to_string(), Some(municipality))
+        },
+        str::to_string,
+    );
+    let http = http_for(
+        ctx,
+        cfg.auth_env.as_deref(),
+        &base,
+        "fagsystem authorization header",
+    )?;
     let ledger = Ledger::load(ctx.lake());
     let file_loc = |entity: &str| {
-        if is_url(&base) { format!("{}/{entity}.csv", base.trim_end_matches('/')) } else { Path::new(&base).join(format!("{entity}.csv")).to_string_lossy().into_owned() }
+        if is_url(&base) {
+            format!("{}/{entity}.csv", base.trim_end_matches('/'))
+        } else {
+            Path::new(&base)
+                .join(format!("{entity}.csv"))
+                .to_string_lossy()
+                .into_owned()
+        }
     };
     let mut fetched: Vec<Option<Fetched>> = Vec::new();
     let mut not_mod = Vec::new();
@@ -417,8 +699,19 @@ async fn ingest_fagsystem(
         let dest = incoming.join(format!("{}.csv", entity.name));
         match extract::fetch(&loc, &validators_for(&ledger, &loc), &dest, &http).await? {
             FetchOutcome::Fetched(f) => fetched.push(Some(f)),
-            FetchOutcome::NotModified { location, validators } => {
-                not_mod.push(not_modified(ctx, SourceKind::Fagsystem, &format!("fagsystem_{}", entity.name), period, Some(municipality), &location, &validators));
+            FetchOutcome::NotModified {
+                location,
+                validators,
+            } => {
+                not_mod.push(not_modified(
+                    ctx,
+                    SourceKind::Fagsystem,
+                    &format!("fagsystem_{}", entity.name),
+                    period,
+                    Some(municipality),
+                    &location,
+                    &validators,
+                ));
                 fetched.push(None);
             }
         }
@@ -431,7 +724,9 @@ async fn ingest_fagsystem(
         if slot.is_none() {
             let loc = file_loc(entity.name);
             let dest = incoming.join(format!("{}.csv", entity.name));
-            if let FetchOutcome::Fetched(f) = extract::fetch(&loc, &Validators::default(), &dest, &http).await? {
+            if let FetchOutcome::Fetched(f) =
+                extract::fetch(&loc, &Validators::default(), &dest, &http).await?
+            {
                 *slot = Some(f);
             }
         }
@@ -439,29 +734,76 @@ async fn ingest_fagsystem(
     let pending: Vec<Pending> = fagsystem::ENTITIES
         .iter()
         .zip(fetched)
-        .filter_map(|(e, f)| f.map(|fetched| Pending { fetched, table: format!("fagsystem_{}", e.name), period, municipality: Some(municipality) }))
+        .filter_map(|(e, f)| {
+            f.map(|fetched| Pending {
+                fetched,
+                table: format!("fagsystem_{}", e.name),
+                period,
+                municipality: Some(municipality),
+            })
+        })
         .collect();
     let part_dir = |p: &Pending| {
-        PathBuf::from(format!("raw/fagsystem/{}/kommune={municipality}/{}", p.table.trim_start_matches("fagsystem_"), period.partition()))
+        PathBuf::from(format!(
+            "raw/fagsystem/{}/kommune={municipality}/{}",
+            p.table.trim_start_matches("fagsystem_"),
+            period.partition()
+        ))
     };
-    if pending.len() == fagsystem::ENTITIES.len() && all_unchanged(ctx, &ledger, &pending, part_dir) {
+    if pending.len() == fagsystem::ENTITIES.len() && all_unchanged(ctx, &ledger, &pending, part_dir)
+    {
         info!(location = %base, "same content as the last landing: nothing to land");
-        return Ok(pending.iter().map(|p| record(ctx, SourceKind::Fagsystem, p, "unchanged", None)).collect());
+        return Ok(pending
+            .iter()
+            .map(|p| record(ctx, SourceKind::Fagsystem, p, "unchanged", None))
+            .collect());
     }
     let staging = Staging::new(ctx.lake(), &ctx.run_id)?;
     let parsed = (|| -> Result<Vec<StagedPartition>, ParseError> {
         let mut employees = HashSet::new();
         let mut parts = Vec::new();
         for (entity, p) in fagsystem::ENTITIES.iter().zip(&pending) {
-            let locus = Locus { extract: "fagsystem", path: p.fetched.location.clone() };
-            let file = File::open(&p.fetched.local).map_err(land::io_err(&p.fetched.local, "open"))?;
+            let locus = Locus {
+                extract: "fagsystem",
+                path: p.fetched.location.clone(),
+            };
+            let file =
+                File::open(&p.fetched.local).map_err(land::io_err(&p.fetched.local, "open"))?;
             let mut w = fagsystem::writer(&staging, entity, municipality, period)?;
-            fagsystem::parse_entity(BufReader::new(file), locus, cfg.encoding, entity, &mut employees, &ctx.pseudo, &mut w)?;
+            fagsystem::parse_entity(
+                BufReader::new(file),
+                locus,
+                cfg.encoding,
+                entity,
+                &mut employees,
+                &ctx.pseudo,
+                &mut w,
+            )?;
             parts.push(w.finish()?);
         }
         Ok(parts)
     })();
-    let (staging, parts) = finish_or_quarantine(ctx, SourceKind::Fagsystem, period, incoming, staging, &pending, parsed)?;
+    let (staging, parts) = finish_or_quarantine(
+        ctx,
+        SourceKind::Fagsystem,
+        period,
+        incoming,
+        staging,
+        &pending,
+        parsed,
+    )?;
     commit(ctx, staging, &parts)?;
-    Ok(pending.iter().zip(&parts).map(|(p, part)| record(ctx, SourceKind::Fagsystem, p, "landed", Some(part.rows as i64))).collect())
+    Ok(pending
+        .iter()
+        .zip(&parts)
+        .map(|(p, part)| {
+            record(
+                ctx,
+                SourceKind::Fagsystem,
+                p,
+                "landed",
+                Some(part.rows as i64),
+            )
+        })
+        .collect())
 }

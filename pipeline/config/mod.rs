@@ -20,7 +20,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::municipality;
-use raw::{RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawProgram, RawPseudonym, RawSources};
+use raw::{
+    RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawProgram, RawPseudonym, RawSources,
+};
 
 /// The embedded default configuration (`config/maaltal.toml`).
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/maaltal.toml");
@@ -46,7 +48,13 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (file, line, column, field, message) = (&self.file, self.line, self.column, &self.field, &self.message);
+        let (file, line, column, field, message) = (
+            &self.file,
+            self.line,
+            self.column,
+            &self.field,
+            &self.message,
+        );
         if field.is_empty() {
             write!(f, "{file}:{line}:{column}: {message}")
         } else {
@@ -62,7 +70,11 @@ pub struct ConfigErrors(pub Vec<ConfigError>);
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        writeln!(f, "invalid configuration ({n} problem{})", if n == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "invalid configuration ({n} problem{})",
+            if n == 1 { "" } else { "s" }
+        )?;
         for e in &self.0 {
             writeln!(f, "  {e}")?;
         }
@@ -214,12 +226,21 @@ pub struct Config {
 impl Config {
     /// Resolves a location template against the config's folder (URLs stay as they are).
     #[must_use]
-    pub fn resolve_location(&self, template: &str, period: &str, municipality: Option<i32>) -> String {
+    pub fn resolve_location(
+        &self,
+        template: &str,
+        period: &str,
+        municipality: Option<i32>,
+    ) -> String {
         let mut s = template.replace("{period}", period);
         if let Some(m) = municipality {
             s = s.replace("{municipality}", &m.to_string());
         }
-        if is_url(&s) { s } else { self.base_dir.join(s).to_string_lossy().into_owned() }
+        if is_url(&s) {
+            s
+        } else {
+            self.base_dir.join(s).to_string_lossy().into_owned()
+        }
     }
 
     /// Points the lake (and the default quarantine beside it) somewhere else.
@@ -240,7 +261,9 @@ pub fn is_url(s: &str) -> bool {
 }
 
 fn default_quarantine(lake: &Path) -> PathBuf {
-    let name = lake.file_name().map_or_else(|| "lake".into(), |n| n.to_string_lossy().into_owned());
+    let name = lake
+        .file_name()
+        .map_or_else(|| "lake".into(), |n| n.to_string_lossy().into_owned());
     lake.with_file_name(format!("{name}.quarantine"))
 }
 
@@ -258,7 +281,10 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
                     message: format!("cannot read config: {e}"),
                 }])
             })?;
-            let base = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let base = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             parse(&text, &p.display().to_string(), base)
         }
     }
@@ -285,7 +311,13 @@ struct Problems<'a> {
 impl Problems<'_> {
     fn at_span(&mut self, span: Range<usize>, field: String, message: impl Into<String>) {
         let (line, column) = line_col(self.text, span.start);
-        self.errors.push(ConfigError { file: self.file.to_string(), line, column, field, message: message.into() });
+        self.errors.push(ConfigError {
+            file: self.file.to_string(),
+            line,
+            column,
+            field,
+            message: message.into(),
+        });
     }
 
     /// A problem with the value at a dotted path (or the nearest existing parent).
@@ -296,15 +328,19 @@ impl Problems<'_> {
 
     /// Deserialises one section on its own, so problems in several sections all show.
     fn section<T: DeserializeOwned>(&mut self, path: &str) -> Option<T> {
-        let (value, span) = match lookup(self.root, path) {
-            Some(v) => (v.get_ref().clone(), v.span()),
-            None => {
-                self.at_span(0..0, path.to_string(), format!("missing section `[{path}]`"));
-                return None;
-            }
+        let Some(found) = lookup(self.root, path) else {
+            self.at_span(
+                0..0,
+                path.to_string(),
+                format!("missing section `[{path}]`"),
+            );
+            return None;
         };
+        let (value, span) = (found.get_ref().clone(), found.span());
         let spanned = Spanned::new(span, value);
-        match T::deserialize(serde::de::IntoDeserializer::<toml::de::Error>::into_deserializer(spanned)) {
+        match T::deserialize(
+            serde::de::IntoDeserializer::<toml::de::Error>::into_deserializer(spanned),
+        ) {
             Ok(v) => Some(v),
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
@@ -346,14 +382,21 @@ fn path_at(root: &DeTable<'_>, span: &Range<usize>) -> Option<String> {
     fn walk(value: &DeValue<'_>, span: &Range<usize>, prefix: &str, best: &mut Option<String>) {
         let holds = |r: Range<usize>| r.start <= span.start && span.end <= r.end && r.end > r.start;
         let consider = |key: String, best: &mut Option<String>| {
-            if best.as_ref().is_none_or(|b| b.matches('.').count() <= key.matches('.').count()) {
+            if best
+                .as_ref()
+                .is_none_or(|b| b.matches('.').count() <= key.matches('.').count())
+            {
                 *best = Some(key);
             }
         };
         match value {
             DeValue::Table(t) => {
                 for (k, v) in t {
-                    let key = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+                    let key = if prefix.is_empty() {
+                        k.get_ref().to_string()
+                    } else {
+                        format!("{prefix}.{}", k.get_ref())
+                    };
                     if holds(v.span()) || holds(k.span()) {
                         consider(key.clone(), best);
                     }
@@ -382,14 +425,20 @@ fn encoding(p: &mut Problems<'_>, field: &str, raw: Option<&str>) -> Encoding {
         None | Some("utf8" | "utf-8") => Encoding::Utf8,
         Some("latin1" | "windows-1252" | "iso-8859-1") => Encoding::Latin1,
         Some(other) => {
-            p.at(field, format!("unknown encoding `{other}`; valid: `utf8`, `latin1`"));
+            p.at(
+                field,
+                format!("unknown encoding `{other}`; valid: `utf8`, `latin1`"),
+            );
             Encoding::Utf8
         }
     }
 }
 
 fn env_name(p: &mut Problems<'_>, field: &str, name: &str) {
-    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     if !ok {
         p.at(field, format!("`{name}` is not an environment variable name (A-Z, 0-9, _); secrets are named here, never written"));
     }
@@ -398,10 +447,19 @@ fn env_name(p: &mut Problems<'_>, field: &str, name: &str) {
 fn codes(p: &mut Problems<'_>, field: &str, list: &[i64]) -> Vec<i32> {
     let mut out = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        match i32::try_from(*c).ok().filter(|c| municipality::name(*c).is_some()) {
-            Some(code) if out.contains(&code) => p.at(&format!("{field}.{i}"), format!("municipality {code} listed twice")),
+        match i32::try_from(*c)
+            .ok()
+            .filter(|c| municipality::name(*c).is_some())
+        {
+            Some(code) if out.contains(&code) => p.at(
+                &format!("{field}.{i}"),
+                format!("municipality {code} listed twice"),
+            ),
             Some(code) => out.push(code),
-            None => p.at(&format!("{field}.{i}"), format!("{c} is not a DST municipality code")),
+            None => p.at(
+                &format!("{field}.{i}"),
+                format!("{c} is not a DST municipality code"),
+            ),
         }
     }
     out
@@ -413,11 +471,19 @@ fn location(p: &mut Problems<'_>, field: &str, loc: &str, placeholders: &[&str])
     }
     let mut rest = loc;
     while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         let name = &rest[start + 1..start + end];
         if !placeholders.contains(&name) {
             let valid: Vec<String> = placeholders.iter().map(|x| format!("`{{{x}}}`")).collect();
-            p.at(field, format!("unknown placeholder `{{{name}}}`; valid: {}", valid.join(", ")));
+            p.at(
+                field,
+                format!(
+                    "unknown placeholder `{{{name}}}`; valid: {}",
+                    valid.join(", ")
+                ),
+            );
         }
         rest = &rest[start + end..];
     }
@@ -425,7 +491,14 @@ fn location(p: &mut Problems<'_>, field: &str, loc: &str, placeholders: &[&str])
 
 /// Parses a DREAM code mapping CSV (`code;class;description`).
 pub fn parse_code_mapping(text: &str) -> Result<BTreeMap<String, String>, String> {
-    const CLASSES: &[&str] = &["su", "igu_praktik", "igu_skole", "integrationsydelse", "other_benefit", "censored"];
+    const CLASSES: &[&str] = &[
+        "su",
+        "igu_praktik",
+        "igu_skole",
+        "integrationsydelse",
+        "other_benefit",
+        "censored",
+    ];
     let mut map = BTreeMap::new();
     for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
         let line_no = i + 1;
@@ -440,7 +513,10 @@ pub fn parse_code_mapping(text: &str) -> Result<BTreeMap<String, String>, String
             return Err(format!("line {line_no}: code `{code}` is not 3 digits"));
         }
         if !CLASSES.contains(&class) {
-            return Err(format!("line {line_no}: class `{class}` is not one of {}", CLASSES.join(", ")));
+            return Err(format!(
+                "line {line_no}: class `{class}` is not one of {}",
+                CLASSES.join(", ")
+            ));
         }
         if map.insert(code.to_string(), class.to_string()).is_some() {
             return Err(format!("line {line_no}: code `{code}` mapped twice"));
@@ -469,17 +545,30 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         }
     };
     let root = root.get_ref();
-    let mut p = Problems { text, file, root, errors: Vec::new() };
+    let mut p = Problems {
+        text,
+        file,
+        root,
+        errors: Vec::new(),
+    };
     for (key, _) in root {
         let k = key.get_ref();
         if !["program", "lake", "pseudonym", "http", "sources"].contains(&k.as_ref()) {
-            p.at_span(key.span(), k.to_string(), "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`");
+            p.at_span(
+                key.span(),
+                k.to_string(),
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`",
+            );
         }
     }
     let program: Option<RawProgram> = p.section("program");
     let lake: Option<RawLake> = p.section("lake");
     let pseudonym: Option<RawPseudonym> = p.section("pseudonym");
-    let http: Option<RawHttp> = if root.contains_key("http") { p.section("http") } else { Some(RawHttp::default()) };
+    let http: Option<RawHttp> = if root.contains_key("http") {
+        p.section("http")
+    } else {
+        Some(RawHttp::default())
+    };
     let sources = sources_sections(&mut p);
 
     let program = program.map(|r| {
@@ -487,19 +576,35 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             p.at("program.id", "must not be empty");
         }
         let municipalities = codes(&mut p, "program.municipalities", &r.municipalities);
-        ProgramConfig { id: r.id, name: r.name, municipalities }
+        ProgramConfig {
+            id: r.id,
+            name: r.name,
+            municipalities,
+        }
     });
     let lake = lake.map(|r| {
         let path = base_dir.join(&r.path);
-        let quarantine_path = r.quarantine_path.as_ref().map_or_else(|| default_quarantine(&path), |q| base_dir.join(q));
+        let quarantine_path = r
+            .quarantine_path
+            .as_ref()
+            .map_or_else(|| default_quarantine(&path), |q| base_dir.join(q));
         if quarantine_path.starts_with(&path) {
-            p.at("lake.quarantine_path", "must lie outside the lake: quarantined extracts still hold CPR numbers");
+            p.at(
+                "lake.quarantine_path",
+                "must lie outside the lake: quarantined extracts still hold CPR numbers",
+            );
         }
-        LakeConfig { path, quarantine_path }
+        LakeConfig {
+            path,
+            quarantine_path,
+        }
     });
     let pseudonym = pseudonym.map(|r| {
         env_name(&mut p, "pseudonym.key_env", &r.key_env);
-        PseudonymConfig { key_env: r.key_env, allow_demo_key: r.allow_demo_key }
+        PseudonymConfig {
+            key_env: r.key_env,
+            allow_demo_key: r.allow_demo_key,
+        }
     });
     let http = http.map(|r| {
         let secs = |p: &mut Problems<'_>, f: &str, v: Option<u64>, d: u64| {
@@ -510,7 +615,12 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             Duration::from_secs(v)
         };
         let timeout = secs(&mut p, "http.timeout_secs", r.timeout_secs, 300);
-        let connect_timeout = secs(&mut p, "http.connect_timeout_secs", r.connect_timeout_secs, 10);
+        let connect_timeout = secs(
+            &mut p,
+            "http.connect_timeout_secs",
+            r.connect_timeout_secs,
+            10,
+        );
         if r.retries.is_some_and(|n| n > 20) {
             p.at("http.retries", "at most 20");
         }
@@ -525,27 +635,25 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
 
     match (program, lake, pseudonym, http, sources) {
-        (Some(program), Some(lake), Some(pseudonym), Some(http), Some(sources)) if p.errors.is_empty() => Ok(Config {
-            origin: file.to_string(),
-            base_dir: base_dir.to_path_buf(),
-            program,
-            lake,
-            pseudonym,
-            http,
-            sources,
-        }),
+        (Some(program), Some(lake), Some(pseudonym), Some(http), Some(sources))
+            if p.errors.is_empty() =>
+        {
+            Ok(Config {
+                origin: file.to_string(),
+                base_dir: base_dir.to_path_buf(),
+                program,
+                lake,
+                pseudonym,
+                http,
+                sources,
+            })
+        }
         _ => {
             let mut errors = p.errors;
             errors.sort_by_key(|e| (e.line, e.column));
             errors.dedup();
             Err(ConfigErrors(errors))
         }
-    }
-}
-
-impl Default for RawHttp {
-    fn default() -> Self {
-        Self { timeout_secs: None, connect_timeout_secs: None, retries: None, backoff_ms: None, max_bytes: None }
     }
 }
 
@@ -557,34 +665,55 @@ fn sources_sections(p: &mut Problems<'_>) -> Option<RawSources> {
     if let Some(DeValue::Table(t)) = lookup(p.root, "sources").map(Spanned::get_ref) {
         for (key, _) in t {
             if !["dream", "jobindsats", "fagsystem"].contains(&key.get_ref().as_ref()) {
-                p.at_span(key.span(), format!("sources.{}", key.get_ref()), "unknown source; valid: `dream`, `jobindsats`, `fagsystem`");
+                p.at_span(
+                    key.span(),
+                    format!("sources.{}", key.get_ref()),
+                    "unknown source; valid: `dream`, `jobindsats`, `fagsystem`",
+                );
             }
         }
     }
     let dream: Option<RawDream> = p.section("sources.dream");
     let jobindsats: Option<RawJobindsats> = p.section("sources.jobindsats");
     let fagsystem: Option<RawFagsystem> = p.section("sources.fagsystem");
-    Some(RawSources { dream: dream?, jobindsats: jobindsats?, fagsystem: fagsystem? })
+    Some(RawSources {
+        dream: dream?,
+        jobindsats: jobindsats?,
+        fagsystem: fagsystem?,
+    })
 }
 
+#[expect(
+    clippy::many_single_char_names,
+    reason = "one letter per source section keeps the field paths readable"
+)]
 fn validate_sources(p: &mut Problems<'_>, s: RawSources, base_dir: &Path) -> SourcesConfig {
     let d = s.dream;
     location(p, "sources.dream.location", &d.location, &["period"]);
     let encoding_d = encoding(p, "sources.dream.encoding", d.encoding.as_deref());
     let (codes_map, origin) = match &d.code_mapping {
-        None => (parse_code_mapping(DEFAULT_CODE_MAPPING).unwrap_or_default(), "embedded default".to_string()),
+        None => (
+            parse_code_mapping(DEFAULT_CODE_MAPPING).unwrap_or_default(),
+            "embedded default".to_string(),
+        ),
         Some(path) => {
             let full = base_dir.join(path);
             match std::fs::read_to_string(&full) {
                 Ok(text) => match parse_code_mapping(&text) {
                     Ok(m) => (m, full.display().to_string()),
                     Err(e) => {
-                        p.at("sources.dream.code_mapping", format!("{}: {e}", full.display()));
+                        p.at(
+                            "sources.dream.code_mapping",
+                            format!("{}: {e}", full.display()),
+                        );
                         (BTreeMap::new(), String::new())
                     }
                 },
                 Err(e) => {
-                    p.at("sources.dream.code_mapping", format!("cannot read `{}`: {e}", full.display()));
+                    p.at(
+                        "sources.dream.code_mapping",
+                        format!("cannot read `{}`: {e}", full.display()),
+                    );
                     (BTreeMap::new(), String::new())
                 }
             }
@@ -594,7 +723,10 @@ fn validate_sources(p: &mut Problems<'_>, s: RawSources, base_dir: &Path) -> Sou
         None | Some("error") => false,
         Some("other_benefit") => true,
         Some(other) => {
-            p.at("sources.dream.unknown_codes", format!("`{other}`; valid: `error`, `other_benefit`"));
+            p.at(
+                "sources.dream.unknown_codes",
+                format!("`{other}`; valid: `error`, `other_benefit`"),
+            );
             false
         }
     };
@@ -617,7 +749,10 @@ fn validate_sources(p: &mut Problems<'_>, s: RawSources, base_dir: &Path) -> Sou
     }
     for (label, sex) in &j.sex_labels {
         if !["M", "K", "alle"].contains(&sex.as_str()) {
-            p.at(&format!("sources.jobindsats.sex_labels.{label}"), format!("`{sex}`; valid: `M`, `K`, `alle`"));
+            p.at(
+                &format!("sources.jobindsats.sex_labels.{label}"),
+                format!("`{sex}`; valid: `M`, `K`, `alle`"),
+            );
         }
     }
     if j.tables.is_empty() {
@@ -626,21 +761,38 @@ fn validate_sources(p: &mut Problems<'_>, s: RawSources, base_dir: &Path) -> Sou
     let mut tables = Vec::new();
     for (name, t) in j.tables {
         let field = format!("sources.jobindsats.tables.{name}");
-        if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            p.at(&field, format!("table name `{name}` must be snake_case (it becomes `jobindsats_{name}`)"));
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            p.at(
+                &field,
+                format!("table name `{name}` must be snake_case (it becomes `jobindsats_{name}`)"),
+            );
         }
         let quarterly = match t.frequency.as_str() {
             "quarter" => true,
             "month" => false,
             other => {
-                p.at(&format!("{field}.frequency"), format!("`{other}`; valid: `month`, `quarter`"));
+                p.at(
+                    &format!("{field}.frequency"),
+                    format!("`{other}`; valid: `month`, `quarter`"),
+                );
                 false
             }
         };
         if t.table_id.is_empty() || !t.table_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            p.at(&format!("{field}.table_id"), format!("`{}` is not a Jobindsats table id", t.table_id));
+            p.at(
+                &format!("{field}.table_id"),
+                format!("`{}` is not a Jobindsats table id", t.table_id),
+            );
         }
-        tables.push(JobindsatsTableConfig { name, table_id: t.table_id, quarterly, category_dimension: t.category_dimension });
+        tables.push(JobindsatsTableConfig {
+            name,
+            table_id: t.table_id,
+            quarterly,
+            category_dimension: t.category_dimension,
+        });
     }
     let jobindsats = JobindsatsConfig {
         location: j.location,
@@ -651,14 +803,28 @@ fn validate_sources(p: &mut Problems<'_>, s: RawSources, base_dir: &Path) -> Sou
     };
 
     let f: RawFagsystem = s.fagsystem;
-    location(p, "sources.fagsystem.location", &f.location, &["municipality", "period"]);
+    location(
+        p,
+        "sources.fagsystem.location",
+        &f.location,
+        &["municipality", "period"],
+    );
     let encoding_f = encoding(p, "sources.fagsystem.encoding", f.encoding.as_deref());
     let municipalities = codes(p, "sources.fagsystem.municipalities", &f.municipalities);
     if let Some(e) = &f.auth_env {
         env_name(p, "sources.fagsystem.auth_env", e);
     }
-    let fagsystem = FagsystemConfig { location: f.location, encoding: encoding_f, municipalities, auth_env: f.auth_env };
-    SourcesConfig { dream, jobindsats, fagsystem }
+    let fagsystem = FagsystemConfig {
+        location: f.location,
+        encoding: encoding_f,
+        municipalities,
+        auth_env: f.auth_env,
+    };
+    SourcesConfig {
+        dream,
+        jobindsats,
+        fagsystem,
+    }
 }
 
 #[cfg(test)]
@@ -669,24 +835,54 @@ mod tests {
     fn embedded_default_is_valid() {
         let cfg = load(None).unwrap();
         assert_eq!(cfg.program.municipalities.len(), 16);
-        assert_eq!(cfg.sources.dream.codes.get("881").map(String::as_str), Some("igu_praktik"));
-        assert!(cfg.lake.quarantine_path.to_string_lossy().ends_with("lake.quarantine"));
+        assert_eq!(
+            cfg.sources.dream.codes.get("881").map(String::as_str),
+            Some("igu_praktik")
+        );
+        assert!(
+            cfg.lake
+                .quarantine_path
+                .to_string_lossy()
+                .ends_with("lake.quarantine")
+        );
     }
 
     #[test]
     fn reports_every_problem_with_location_and_path() {
         let text = EMBEDDED_DEFAULT
             .replace("timeout_secs = 300", "timeout_secs = \"30s\"")
-            .replace("encoding = \"utf8\"\n# code_mapping", "encoding = \"ebcdic\"\n# code_mapping")
-            .replace("key_env = \"MAALTAL_PSEUDONYM_KEY\"", "key_env = \"my secret\"");
+            .replace(
+                "encoding = \"utf8\"\n# code_mapping",
+                "encoding = \"ebcdic\"\n# code_mapping",
+            )
+            .replace(
+                "key_env = \"MAALTAL_PSEUDONYM_KEY\"",
+                "key_env = \"my secret\"",
+            );
         let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
         let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
         assert_eq!(errs.len(), 3, "{rendered:#?}");
-        assert!(rendered.iter().any(|e| e.contains("http.timeout_secs") && e.contains("invalid type")), "{rendered:#?}");
-        assert!(rendered.iter().any(|e| e.contains("sources.dream.encoding: unknown encoding `ebcdic`")), "{rendered:#?}");
-        assert!(rendered.iter().any(|e| e.contains("pseudonym.key_env")), "{rendered:#?}");
+        assert!(
+            rendered
+                .iter()
+                .any(|e| e.contains("http.timeout_secs") && e.contains("invalid type")),
+            "{rendered:#?}"
+        );
+        assert!(
+            rendered
+                .iter()
+                .any(|e| e.contains("sources.dream.encoding: unknown encoding `ebcdic`")),
+            "{rendered:#?}"
+        );
+        assert!(
+            rendered.iter().any(|e| e.contains("pseudonym.key_env")),
+            "{rendered:#?}"
+        );
         let line = text.lines().position(|l| l.contains("\"30s\"")).unwrap() + 1;
-        let e = errs.iter().find(|e| e.field == "http.timeout_secs").unwrap();
+        let e = errs
+            .iter()
+            .find(|e| e.field == "http.timeout_secs")
+            .unwrap();
         assert_eq!((e.line, e.column), (line, 16));
     }
 
@@ -696,7 +892,11 @@ mod tests {
         let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].field, "lake.size");
-        assert!(errs[0].message.contains("unknown field `size`"), "{}", errs[0]);
+        assert!(
+            errs[0].message.contains("unknown field `size`"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]
@@ -704,6 +904,10 @@ mod tests {
         let text = EMBEDDED_DEFAULT.replace("217, 316", "217, 999");
         let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
         assert_eq!(errs[0].field, "program.municipalities.1");
-        assert!(errs[0].message.contains("999 is not a DST municipality code"));
+        assert!(
+            errs[0]
+                .message
+                .contains("999 is not a DST municipality code")
+        );
     }
 }

@@ -46,7 +46,7 @@ pub struct RawPseudonym {
 }
 
 /// `[http]`: how HTTP sources are fetched.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHttp {
     /// Whole-request timeout in seconds.

@@ -12,13 +12,20 @@ use super::{ExtractError, Fetched, io_err};
 pub fn copy(src: &Path, dest: &Path) -> Result<Fetched, ExtractError> {
     let input = File::open(src).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            ExtractError::NotFound { location: src.display().to_string() }
+            ExtractError::NotFound {
+                location: src.display().to_string(),
+            }
         } else {
-            ExtractError::Io { path: src.display().to_string(), op: "open", error: e }
+            ExtractError::Io {
+                path: src.display().to_string(),
+                op: "open",
+                error: e,
+            }
         }
     })?;
     let mut reader = BufReader::with_capacity(1 << 20, input);
-    let mut writer = BufWriter::with_capacity(1 << 20, File::create(dest).map_err(io_err(dest, "create"))?);
+    let mut writer =
+        BufWriter::with_capacity(1 << 20, File::create(dest).map_err(io_err(dest, "create"))?);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;

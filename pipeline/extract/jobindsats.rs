@@ -17,7 +17,11 @@ pub fn metadata_location(base: &str, table_id: &str) -> String {
     if is_url(base) {
         format!("{}/v2/tables/{table_id}/json", base.trim_end_matches('/'))
     } else {
-        Path::new(base).join(table_id).join("metadata.json").to_string_lossy().into_owned()
+        Path::new(base)
+            .join(table_id)
+            .join("metadata.json")
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
@@ -25,14 +29,25 @@ pub fn metadata_location(base: &str, table_id: &str) -> String {
 #[must_use]
 pub fn data_location(base: &str, table_id: &str, period_code: &str) -> String {
     if is_url(base) {
-        format!("{}/v2/data/{table_id}/json?area=*&period={period_code}&_dim=*", base.trim_end_matches('/'))
+        format!(
+            "{}/v2/data/{table_id}/json?area=*&period={period_code}&_dim=*",
+            base.trim_end_matches('/')
+        )
     } else {
-        Path::new(base).join(table_id).join(format!("{period_code}.json")).to_string_lossy().into_owned()
+        Path::new(base)
+            .join(table_id)
+            .join(format!("{period_code}.json"))
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
 /// Reads a table's metadata text.
-pub async fn metadata_text(base: &str, table_id: &str, http: &HttpFetcher) -> Result<(String, String), ExtractError> {
+pub async fn metadata_text(
+    base: &str,
+    table_id: &str,
+    http: &HttpFetcher,
+) -> Result<(String, String), ExtractError> {
     let loc = metadata_location(base, table_id);
     if is_url(&loc) {
         Ok((http.get_text(&loc).await?, loc))
@@ -40,9 +55,15 @@ pub async fn metadata_text(base: &str, table_id: &str, http: &HttpFetcher) -> Re
         let p = Path::new(&loc);
         let text = std::fs::read_to_string(p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                ExtractError::NotFound { location: loc.clone() }
+                ExtractError::NotFound {
+                    location: loc.clone(),
+                }
             } else {
-                ExtractError::Io { path: loc.clone(), op: "read", error: e }
+                ExtractError::Io {
+                    path: loc.clone(),
+                    op: "read",
+                    error: e,
+                }
             }
         })?;
         Ok((text, loc))
@@ -62,10 +83,14 @@ pub async fn fetch_data(
     if is_url(&loc) {
         http.get_to_file(&loc, validators, dest).await
     } else {
-        std::fs::metadata(&loc).map_err(|_| ExtractError::NotFound { location: loc.clone() })?;
-        file::copy(Path::new(&loc), dest).map(FetchOutcome::Fetched).map_err(|e| match e {
-            ExtractError::Io { error, .. } => io_err(dest, "copy")(error),
-            other => other,
-        })
+        std::fs::metadata(&loc).map_err(|_| ExtractError::NotFound {
+            location: loc.clone(),
+        })?;
+        file::copy(Path::new(&loc), dest)
+            .map(FetchOutcome::Fetched)
+            .map_err(|e| match e {
+                ExtractError::Io { error, .. } => io_err(dest, "copy")(error),
+                other => other,
+            })
     }
 }

@@ -156,15 +156,25 @@ impl ExtractError {
     #[must_use]
     pub fn blame(&self) -> Blame {
         match self {
-            Self::Status { .. } | Self::Connect { .. } | Self::NotFound { .. } | Self::NotPublished { .. } => Blame::External,
+            Self::Status { .. }
+            | Self::Connect { .. }
+            | Self::NotFound { .. }
+            | Self::NotPublished { .. } => Blame::External,
             Self::TooLarge { .. } | Self::Auth { .. } | Self::MissingSecret { .. } => Blame::User,
             Self::Io { .. } => Blame::Internal,
         }
     }
 }
 
-pub(crate) fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> ExtractError + 'a {
-    move |error| ExtractError::Io { path: path.display().to_string(), op, error }
+pub(crate) fn io_err<'a>(
+    path: &'a Path,
+    op: &'static str,
+) -> impl FnOnce(std::io::Error) -> ExtractError + 'a {
+    move |error| ExtractError::Io {
+        path: path.display().to_string(),
+        op,
+        error,
+    }
 }
 
 /// Fetches one location (URL or path) into `dest`.

@@ -28,7 +28,12 @@ pub struct CsvInput<R: Read> {
 impl<R: Read> CsvInput<R> {
     /// Reads the header line.
     pub fn open(input: R, encoding: Encoding, locus: Locus) -> Result<Self, ParseError> {
-        let reader = ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(input);
+        let reader = ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(input);
         let mut me = Self {
             reader,
             encoding,
@@ -50,10 +55,20 @@ impl<R: Read> CsvInput<R> {
         me.header = me.fields.iter().map(|h| h.trim().to_lowercase()).collect();
         for (i, h) in me.header.iter().enumerate() {
             if h.is_empty() {
-                return Err(me.locus.field(me.line, me.column_of(i), "", format!("header {} is empty", i + 1)));
+                return Err(me.locus.field(
+                    me.line,
+                    me.column_of(i),
+                    "",
+                    format!("header {} is empty", i + 1),
+                ));
             }
             if me.index.insert(h.clone(), i).is_some() {
-                return Err(me.locus.field(me.line, me.column_of(i), h, "column appears twice in the header"));
+                return Err(me.locus.field(
+                    me.line,
+                    me.column_of(i),
+                    h,
+                    "column appears twice in the header",
+                ));
             }
         }
         Ok(me)
@@ -68,21 +83,40 @@ impl<R: Read> CsvInput<R> {
     /// Index of a required column (first of the alternatives found).
     pub fn require(&self, names: &[&str]) -> Result<usize, ParseError> {
         names.iter().find_map(|n| self.find(n)).ok_or_else(|| {
-            let alts = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or ");
-            let have = self.header.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-            self.locus.line(1, format!("missing column {alts}; the header has {have}"))
+            let alts = names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let have = self
+                .header
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.locus
+                .line(1, format!("missing column {alts}; the header has {have}"))
         })
     }
 
     fn next_raw(&mut self) -> Result<bool, ParseError> {
-        let more = self.reader.read_byte_record(&mut self.record).map_err(|e| {
-            let line = e.position().map_or(self.line + 1, csv::Position::line);
-            self.locus.line(line, format!("unreadable CSV: {}", redact::value(&e.to_string())))
-        })?;
+        let more = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .map_err(|e| {
+                let line = e.position().map_or(self.line + 1, csv::Position::line);
+                self.locus.line(
+                    line,
+                    format!("unreadable CSV: {}", redact::value(&e.to_string())),
+                )
+            })?;
         if !more {
             return Ok(false);
         }
-        self.line = self.record.position().map_or(self.line + 1, csv::Position::line);
+        self.line = self
+            .record
+            .position()
+            .map_or(self.line + 1, csv::Position::line);
         self.fields.clear();
         for (i, raw) in self.record.iter().enumerate() {
             let text = match self.encoding {
@@ -90,7 +124,10 @@ impl<R: Read> CsvInput<R> {
                     Ok(s) => s.to_string(),
                     Err(e) => {
                         let start = self.record.position().map_or(0, csv::Position::byte);
-                        let offset = start + self.record.range(i).map_or(0, |r| r.start as u64) + i as u64 + e.valid_up_to() as u64;
+                        let offset = start
+                            + self.record.range(i).map_or(0, |r| r.start as u64)
+                            + i as u64
+                            + e.valid_up_to() as u64;
                         return Err(self.locus.reject(
                             Some(self.line),
                             None,
@@ -99,7 +136,10 @@ impl<R: Read> CsvInput<R> {
                         ));
                     }
                 },
-                Encoding::Latin1 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(raw).0.into_owned(),
+                Encoding::Latin1 => encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(raw)
+                    .0
+                    .into_owned(),
             };
             self.fields.push(text);
         }
@@ -118,7 +158,11 @@ impl<R: Read> CsvInput<R> {
             if self.fields.len() != self.header.len() {
                 return Err(self.locus.line(
                     self.line,
-                    format!("expected {} fields (as in the header), found {}", self.header.len(), self.fields.len()),
+                    format!(
+                        "expected {} fields (as in the header), found {}",
+                        self.header.len(),
+                        self.fields.len()
+                    ),
                 ));
             }
             return Ok(true);
@@ -134,25 +178,41 @@ impl<R: Read> CsvInput<R> {
     /// 1-based character column where field `i` starts on the current line.
     #[must_use]
     pub fn column_of(&self, i: usize) -> u64 {
-        1 + self.fields[..i].iter().map(|f| f.chars().count() as u64 + 1).sum::<u64>()
+        1 + self.fields[..i]
+            .iter()
+            .map(|f| f.chars().count() as u64 + 1)
+            .sum::<u64>()
     }
 
     /// A rejection for field `i` of the current record, showing its (redacted) value.
     #[must_use]
     pub fn bad(&self, i: usize, expected: &str) -> ParseError {
         let value = redact::value(self.get(i));
-        self.locus.field(self.line, self.column_of(i), &self.header[i], format!("invalid value \"{value}\": expected {expected}"))
+        self.locus.field(
+            self.line,
+            self.column_of(i),
+            &self.header[i],
+            format!("invalid value \"{value}\": expected {expected}"),
+        )
     }
 
     /// A rejection for field `i` that must not show the value (CPR).
     #[must_use]
     pub fn bad_hidden(&self, i: usize, expected: &str) -> ParseError {
-        self.locus.field(self.line, self.column_of(i), &self.header[i], format!("invalid value (withheld: personal data): expected {expected}"))
+        self.locus.field(
+            self.line,
+            self.column_of(i),
+            &self.header[i],
+            format!("invalid value (withheld: personal data): expected {expected}"),
+        )
     }
 
     /// Extra columns of the current record that are not in `known`.
     #[must_use]
     pub fn extras(&self, known: &[usize]) -> Vec<(&str, &str)> {
-        (0..self.header.len()).filter(|i| !known.contains(i)).map(|i| (self.header[i].as_str(), self.get(i))).collect()
+        (0..self.header.len())
+            .filter(|i| !known.contains(i))
+            .map(|i| (self.header[i].as_str(), self.get(i)))
+            .collect()
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use super::csv_input::CsvInput;
 use super::{Locus, ParseError, date, extras_json};
 use crate::config::DreamConfig;
-use crate::land::{ColumnSpec, Kind, Staging, StagedPartition, schema};
+use crate::land::{ColumnSpec, Kind, StagedPartition, Staging, schema};
 use crate::period::{IsoWeek, Period};
 use crate::pseudonym::{Pseudonymizer, is_cpr};
 
@@ -37,7 +37,14 @@ pub const WEEKS: &[ColumnSpec] = &[
     ("class", Kind::Text, true),
 ];
 
-const ATTRIBUTES: &[&str] = &["koen", "foedselsdato", "herkomst", "kommune", "integrationsprogram", "foerste_integrationsydelse"];
+const ATTRIBUTES: &[&str] = &[
+    "koen",
+    "foedselsdato",
+    "herkomst",
+    "kommune",
+    "integrationsprogram",
+    "foerste_integrationsydelse",
+];
 
 /// Parses one quarter's extract into staged partitions of both tables.
 pub fn parse<R: Read>(
@@ -53,8 +60,12 @@ pub fn parse<R: Read>(
     }
     let mut csv = CsvInput::open(input, cfg.encoding, locus)?;
     let cpr_i = csv.require(&["cpr", "pnr"])?;
-    let attr: Vec<usize> = ATTRIBUTES.iter().map(|a| csv.require(&[a])).collect::<Result<_, _>>()?;
-    let (koen_i, fdato_i, herk_i, kom_i, prog_i, first_i) = (attr[0], attr[1], attr[2], attr[3], attr[4], attr[5]);
+    let attr: Vec<usize> = ATTRIBUTES
+        .iter()
+        .map(|a| csv.require(&[a]))
+        .collect::<Result<_, _>>()?;
+    let (koen_i, fdato_i, herk_i, kom_i, prog_i, first_i) =
+        (attr[0], attr[1], attr[2], attr[3], attr[4], attr[5]);
 
     // Week columns: those of the quarter are landed, others ignored; all of the quarter's must exist.
     let quarter_weeks = period.iso_weeks();
@@ -68,20 +79,41 @@ pub fn parse<R: Read>(
                 week_cols.push((w, i));
             }
         } else if name.starts_with("y_") {
-            return Err(csv.locus.field(1, csv.column_of(i), name, "not a week column `y_YYWW` with a valid ISO week"));
+            return Err(csv.locus.field(
+                1,
+                csv.column_of(i),
+                name,
+                "not a week column `y_YYWW` with a valid ISO week",
+            ));
         }
     }
-    let missing: Vec<String> =
-        quarter_weeks.iter().filter(|w| !week_cols.iter().any(|(x, _)| x == *w)).map(|w| format!("`{}`", w.dream_column())).collect();
+    let missing: Vec<String> = quarter_weeks
+        .iter()
+        .filter(|w| !week_cols.iter().any(|(x, _)| x == *w))
+        .map(|w| format!("`{}`", w.dream_column()))
+        .collect();
     if !missing.is_empty() {
-        return Err(csv.locus.line(1, format!("quarter {period} needs every week column; missing {}", missing.join(", "))));
+        return Err(csv.locus.line(
+            1,
+            format!(
+                "quarter {period} needs every week column; missing {}",
+                missing.join(", ")
+            ),
+        ));
     }
     week_cols.sort_by_key(|(w, _)| *w);
 
     let part = PathBuf::from(period.partition());
-    let mut persons = staging.partition(PathBuf::from("raw/dream/persons").join(&part), schema(PERSONS))?;
-    let mut weeks = staging.partition(PathBuf::from("raw/dream/weeks").join(&part), schema(WEEKS))?;
-    let week_meta: Vec<(String, chrono::NaiveDate)> = week_cols.iter().map(|(w, _)| (w.label(), w.monday())).collect();
+    let mut persons = staging.partition(
+        PathBuf::from("raw/dream/persons").join(&part),
+        schema(PERSONS),
+    )?;
+    let mut weeks =
+        staging.partition(PathBuf::from("raw/dream/weeks").join(&part), schema(WEEKS))?;
+    let week_meta: Vec<(String, chrono::NaiveDate)> = week_cols
+        .iter()
+        .map(|(w, _)| (w.label(), w.monday()))
+        .collect();
 
     let mut seen: HashMap<u64, u64> = HashMap::new();
     let mut unknown: BTreeMap<String, (u64, u64, u64, u64)> = BTreeMap::new();
@@ -105,13 +137,18 @@ pub fn parse<R: Read>(
         if koen != "M" && koen != "K" {
             return Err(csv.bad(koen_i, "`M` or `K`"));
         }
-        let Some(born) = date(csv.get(fdato_i)) else { return Err(csv.bad(fdato_i, "a date YYYY-MM-DD")) };
+        let Some(born) = date(csv.get(fdato_i)) else {
+            return Err(csv.bad(fdato_i, "a date YYYY-MM-DD"));
+        };
         let herkomst = match csv.get(herk_i) {
             s @ ("1" | "2" | "3" | "4" | "5") => s.parse::<i32>().unwrap_or_default(),
             _ => return Err(csv.bad(herk_i, "an origin group 1..5")),
         };
         let Some(kommune) = crate::municipality::parse_code(csv.get(kom_i)) else {
-            return Err(csv.bad(kom_i, "a DST municipality code (3 digits, or 4 zero-padded)"));
+            return Err(csv.bad(
+                kom_i,
+                "a DST municipality code (3 digits, or 4 zero-padded)",
+            ));
         };
         let program = match csv.get(prog_i) {
             "1" => true,
@@ -133,7 +170,10 @@ pub fn parse<R: Read>(
                 Some(class.as_str())
             } else {
                 // (rows, first line, first column, last line counted)
-                let e = unknown.entry(code.to_string()).or_insert((0, line, csv.column_of(*col), 0));
+                let e =
+                    unknown
+                        .entry(code.to_string())
+                        .or_insert((0, line, csv.column_of(*col), 0));
                 if e.3 != line {
                     e.0 += 1;
                     e.3 = line;
@@ -141,12 +181,29 @@ pub fn parse<R: Read>(
                 Some("other_benefit")
             };
             let code = (!code.is_empty()).then_some(code);
-            weeks.row().text(Some(&pid)).text(Some(label)).date(Some(*monday)).text(code).text(class);
+            weeks
+                .row()
+                .text(Some(&pid))
+                .text(Some(label))
+                .date(Some(*monday))
+                .text(code)
+                .text(class);
             weeks.end_row()?;
         }
         let extras = extras_json(&csv.extras(&known));
-        persons.row().text(Some(&pid)).text(Some(koen)).date(Some(born)).i32(Some(herkomst)).i32(Some(kommune));
-        persons.row().bool(Some(program)).date(first).i64(Some(line as i64)).text(extras.as_deref());
+        persons
+            .row()
+            .text(Some(&pid))
+            .text(Some(koen))
+            .date(Some(born))
+            .i32(Some(herkomst))
+            .i32(Some(kommune));
+        persons
+            .row()
+            .bool(Some(program))
+            .date(first)
+            .i64(Some(line as i64))
+            .text(extras.as_deref());
         persons.end_row()?;
         rows += 1;
     }
@@ -156,9 +213,18 @@ pub fn parse<R: Read>(
     if !unknown.is_empty() && !cfg.unknown_codes_as_other {
         let list: Vec<String> = unknown
             .iter()
-            .map(|(code, (n, l, c, _))| format!("`{code}` ({n} row{}, first at {l}:{c})", if *n == 1 { "" } else { "s" }))
+            .map(|(code, (n, l, c, _))| {
+                format!(
+                    "`{code}` ({n} row{}, first at {l}:{c})",
+                    if *n == 1 { "" } else { "s" }
+                )
+            })
             .collect();
-        let (line, col) = unknown.values().map(|(_, l, c, _)| (*l, *c)).min().unwrap_or_default();
+        let (line, col) = unknown
+            .values()
+            .map(|(_, l, c, _)| (*l, *c))
+            .min()
+            .unwrap_or_default();
         return Err(csv.locus.reject(
             Some(line),
             Some(col),

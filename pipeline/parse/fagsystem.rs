@@ -51,7 +51,11 @@ pub struct Entity {
 }
 
 const ROLES: &[&str] = &["sagsbehandler", "virksomhedskonsulent", "mentor", "leder"];
-const OFFERS: &[&str] = &["Virksomhedspraktik", "Ansættelse med løntilskud", "Nytteindsats"];
+const OFFERS: &[&str] = &[
+    "Virksomhedspraktik",
+    "Ansættelse med løntilskud",
+    "Nytteindsats",
+];
 
 /// The five files, in the order they are read.
 pub const ENTITIES: &[Entity] = &[
@@ -88,7 +92,12 @@ pub const ENTITIES: &[Entity] = &[
     },
     Entity {
         name: "virksomhedsbesoeg",
-        columns: &[("besoeg_id", Rule::Id), ("medarbejder_id", Rule::EmployeeRef), ("cvr", Rule::Cvr), ("dato", Rule::Date)],
+        columns: &[
+            ("besoeg_id", Rule::Id),
+            ("medarbejder_id", Rule::EmployeeRef),
+            ("cvr", Rule::Cvr),
+            ("dato", Rule::Date),
+        ],
     },
     Entity {
         name: "placeringer",
@@ -124,12 +133,22 @@ pub fn lake_columns(entity: &Entity) -> Vec<ColumnSpec> {
 }
 
 fn valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !s.contains(char::is_whitespace)
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.contains(char::is_whitespace)
 }
 
 /// Parses one entity file into `writer`; returns rows. `employees` is filled from
 /// `medarbejdere` and checked by the others.
+#[expect(
+    clippy::implicit_hasher,
+    reason = "ids are few; the std hasher is fine"
+)]
 pub fn parse_entity<R: Read>(
     input: R,
     locus: Locus,
@@ -140,7 +159,11 @@ pub fn parse_entity<R: Read>(
     writer: &mut PartitionWriter,
 ) -> Result<u64, ParseError> {
     let mut csv = CsvInput::open(input, encoding, locus)?;
-    let idx: Vec<usize> = entity.columns.iter().map(|(n, _)| csv.require(&[n])).collect::<Result<_, _>>()?;
+    let idx: Vec<usize> = entity
+        .columns
+        .iter()
+        .map(|(n, _)| csv.require(&[n]))
+        .collect::<Result<_, _>>()?;
     let mut ids: HashSet<String> = HashSet::new();
     let mut rows = 0u64;
     let pos = |name: &str| entity.columns.iter().position(|(n, _)| *n == name);
@@ -158,15 +181,26 @@ pub fn parse_entity<R: Read>(
                         return Err(csv.bad(i, "an id unique in the file (it appears earlier)"));
                     }
                 }
-                Rule::Cpr if !is_cpr(v) => return Err(csv.bad_hidden(i, "a CPR number of 10 digits")),
+                Rule::Cpr if !is_cpr(v) => {
+                    return Err(csv.bad_hidden(i, "a CPR number of 10 digits"));
+                }
                 Rule::EmployeeRef if !employees.contains(v) => {
                     return Err(csv.bad(i, "a `medarbejder_id` that exists in medarbejdere.csv"));
                 }
                 Rule::Text if v.is_empty() => return Err(csv.bad(i, "a non-empty value")),
-                Rule::OptEmail if !v.is_empty() && !valid_email(v) => return Err(csv.bad(i, "an email address or empty")),
-                Rule::Date => dates[k] = Some(date(v).ok_or_else(|| csv.bad(i, "a date YYYY-MM-DD"))?),
-                Rule::OptDate if !v.is_empty() => dates[k] = Some(date(v).ok_or_else(|| csv.bad(i, "a date YYYY-MM-DD or empty"))?),
-                Rule::Cvr if !(v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit())) => return Err(csv.bad(i, "a CVR number of 8 digits")),
+                Rule::OptEmail if !v.is_empty() && !valid_email(v) => {
+                    return Err(csv.bad(i, "an email address or empty"));
+                }
+                Rule::Date => {
+                    dates[k] = Some(date(v).ok_or_else(|| csv.bad(i, "a date YYYY-MM-DD"))?);
+                }
+                Rule::OptDate if !v.is_empty() => {
+                    dates[k] =
+                        Some(date(v).ok_or_else(|| csv.bad(i, "a date YYYY-MM-DD or empty"))?);
+                }
+                Rule::Cvr if !(v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit())) => {
+                    return Err(csv.bad(i, "a CVR number of 8 digits"));
+                }
                 Rule::OneOf(list) if !list.contains(&v) => {
                     let valid: Vec<String> = list.iter().map(|x| format!("`{x}`")).collect();
                     return Err(csv.bad(i, &format!("one of {}", valid.join(", "))));
@@ -178,7 +212,10 @@ pub fn parse_entity<R: Read>(
             && let (Some(henvist), Some(start)) = (dates[h], dates[s])
             && start < henvist
         {
-            return Err(csv.bad(idx[s], &format!("a start on or after `henvist` ({henvist})")));
+            return Err(csv.bad(
+                idx[s],
+                &format!("a start on or after `henvist` ({henvist})"),
+            ));
         }
         if let (Some(s), Some(e)) = (pos("start"), pos("slut"))
             && let (Some(start), Some(slut)) = (dates[s], dates[e])
@@ -212,14 +249,25 @@ pub fn parse_entity<R: Read>(
     if entity.name == "medarbejdere" {
         *employees = ids;
         if rows == 0 {
-            return Err(csv.locus.file("no employees: the export needs at least one row in medarbejdere.csv"));
+            return Err(csv
+                .locus
+                .file("no employees: the export needs at least one row in medarbejdere.csv"));
         }
     }
     Ok(rows)
 }
 
 /// Opens the staged partition of one entity for a municipality and month.
-pub fn writer(staging: &Staging, entity: &Entity, municipality: i32, month: Period) -> Result<PartitionWriter, ParseError> {
-    let rel = PathBuf::from(format!("raw/fagsystem/{}/kommune={municipality}/{}", entity.name, month.partition()));
+pub fn writer(
+    staging: &Staging,
+    entity: &Entity,
+    municipality: i32,
+    month: Period,
+) -> Result<PartitionWriter, ParseError> {
+    let rel = PathBuf::from(format!(
+        "raw/fagsystem/{}/kommune={municipality}/{}",
+        entity.name,
+        month.partition()
+    ));
     Ok(staging.partition(rel, schema(&lake_columns(entity)))?)
 }

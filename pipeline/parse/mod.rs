@@ -54,7 +54,9 @@ pub enum ParseError {
     #[error("{0}")]
     Rejected(Box<Rejection>),
     /// The Jobindsats API refused the key.
-    #[error("jobindsats: {path}: authentication failed (check the API key in `{key_env}`): {message}")]
+    #[error(
+        "jobindsats: {path}: authentication failed (check the API key in `{key_env}`): {message}"
+    )]
     Auth {
         /// URL or file.
         path: String,
@@ -91,7 +93,13 @@ pub struct Locus {
 impl Locus {
     /// A problem at line:column in a field.
     #[must_use]
-    pub fn field(&self, line: u64, column: u64, field: &str, message: impl Into<String>) -> ParseError {
+    pub fn field(
+        &self,
+        line: u64,
+        column: u64,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ParseError {
         self.reject(Some(line), Some(column), Some(field), message)
     }
 
@@ -109,7 +117,13 @@ impl Locus {
 
     /// Any rejection.
     #[must_use]
-    pub fn reject(&self, line: Option<u64>, column: Option<u64>, field: Option<&str>, message: impl Into<String>) -> ParseError {
+    pub fn reject(
+        &self,
+        line: Option<u64>,
+        column: Option<u64>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> ParseError {
         ParseError::Rejected(Box::new(Rejection {
             extract: self.extract.to_string(),
             path: self.path.clone(),
@@ -137,7 +151,14 @@ pub fn extras_json(pairs: &[(&str, &str)]) -> Option<String> {
     if pairs.is_empty() {
         return None;
     }
-    let map: serde_json::Map<String, serde_json::Value> =
-        pairs.iter().map(|(k, v)| ((*k).to_string(), serde_json::Value::String(crate::redact::mask_cpr(v)))).collect();
+    let map: serde_json::Map<String, serde_json::Value> = pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                (*k).to_string(),
+                serde_json::Value::String(crate::redact::mask_cpr(v)),
+            )
+        })
+        .collect();
     Some(serde_json::Value::Object(map).to_string())
 }

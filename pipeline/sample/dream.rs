@@ -42,9 +42,8 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 /// Relative arrival intensity per month (refugees came mostly in 2015-2016).
 fn arrival_weight(date: NaiveDate) -> f64 {
     match date.year() {
-        2014 => 0.6,
+        2014 | 2017 => 0.6,
         2015 | 2016 => 1.2,
-        2017 => 0.6,
         _ => 0.4,
     }
 }
@@ -56,7 +55,12 @@ fn cpr(rng: &mut Rng, born: NaiveDate, sex: char, used: &mut HashSet<String>) ->
         if odd != (sex == 'M') {
             serial = (serial + 1) % 10_000;
         }
-        let s = format!("{:02}{:02}{:02}{serial:04}", born.day(), born.month(), born.year() % 100);
+        let s = format!(
+            "{:02}{:02}{:02}{serial:04}",
+            born.day(),
+            born.month(),
+            born.year() % 100
+        );
         if used.insert(s.clone()) {
             return s;
         }
@@ -84,21 +88,46 @@ pub fn population(rng: &Rng) -> Vec<Person> {
                     _ => rng.range(18 * 365, 52 * 365),
                 };
                 let born = arrival - Duration::days(age_days);
-                let herkomst = if rng.chance(0.93) { 3 } else { *rng.pick(&[2u8, 5]) };
+                let herkomst = if rng.chance(0.93) {
+                    3
+                } else {
+                    *rng.pick(&[2u8, 5])
+                };
                 let program = rng.chance(0.96);
                 let cpr = cpr(&mut rng, born, sex, &mut used);
-                people.push(Person { cpr, sex, born, herkomst, kommune: profile.code, program, arrival: Some(arrival), u: rng.f64() });
+                people.push(Person {
+                    cpr,
+                    sex,
+                    born,
+                    herkomst,
+                    kommune: profile.code,
+                    program,
+                    arrival: Some(arrival),
+                    u: rng.f64(),
+                });
             }
-            month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(month);
+            month = month
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(month);
         }
         // Outside the target group: Danish origin or long-settled persons on other benefits.
         for _ in 0..(profile.population / 4) {
             let sex = if rng.chance(0.5) { 'M' } else { 'K' };
             let born = d(1960, 1, 1) + Duration::days(rng.range(0, 40 * 365));
             let herkomst = *rng.pick(&[1u8, 1, 1, 3, 4]);
-            let arrival = (herkomst == 3).then(|| d(2009, 1, 1) + Duration::days(rng.range(0, 4 * 365)));
+            let arrival =
+                (herkomst == 3).then(|| d(2009, 1, 1) + Duration::days(rng.range(0, 4 * 365)));
             let cpr = cpr(&mut rng, born, sex, &mut used);
-            people.push(Person { cpr, sex, born, herkomst, kommune: profile.code, program: herkomst == 3, arrival, u: rng.f64() });
+            people.push(Person {
+                cpr,
+                sex,
+                born,
+                herkomst,
+                kommune: profile.code,
+                program: herkomst == 3,
+                arrival,
+                u: rng.f64(),
+            });
         }
     }
     people
@@ -122,16 +151,30 @@ fn weeks(rng: &mut Rng, p: &Person, n: usize, quarter: Period) -> Vec<&'static s
         return codes;
     }
     let t = progress(quarter);
-    let profile = PROFILES.iter().find(|x| x.code == p.kommune).copied().unwrap_or(PROFILES[0]);
+    let profile = PROFILES
+        .iter()
+        .find(|x| x.code == p.kommune)
+        .copied()
+        .unwrap_or(PROFILES[0]);
     let factor = if p.sex == 'M' { 1.2 } else { 0.72 };
     let ps = at(profile.selv, t) / 100.0 * factor;
     let pe = at(profile.udd, t) / 100.0 * factor;
-    let benefit = || if p.sex == 'K' && p.u > 0.8 { "131" } else { "130" };
+    let benefit = || {
+        if p.sex == 'K' && p.u > 0.8 {
+            "131"
+        } else {
+            "130"
+        }
+    };
     if p.u < ps {
         let k = rng.range(5, n as i64) as usize;
         let igu = rng.chance(0.15);
         for i in 0..n {
-            codes.push(if i < k { if igu && i % 2 == 0 { "881" } else { "" } } else { benefit() });
+            codes.push(if i < k {
+                if igu && i % 2 == 0 { "881" } else { "" }
+            } else {
+                benefit()
+            });
         }
         if rng.chance(0.05) && n - k >= 5 {
             // Both self-supporting and in education: counted once in M1.
@@ -155,7 +198,7 @@ fn weeks(rng: &mut Rng, p: &Person, n: usize, quarter: Period) -> Vec<&'static s
         let border = rng.f64();
         for i in 0..n {
             codes.push(match border {
-                x if x < 0.08 && i < 4 => "",    // exactly 4 weeks without benefit: not self-supporting
+                x if x < 0.08 && i < 4 => "", // exactly 4 weeks without benefit: not self-supporting
                 x if x < 0.13 && i < 6 => "882", // IGU school: counts as integrationsydelse
                 x if x < 0.16 && i < 4 => "651", // 4 SU weeks: not in education
                 x if x < 0.18 && i < 3 => "135",
@@ -176,37 +219,66 @@ fn weeks(rng: &mut Rng, p: &Person, n: usize, quarter: Period) -> Vec<&'static s
 /// The quarters the sample covers.
 #[must_use]
 pub fn quarters() -> Vec<Period> {
-    Period::Quarter { year: 2016, quarter: 3 }.through(Period::Quarter { year: 2018, quarter: 4 })
+    Period::Quarter {
+        year: 2016,
+        quarter: 3,
+    }
+    .through(Period::Quarter {
+        year: 2018,
+        quarter: 4,
+    })
 }
 
 /// Writes the DREAM extracts and the code mapping.
-pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) -> std::io::Result<()> {
+pub fn write(
+    out: &Path,
+    people: &[Person],
+    rng: &Rng,
+    summary: &mut Summary,
+) -> std::io::Result<()> {
     let mut rng = rng.clone();
     let dir = out.join("dream");
-    write_file(&dir.join("dream_codes.csv"), crate::config::DEFAULT_CODE_MAPPING, summary)?;
+    write_file(
+        &dir.join("dream_codes.csv"),
+        crate::config::DEFAULT_CODE_MAPPING,
+        summary,
+    )?;
     for q in quarters() {
         let weeks_q = q.iso_weeks();
         // One week column before the quarter, as real extracts carry history.
         let prev = {
             let monday = weeks_q[0].monday() - Duration::days(7);
             let iw = monday.iso_week();
-            crate::period::IsoWeek { year: iw.year(), week: iw.week() }
+            crate::period::IsoWeek {
+                year: iw.year(),
+                week: iw.week(),
+            }
         };
-        let mut text = String::from("cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse");
+        let mut text = String::from(
+            "cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse",
+        );
         for w in std::iter::once(&prev).chain(&weeks_q) {
             let _ = write!(text, ";{}", w.dream_column());
         }
         text.push('\n');
         let end = q.reference_end();
         // In 2017Q1 the supplier wrote municipality codes zero-padded (accepted by the contract).
-        let padded = q == Period::Quarter { year: 2017, quarter: 1 };
+        let padded = q
+            == Period::Quarter {
+                year: 2017,
+                quarter: 1,
+            };
         for p in people {
             if p.arrival.is_some_and(|a| a > end) {
                 continue;
             }
             let codes = weeks(&mut rng, p, weeks_q.len(), q);
             let first = p.arrival.map(|a| a.to_string()).unwrap_or_default();
-            let kommune = if padded { format!("{:04}", p.kommune) } else { p.kommune.to_string() };
+            let kommune = if padded {
+                format!("{:04}", p.kommune)
+            } else {
+                p.kommune.to_string()
+            };
             let _ = write!(
                 text,
                 "{};{};{};{};{kommune};{};{first};{}",

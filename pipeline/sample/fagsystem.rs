@@ -15,14 +15,36 @@ use super::{Summary, write_file};
 use crate::period::Period;
 
 const FIRST: &[&str] = &[
-    "Mette", "Søren", "Anne", "Jørgen", "Åse", "Bjørn", "Kirsten", "Lærke", "Mads", "Sørine", "Henrik", "Birgitte",
-    "Rasmus", "Mia", "Frederik", "Ida", "Torben", "Hanne", "Jens", "Signe", "Ole", "Lene", "Morten", "Rikke", "Poul",
-    "Dorthe", "Thomas", "Maja", "Niels", "Trine", "Kasper", "Gitte", "Anders", "Sanne", "Bo", "Tove",
+    "Mette", "Søren", "Anne", "Jørgen", "Åse", "Bjørn", "Kirsten", "Lærke", "Mads", "Sørine",
+    "Henrik", "Birgitte", "Rasmus", "Mia", "Frederik", "Ida", "Torben", "Hanne", "Jens", "Signe",
+    "Ole", "Lene", "Morten", "Rikke", "Poul", "Dorthe", "Thomas", "Maja", "Niels", "Trine",
+    "Kasper", "Gitte", "Anders", "Sanne", "Bo", "Tove",
 ];
 const LAST: &[&str] = &[
-    "Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen", "Rasmussen", "Jørgensen",
-    "Møller", "Kjær", "Østergaard", "Bøgh", "Lærkesen", "Aagaard", "Skovgård", "Frølund", "Brændgaard", "Dahl", "Holm",
-    "Lund", "Søndergaard", "Thygesen",
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Møller",
+    "Kjær",
+    "Østergaard",
+    "Bøgh",
+    "Lærkesen",
+    "Aagaard",
+    "Skovgård",
+    "Frølund",
+    "Brændgaard",
+    "Dahl",
+    "Holm",
+    "Lund",
+    "Søndergaard",
+    "Thygesen",
 ];
 
 #[derive(Debug, Clone)]
@@ -50,14 +72,24 @@ impl Employee {
 }
 
 fn ascii(s: &str) -> String {
-    s.to_lowercase().replace('æ', "ae").replace('ø', "oe").replace('å', "aa").replace(' ', ".")
+    s.to_lowercase()
+        .replace('æ', "ae")
+        .replace('ø', "oe")
+        .replace('å', "aa")
+        .replace(' ', ".")
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
 }
 
-fn staff(rng: &mut Rng, code: i32, prefix: &str, domain: &str, departments: &[(&str, &[(&'static str, usize)])]) -> Vec<Employee> {
+fn staff(
+    rng: &mut Rng,
+    code: i32,
+    prefix: &str,
+    domain: &str,
+    departments: &[(&str, &[(&'static str, usize)])],
+) -> Vec<Employee> {
     let mut out = Vec::new();
     let mut used = std::collections::HashSet::new();
     for (dept, roles) in departments {
@@ -70,9 +102,19 @@ fn staff(rng: &mut Rng, code: i32, prefix: &str, domain: &str, departments: &[(&
                     }
                 };
                 // Mentors are often external: no email, no månedsbog.
-                let email = (*rolle != "mentor" || rng.chance(0.5)).then(|| format!("{}@{domain}", ascii(&navn)));
+                let email = (*rolle != "mentor" || rng.chance(0.5))
+                    .then(|| format!("{}@{domain}", ascii(&navn)));
                 let id = format!("{prefix}{:03}", out.len() + 1);
-                out.push(Employee { id, navn, email, afdeling: (*dept).to_string(), rolle, hired: d(2015, 1, 1), left: None, moved: None });
+                out.push(Employee {
+                    id,
+                    navn,
+                    email,
+                    afdeling: (*dept).to_string(),
+                    rolle,
+                    hired: d(2015, 1, 1),
+                    left: None,
+                    moved: None,
+                });
             }
         }
     }
@@ -131,42 +173,92 @@ struct Event {
 const END: (i32, u32, u32) = (2018, 12, 31);
 
 fn pick_active(rng: &mut Rng, staff: &[Employee], role: &str, day: NaiveDate) -> Option<usize> {
-    let ids: Vec<usize> = (0..staff.len()).filter(|i| staff[*i].rolle == role && staff[*i].active(day)).collect();
+    let ids: Vec<usize> = (0..staff.len())
+        .filter(|i| staff[*i].rolle == role && staff[*i].active(day))
+        .collect();
     (!ids.is_empty()).then(|| *rng.pick(&ids))
 }
 
+/// A municipality's export: code, id prefix, mail domain, departments with their roles.
+type Setup<'a> = (
+    i32,
+    &'a str,
+    &'a str,
+    [(&'a str, &'a [(&'static str, usize)]); 3],
+);
+
 /// Writes the monthly exports of both municipalities.
-pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) -> std::io::Result<()> {
-    let setups: [(i32, &str, &str, [(&str, &[(&'static str, usize)]); 3]); 2] = [
-        (350, "L", "lejre.dk", [
-            ("Integration", &[("leder", 1), ("sagsbehandler", 8), ("mentor", 2)]),
-            ("Jobcenter Erhverv", &[("leder", 1), ("sagsbehandler", 7)]),
-            ("Virksomhedsservice", &[("leder", 1), ("virksomhedskonsulent", 8)]),
-        ]),
-        (316, "H", "holb.dk", [
-            ("Integrationsteam Nord", &[("leder", 1), ("sagsbehandler", 9)]),
-            ("Integrationsteam Syd", &[("leder", 1), ("sagsbehandler", 8), ("mentor", 1)]),
-            ("Virksomhedsservice", &[("leder", 1), ("virksomhedskonsulent", 8)]),
-        ]),
+pub fn write(
+    out: &Path,
+    people: &[Person],
+    rng: &Rng,
+    summary: &mut Summary,
+) -> std::io::Result<()> {
+    let setups: [Setup<'_>; 2] = [
+        (
+            350,
+            "L",
+            "lejre.dk",
+            [
+                (
+                    "Integration",
+                    &[("leder", 1), ("sagsbehandler", 8), ("mentor", 2)],
+                ),
+                ("Jobcenter Erhverv", &[("leder", 1), ("sagsbehandler", 7)]),
+                (
+                    "Virksomhedsservice",
+                    &[("leder", 1), ("virksomhedskonsulent", 8)],
+                ),
+            ],
+        ),
+        (
+            316,
+            "H",
+            "holb.dk",
+            [
+                (
+                    "Integrationsteam Nord",
+                    &[("leder", 1), ("sagsbehandler", 9)],
+                ),
+                (
+                    "Integrationsteam Syd",
+                    &[("leder", 1), ("sagsbehandler", 8), ("mentor", 1)],
+                ),
+                (
+                    "Virksomhedsservice",
+                    &[("leder", 1), ("virksomhedskonsulent", 8)],
+                ),
+            ],
+        ),
     ];
     for (ci, (code, prefix, domain, departments)) in setups.iter().enumerate() {
         let mut rng = rng.fork(ci as u64 + 1);
         let staff = staff(&mut rng, *code, prefix, domain, departments);
         let end = d(END.0, END.1, END.2);
-        let companies: Vec<String> = (0..60).map(|_| format!("{}", rng.range(10_000_000, 99_999_999))).collect();
+        let companies: Vec<String> = (0..60)
+            .map(|_| format!("{}", rng.range(10_000_000, 99_999_999)))
+            .collect();
         let mut cases = Vec::new();
         let mut talks = Vec::new();
         let mut places = Vec::new();
-        for p in people.iter().filter(|p| p.kommune == *code && p.herkomst == 3 && p.arrival.is_some_and(|a| a >= d(2015, 1, 1))) {
+        for p in people.iter().filter(|p| {
+            p.kommune == *code && p.herkomst == 3 && p.arrival.is_some_and(|a| a >= d(2015, 1, 1))
+        }) {
             let arrival = p.arrival.unwrap_or(end);
             let opened = arrival + Duration::days(rng.range(3, 20));
             if opened > end {
                 continue;
             }
-            let Some(owner) = pick_active(&mut rng, &staff, "sagsbehandler", opened) else { continue };
+            let Some(owner) = pick_active(&mut rng, &staff, "sagsbehandler", opened) else {
+                continue;
+            };
             let closed = Some(opened + Duration::days(rng.range(240, 900))).filter(|c| *c <= end);
             let successor = staff[owner].left.and_then(|l| {
-                let who = (0..staff.len()).find(|i| staff[*i].rolle == "sagsbehandler" && staff[*i].left.is_none() && staff[*i].afdeling == staff[owner].afdeling)?;
+                let who = (0..staff.len()).find(|i| {
+                    staff[*i].rolle == "sagsbehandler"
+                        && staff[*i].left.is_none()
+                        && staff[*i].afdeling == staff[owner].afdeling
+                })?;
                 Some((l, who))
             });
             let case = Case {
@@ -174,7 +266,11 @@ pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) ->
                 cpr: p.cpr.clone(),
                 owner,
                 successor,
-                kategori: if rng.chance(0.65) { "Jobparat" } else { "Aktivitetsparat" },
+                kategori: if rng.chance(0.65) {
+                    "Jobparat"
+                } else {
+                    "Aktivitetsparat"
+                },
                 opened,
                 closed,
             };
@@ -182,14 +278,22 @@ pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) ->
             let mut day = opened + Duration::days(rng.range(5, 30));
             while day <= stop {
                 let by_mentor = rng.chance(0.1);
-                let employee = if by_mentor { pick_active(&mut rng, &staff, "mentor", day) } else { Some(case.owner_at(day)) };
+                let employee = if by_mentor {
+                    pick_active(&mut rng, &staff, "mentor", day)
+                } else {
+                    Some(case.owner_at(day))
+                };
                 if let Some(employee) = employee.filter(|e| staff[*e].active(day)) {
                     talks.push(Event {
                         id: format!("T{code}-{:06}", talks.len() + 1),
                         cpr: Some(case.cpr.clone()),
                         employee,
                         cvr: None,
-                        kind: if by_mentor { "Mentorsamtale" } else { *rng.pick(&["Jobsamtale", "Opfølgningssamtale"]) },
+                        kind: if by_mentor {
+                            "Mentorsamtale"
+                        } else {
+                            ["Jobsamtale", "Opfølgningssamtale"][usize::from(rng.chance(0.5))]
+                        },
                         date: day,
                         henvist: None,
                         slut: None,
@@ -199,9 +303,12 @@ pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) ->
             }
             let mut day = opened + Duration::days(rng.range(30, 200));
             while day <= stop {
-                let Some(employee) = pick_active(&mut rng, &staff, "virksomhedskonsulent", day) else { break };
+                let Some(employee) = pick_active(&mut rng, &staff, "virksomhedskonsulent", day)
+                else {
+                    break;
+                };
                 let start = day + Duration::days(rng.range(0, 45));
-                let slut = Some(start + Duration::days(rng.range(28, 180)));
+                let slut = start + Duration::days(rng.range(28, 180));
                 let tilbud = match rng.f64() {
                     x if x < 0.65 => "Virksomhedspraktik",
                     x if x < 0.9 => "Ansættelse med løntilskud",
@@ -215,16 +322,20 @@ pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) ->
                     kind: tilbud,
                     date: start,
                     henvist: Some(day),
-                    slut,
+                    slut: Some(slut),
                 });
-                day = slut.unwrap_or(end) + Duration::days(rng.range(20, 200));
+                day = slut + Duration::days(rng.range(20, 200));
             }
             cases.push(case);
         }
         let mut visits = Vec::new();
         let mut month = d(2016, 1, 1);
         while month <= end {
-            for (i, e) in staff.iter().enumerate().filter(|(_, e)| e.rolle == "virksomhedskonsulent") {
+            for (i, e) in staff
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.rolle == "virksomhedskonsulent")
+            {
                 for _ in 0..rng.range(3, 9) {
                     let day = month + Duration::days(rng.range(0, 27));
                     if e.active(day) {
@@ -241,44 +352,101 @@ pub fn write(out: &Path, people: &[Person], rng: &Rng, summary: &mut Summary) ->
                     }
                 }
             }
-            month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(end);
+            month = month
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(end);
         }
 
-        for m in (Period::Month { year: 2017, month: 1 }).through(Period::Month { year: 2018, month: 12 }) {
+        for m in (Period::Month {
+            year: 2017,
+            month: 1,
+        })
+        .through(Period::Month {
+            year: 2018,
+            month: 12,
+        }) {
             let e_end = m.last_day();
-            let w0 = m.first_day().checked_sub_months(chrono::Months::new(11)).unwrap_or(e_end);
-            let dir = out.join("fagsystem").join(code.to_string()).join(m.to_string());
+            let w0 = m
+                .first_day()
+                .checked_sub_months(chrono::Months::new(11))
+                .unwrap_or(e_end);
+            let dir = out
+                .join("fagsystem")
+                .join(code.to_string())
+                .join(m.to_string());
             let mut t = String::from("medarbejder_id;navn;email;afdeling;rolle\n");
             for e in staff.iter().filter(|e| e.hired <= e_end) {
-                let email = if e.left.is_some_and(|l| l <= e_end) { "" } else { e.email.as_deref().unwrap_or("") };
-                let _ = writeln!(t, "{};{};{email};{};{}", e.id, e.navn, e.afdeling_at(e_end), e.rolle);
+                let email = if e.left.is_some_and(|l| l <= e_end) {
+                    ""
+                } else {
+                    e.email.as_deref().unwrap_or("")
+                };
+                let _ = writeln!(
+                    t,
+                    "{};{};{email};{};{}",
+                    e.id,
+                    e.navn,
+                    e.afdeling_at(e_end),
+                    e.rolle
+                );
                 summary.fagsystem_rows += 1;
             }
             write_file(&dir.join("medarbejdere.csv"), &t, summary)?;
-            let mut t = String::from("sag_id;cpr;medarbejder_id;visitationskategori;oprettet;afsluttet\n");
-            for c in cases.iter().filter(|c| c.opened <= e_end && c.closed.is_none_or(|x| x >= w0)) {
+            let mut t =
+                String::from("sag_id;cpr;medarbejder_id;visitationskategori;oprettet;afsluttet\n");
+            for c in cases
+                .iter()
+                .filter(|c| c.opened <= e_end && c.closed.is_none_or(|x| x >= w0))
+            {
                 let closed = c.closed.filter(|x| *x <= e_end);
                 let owner = c.owner_at(closed.unwrap_or(e_end).min(e_end));
                 let closed = closed.map(|x| x.to_string()).unwrap_or_default();
-                let _ = writeln!(t, "{};{};{};{};{};{closed}", c.id, c.cpr, staff[owner].id, c.kategori, c.opened);
+                let _ = writeln!(
+                    t,
+                    "{};{};{};{};{};{closed}",
+                    c.id, c.cpr, staff[owner].id, c.kategori, c.opened
+                );
                 summary.fagsystem_rows += 1;
             }
             write_file(&dir.join("sager.csv"), &t, summary)?;
             let mut t = String::from("samtale_id;cpr;medarbejder_id;dato;type\n");
             for e in talks.iter().filter(|e| e.date >= w0 && e.date <= e_end) {
-                let _ = writeln!(t, "{};{};{};{};{}", e.id, e.cpr.as_deref().unwrap_or(""), staff[e.employee].id, e.date, e.kind);
+                let _ = writeln!(
+                    t,
+                    "{};{};{};{};{}",
+                    e.id,
+                    e.cpr.as_deref().unwrap_or(""),
+                    staff[e.employee].id,
+                    e.date,
+                    e.kind
+                );
                 summary.fagsystem_rows += 1;
             }
             write_file(&dir.join("samtaler.csv"), &t, summary)?;
             let mut t = String::from("besoeg_id;medarbejder_id;cvr;dato\n");
             for e in visits.iter().filter(|e| e.date >= w0 && e.date <= e_end) {
-                let _ = writeln!(t, "{};{};{};{}", e.id, staff[e.employee].id, e.cvr.as_deref().unwrap_or(""), e.date);
+                let _ = writeln!(
+                    t,
+                    "{};{};{};{}",
+                    e.id,
+                    staff[e.employee].id,
+                    e.cvr.as_deref().unwrap_or(""),
+                    e.date
+                );
                 summary.fagsystem_rows += 1;
             }
             write_file(&dir.join("virksomhedsbesoeg.csv"), &t, summary)?;
-            let mut t = String::from("placering_id;cpr;medarbejder_id;cvr;tilbud;henvist;start;slut\n");
-            for e in places.iter().filter(|e| e.henvist.is_some_and(|h| h <= e_end) && e.slut.is_none_or(|s| s >= w0)) {
-                let slut = e.slut.filter(|s| *s <= e_end).map(|s| s.to_string()).unwrap_or_default();
+            let mut t =
+                String::from("placering_id;cpr;medarbejder_id;cvr;tilbud;henvist;start;slut\n");
+            for e in places
+                .iter()
+                .filter(|e| e.henvist.is_some_and(|h| h <= e_end) && e.slut.is_none_or(|s| s >= w0))
+            {
+                let slut = e
+                    .slut
+                    .filter(|s| *s <= e_end)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
                 let henvist = e.henvist.map(|h| h.to_string()).unwrap_or_default();
                 let _ = writeln!(
                     t,

@@ -28,10 +28,20 @@ fn area_name(code: i32) -> String {
 }
 
 fn count(v: i64) -> Value {
-    if (1..=2).contains(&v) { json!("..") } else { json!(v) }
+    if (1..=2).contains(&v) {
+        json!("..")
+    } else {
+        json!(v)
+    }
 }
 
-fn metadata(table: &str, name: &str, periods: &[String], dim: (&str, &str, &[&str]), measures: &[(&str, &str)]) -> Value {
+fn metadata(
+    table: &str,
+    name: &str,
+    periods: &[String],
+    dim: (&str, &str, &[&str]),
+    measures: &[(&str, &str)],
+) -> Value {
     let mut areas: Vec<String> = PROFILES.iter().map(|p| area_name(p.code)).collect();
     areas.push("Hele landet".into());
     json!([{
@@ -48,14 +58,19 @@ fn metadata(table: &str, name: &str, periods: &[String], dim: (&str, &str, &[&st
 }
 
 fn pct(v: i64, n: i64) -> String {
-    if n > 0 { format!("{:.1}", 100.0 * v as f64 / n as f64).replace('.', ",") } else { "-".into() }
+    if n > 0 {
+        format!("{:.1}", 100.0 * v as f64 / n as f64).replace('.', ",")
+    } else {
+        "-".into()
+    }
 }
 
 /// Recipients of integrationsydelse in the programme for a municipality and period.
 fn recipients(rng: &mut Rng, population: u32, p: Period) -> (i64, i64) {
     let t = progress(p);
     // The group grows into 2017 and shrinks as people move on.
-    let size = f64::from(population) * (0.95 + 0.25 * (1.0 - (t - 0.3).abs())) * (0.97 + 0.06 * rng.f64());
+    let size =
+        f64::from(population) * (0.95 + 0.25 * (1.0 - (t - 0.3).abs())) * (0.97 + 0.06 * rng.f64());
     let total = size.round() as i64;
     let men = (total as f64 * 0.6).round() as i64;
     (men, total - men)
@@ -65,7 +80,14 @@ fn recipients(rng: &mut Rng, population: u32, p: Period) -> (i64, i64) {
 pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()> {
     let mut rng = rng.clone();
     let dir = out.join("jobindsats");
-    let months = Period::Month { year: 2016, month: 12 }.through(Period::Month { year: 2018, month: 12 });
+    let months = Period::Month {
+        year: 2016,
+        month: 12,
+    }
+    .through(Period::Month {
+        year: 2018,
+        month: 12,
+    });
     let quarters = super::dream::quarters();
 
     // Visitation categories (M2).
@@ -76,9 +98,16 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
         "Integrationsydelse, omfattet af integrationsprogrammet: personer efter visitationskategori",
         &codes,
         ("_visitation", "Visitationskategori", &cats),
-        &[("antal_personer", "Antal personer"), ("andel_pct", "Andel (pct.)")],
+        &[
+            ("antal_personer", "Antal personer"),
+            ("andel_pct", "Andel (pct.)"),
+        ],
     );
-    write_file(&dir.join(VISITATION).join("metadata.json"), &serde_json::to_string_pretty(&meta).unwrap_or_default(), summary)?;
+    write_file(
+        &dir.join(VISITATION).join("metadata.json"),
+        &serde_json::to_string_pretty(&meta).unwrap_or_default(),
+        summary,
+    )?;
     for p in &months {
         let mut rows = Vec::new();
         let mut national = [[0i64; 3]; 2];
@@ -94,17 +123,38 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
                 for (ci, v) in [jobparat, aktivitetsparat, uoplyst].into_iter().enumerate() {
                     national[si][ci] += v;
                     all[ci] += v;
-                    rows.push(json!([area_name(profile.code), p.jobindsats_code(), sex, cats[ci], count(v), pct(v, n)]));
+                    rows.push(json!([
+                        area_name(profile.code),
+                        p.jobindsats_code(),
+                        sex,
+                        cats[ci],
+                        count(v),
+                        pct(v, n)
+                    ]));
                 }
             }
             let n: i64 = all.iter().sum();
             for (ci, v) in all.into_iter().enumerate() {
-                rows.push(json!([area_name(profile.code), p.jobindsats_code(), "I alt", cats[ci], count(v), pct(v, n)]));
+                rows.push(json!([
+                    area_name(profile.code),
+                    p.jobindsats_code(),
+                    "I alt",
+                    cats[ci],
+                    count(v),
+                    pct(v, n)
+                ]));
             }
         }
         for (si, sex) in SEXES.iter().enumerate() {
             for (ci, cat) in cats.iter().enumerate() {
-                rows.push(json!(["Hele landet", p.jobindsats_code(), sex, cat, national[si][ci], "-"]));
+                rows.push(json!([
+                    "Hele landet",
+                    p.jobindsats_code(),
+                    sex,
+                    cat,
+                    national[si][ci],
+                    "-"
+                ]));
             }
         }
         summary.jobindsats_rows += rows.len();
@@ -117,12 +167,22 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
             ],
             "Data": rows,
         }]);
-        write_file(&dir.join(VISITATION).join(format!("{}.json", p.jobindsats_code())), &data.to_string(), summary)?;
+        write_file(
+            &dir.join(VISITATION)
+                .join(format!("{}.json", p.jobindsats_code())),
+            &data.to_string(),
+            summary,
+        )?;
     }
 
     // Company-oriented offers (M3).
     let codes: Vec<String> = quarters.iter().map(|p| p.jobindsats_code()).collect();
-    let offers = ["Ansættelse med løntilskud i alt", "Virksomhedspraktik i alt", "Nytteindsats i alt", "Modtagere i alt"];
+    let offers = [
+        "Ansættelse med løntilskud i alt",
+        "Virksomhedspraktik i alt",
+        "Nytteindsats i alt",
+        "Modtagere i alt",
+    ];
     let meta = metadata(
         OFFERS,
         "Integrationsydelse, omfattet af integrationsprogrammet: personer i virksomhedsrettede tilbud",
@@ -130,7 +190,11 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
         ("_tilbud", "Tilbud", &offers),
         &[("antal_personer", "Antal personer")],
     );
-    write_file(&dir.join(OFFERS).join("metadata.json"), &serde_json::to_string_pretty(&meta).unwrap_or_default(), summary)?;
+    write_file(
+        &dir.join(OFFERS).join("metadata.json"),
+        &serde_json::to_string_pretty(&meta).unwrap_or_default(),
+        summary,
+    )?;
     for q in &quarters {
         let mut rows = Vec::new();
         for profile in PROFILES {
@@ -145,11 +209,23 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
                 let praktik = in_offer - loen - nytte;
                 for (oi, v) in [loen, praktik, nytte, n].into_iter().enumerate() {
                     all[oi] += v;
-                    rows.push(json!([area_name(profile.code), q.jobindsats_code(), sex, offers[oi], count(v)]));
+                    rows.push(json!([
+                        area_name(profile.code),
+                        q.jobindsats_code(),
+                        sex,
+                        offers[oi],
+                        count(v)
+                    ]));
                 }
             }
             for (oi, v) in all.into_iter().enumerate() {
-                rows.push(json!([area_name(profile.code), q.jobindsats_code(), "I alt", offers[oi], count(v)]));
+                rows.push(json!([
+                    area_name(profile.code),
+                    q.jobindsats_code(),
+                    "I alt",
+                    offers[oi],
+                    count(v)
+                ]));
             }
         }
         summary.jobindsats_rows += rows.len();
@@ -162,7 +238,12 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
             ],
             "Data": rows,
         }]);
-        write_file(&dir.join(OFFERS).join(format!("{}.json", q.jobindsats_code())), &data.to_string(), summary)?;
+        write_file(
+            &dir.join(OFFERS)
+                .join(format!("{}.json", q.jobindsats_code())),
+            &data.to_string(),
+            summary,
+        )?;
     }
     Ok(())
 }

@@ -49,8 +49,12 @@ impl Workspace {
     /// Runs `maaltal --config <ws>/maaltal.toml <args>` with extra env vars.
     pub(crate) fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_maaltal"));
-        cmd.arg("--config").arg(self.dir.path().join("maaltal.toml")).args(args);
-        cmd.env_remove("MAALTAL_LAKE").env_remove("MAALTAL_PSEUDONYM_KEY").env("MAALTAL_LOG", "info");
+        cmd.arg("--config")
+            .arg(self.dir.path().join("maaltal.toml"))
+            .args(args);
+        cmd.env_remove("MAALTAL_LAKE")
+            .env_remove("MAALTAL_PSEUDONYM_KEY")
+            .env("MAALTAL_LOG", "info");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -64,20 +68,30 @@ impl Workspace {
     /// Runs and asserts success; returns stdout.
     pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "maaltal {args:?} failed:\nstdout:\n{}\nstderr:\n{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "maaltal {args:?} failed:\nstdout:\n{}\nstderr:\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
         text(&out.stdout)
     }
 
     /// `maaltal sql <q> --format csv`, parsed to rows of strings (header dropped).
     pub(crate) fn sql(&self, q: &str) -> Vec<Vec<String>> {
         let out = self.ok(&["sql", q, "--format", "csv"]);
-        out.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+        out.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
     }
 
     /// A single integer from SQL.
     pub(crate) fn count(&self, q: &str) -> i64 {
         let rows = self.sql(q);
-        rows[0][0].parse().unwrap_or_else(|_| panic!("not a number: {rows:?}"))
+        rows[0][0]
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {rows:?}"))
     }
 }
 
@@ -96,7 +110,10 @@ pub(crate) fn hash_tree(dir: &Path) -> BTreeMap<String, String> {
                 walk(root, &p, out);
             } else {
                 let bytes = std::fs::read(&p).unwrap_or_default();
-                out.insert(p.strip_prefix(root).unwrap().display().to_string(), hex::encode(Sha256::digest(&bytes)));
+                out.insert(
+                    p.strip_prefix(root).unwrap().display().to_string(),
+                    hex::encode(Sha256::digest(&bytes)),
+                );
             }
         }
     }
@@ -111,7 +128,11 @@ pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
         let Ok(rd) = std::fs::read_dir(d) else { return };
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+            if p.is_dir() {
+                walk(&p, out)
+            } else {
+                out.push(p)
+            }
         }
     }
     walk(dir, &mut out);
@@ -160,10 +181,23 @@ impl Server {
         }
 
         fn serve_file(st: &St, rel: &str, headers: &HeaderMap, path_for_log: String) -> Response {
-            let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let auth = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let inm = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let mut s = st.script.lock().unwrap();
-            let record = |status: u16, s: &mut Script| s.seen.push(Seen { path: path_for_log.clone(), status, authorization: auth.clone(), if_none_match: inm.clone() });
+            let record = |status: u16, s: &mut Script| {
+                s.seen.push(Seen {
+                    path: path_for_log.clone(),
+                    status,
+                    authorization: auth.clone(),
+                    if_none_match: inm.clone(),
+                })
+            };
             if s.fail_503 > 0 {
                 s.fail_503 -= 1;
                 record(503, &mut s);
@@ -175,7 +209,12 @@ impl Server {
             {
                 record(200, &mut s);
                 // Jobindsats answers a bad key with a JSON object holding a Danish message.
-                return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"Message\":\"Ugyldig API-nøgle. Kontakt Jobindsats for en gyldig nøgle.\"}").into_response();
+                return (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"Message\":\"Ugyldig API-nøgle. Kontakt Jobindsats for en gyldig nøgle.\"}",
+                )
+                    .into_response();
             }
             let Ok(bytes) = std::fs::read(st.root.join(rel)) else {
                 record(404, &mut s);
@@ -190,21 +229,53 @@ impl Server {
             (StatusCode::OK, [(header::ETAG, etag)], bytes).into_response()
         }
 
-        async fn files(State(st): State<St>, AxPath(rel): AxPath<String>, headers: HeaderMap) -> Response {
+        async fn files(
+            State(st): State<St>,
+            AxPath(rel): AxPath<String>,
+            headers: HeaderMap,
+        ) -> Response {
             serve_file(&st, &rel, &headers, format!("/files/{rel}"))
         }
-        async fn meta(State(st): State<St>, AxPath(table): AxPath<String>, headers: HeaderMap) -> Response {
-            serve_file(&st, &format!("jobindsats/{table}/metadata.json"), &headers, format!("/v2/tables/{table}/json"))
+        async fn meta(
+            State(st): State<St>,
+            AxPath(table): AxPath<String>,
+            headers: HeaderMap,
+        ) -> Response {
+            serve_file(
+                &st,
+                &format!("jobindsats/{table}/metadata.json"),
+                &headers,
+                format!("/v2/tables/{table}/json"),
+            )
         }
-        async fn data(State(st): State<St>, AxPath(table): AxPath<String>, Query(q): Query<std::collections::HashMap<String, String>>, headers: HeaderMap) -> Response {
+        async fn data(
+            State(st): State<St>,
+            AxPath(table): AxPath<String>,
+            Query(q): Query<std::collections::HashMap<String, String>>,
+            headers: HeaderMap,
+        ) -> Response {
             let period = q.get("period").cloned().unwrap_or_default();
-            serve_file(&st, &format!("jobindsats/{table}/{period}.json"), &headers, format!("/v2/data/{table}/json?period={period}"))
+            serve_file(
+                &st,
+                &format!("jobindsats/{table}/{period}.json"),
+                &headers,
+                format!("/v2/data/{table}/json?period={period}"),
+            )
         }
 
         let script = Arc::new(Mutex::new(script));
-        let st = St { root: root.to_path_buf(), script: script.clone() };
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let st = St {
+            root: root.to_path_buf(),
+            script: script.clone(),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = axum::Router::new()
             .route("/files/{*rel}", get(files))
@@ -212,7 +283,11 @@ impl Server {
             .route("/v2/data/{table}/json", get(data))
             .with_state(st);
         runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, script, _runtime: runtime }
+        Self {
+            base,
+            script,
+            _runtime: runtime,
+        }
     }
 
     pub(crate) fn seen(&self) -> Vec<Seen> {

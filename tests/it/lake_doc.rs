@@ -6,12 +6,16 @@ use crate::common::Workspace;
 
 /// (table → [(column, type, nullable)]) as docs/lake.md writes it.
 fn documented() -> BTreeMap<String, Vec<(String, String, bool)>> {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/lake.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/lake.md")).unwrap();
     let mut out: BTreeMap<String, Vec<(String, String, bool)>> = BTreeMap::new();
     let mut current: Vec<String> = Vec::new();
     for line in doc.lines() {
         if let Some(h) = line.strip_prefix("### ") {
-            current = h.split(" and ").map(|t| t.trim().trim_matches('`').to_string()).collect();
+            current = h
+                .split(" and ")
+                .map(|t| t.trim().trim_matches('`').to_string())
+                .collect();
             continue;
         }
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -21,7 +25,11 @@ fn documented() -> BTreeMap<String, Vec<(String, String, bool)>> {
         for col in cells[1].split(" / ") {
             let col = col.trim().trim_matches('`').to_string();
             for t in &current {
-                out.entry(t.clone()).or_default().push((col.clone(), cells[2].to_string(), cells[3] == "yes"));
+                out.entry(t.clone()).or_default().push((
+                    col.clone(),
+                    cells[2].to_string(),
+                    cells[3] == "yes",
+                ));
             }
         }
     }
@@ -30,8 +38,17 @@ fn documented() -> BTreeMap<String, Vec<(String, String, bool)>> {
 
 fn simple(data_type: &str) -> String {
     // DataFusion reads Parquet strings as Utf8View; the file's type is utf8.
-    let t = data_type.trim_start_matches('"').to_lowercase().replace("utf8view", "utf8");
-    if t.starts_with("timestamp") { "timestamp".into() } else if t == "utf8" || t == "string" { "utf8".into() } else { t }
+    let t = data_type
+        .trim_start_matches('"')
+        .to_lowercase()
+        .replace("utf8view", "utf8");
+    if t.starts_with("timestamp") {
+        "timestamp".into()
+    } else if t == "utf8" || t == "string" {
+        "utf8".into()
+    } else {
+        t
+    }
 }
 
 #[test]
@@ -40,12 +57,21 @@ fn every_lake_table_is_documented_with_its_real_schema() {
     ws.ok(&["ingest", "dream", "--period", "2018Q4"]);
     ws.ok(&["ingest", "jobindsats", "--period", "2018Q4"]);
     ws.ok(&["ingest", "jobindsats", "--period", "2018-12"]);
-    ws.ok(&["ingest", "fagsystem", "--period", "2018-11", "--municipality", "350"]);
+    ws.ok(&[
+        "ingest",
+        "fagsystem",
+        "--period",
+        "2018-11",
+        "--municipality",
+        "350",
+    ]);
     let doc = documented();
     let tables: Vec<String> = ws.sql("select table_name from information_schema.tables where table_schema = 'public' order by table_name").into_iter().map(|r| r[0].clone()).collect();
     assert_eq!(tables.len(), 10, "{tables:?}");
     for t in &tables {
-        let documented = doc.get(t).unwrap_or_else(|| panic!("table `{t}` is not in docs/lake.md"));
+        let documented = doc
+            .get(t)
+            .unwrap_or_else(|| panic!("table `{t}` is not in docs/lake.md"));
         let real = ws.sql(&format!(
             "select column_name, data_type, is_nullable from information_schema.columns where table_name = '{t}' order by ordinal_position"
         ));

@@ -4,7 +4,12 @@
 use crate::common::{Workspace, files, sample_dir, text};
 
 fn cprs_in(path: &std::path::Path, column: usize) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap().lines().skip(1).map(|l| l.split(';').nth(column).unwrap().to_string()).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').nth(column).unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -31,14 +36,25 @@ fn no_input_cpr_appears_in_the_lake_or_the_output() {
     let bad = format!("{original}{first_row}\n");
     let path = ws.dir.path().join("dup.csv");
     std::fs::write(&path, bad).unwrap();
-    let out = ws.run(&["ingest", "dream", path.to_str().unwrap(), "--period", "2018Q4"]);
+    let out = ws.run(&[
+        "ingest",
+        "dream",
+        path.to_str().unwrap(),
+        "--period",
+        "2018Q4",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(printed.contains("the same CPR number (withheld)"), "{printed}");
+    assert!(
+        printed.contains("the same CPR number (withheld)"),
+        "{printed}"
+    );
 
     // Every value of every table, as text.
     let mut dump = String::new();
-    for t in ws.sql("select table_name from information_schema.tables where table_schema = 'public'") {
+    for t in
+        ws.sql("select table_name from information_schema.tables where table_schema = 'public'")
+    {
         dump.push_str(&ws.ok(&["sql", &format!("select * from {}", t[0]), "--format", "csv"]));
     }
     assert!(dump.len() > 1_000_000, "dump too small: {}", dump.len());
@@ -49,7 +65,10 @@ fn no_input_cpr_appears_in_the_lake_or_the_output() {
     }
     let raw = String::from_utf8_lossy(&raw);
     for cpr in &cprs {
-        assert!(!dump.contains(cpr.as_str()), "a CPR value is in a lake table");
+        assert!(
+            !dump.contains(cpr.as_str()),
+            "a CPR value is in a lake table"
+        );
         assert!(!raw.contains(cpr.as_str()), "a CPR value is in a lake file");
         assert!(!printed.contains(cpr.as_str()), "a CPR value was printed");
     }

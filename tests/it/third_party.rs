@@ -27,19 +27,61 @@ print(json.dumps(out, default=str))
 "#,
         lake = lake.display().to_string()
     );
-    let py = Command::new("python3").arg("-c").arg(&script).output().expect("python3");
-    assert!(py.status.success(), "duckdb failed (is it installed? .ci/run installs it):\n{}", text(&py.stderr));
+    let py = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("python3");
+    assert!(
+        py.status.success(),
+        "duckdb failed (is it installed? .ci/run installs it):\n{}",
+        text(&py.stderr)
+    );
     let v: serde_json::Value = serde_json::from_str(text(&py.stdout).trim()).unwrap();
 
     let ours = ws.sql("select quarter, count(*), sum(herkomst) from dream_persons group by quarter order by quarter");
-    let theirs: Vec<Vec<String>> = v["dream_persons"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|x| x.to_string().trim_matches('"').to_string()).collect()).collect();
+    let theirs: Vec<Vec<String>> = v["dream_persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_string().trim_matches('"').to_string())
+                .collect()
+        })
+        .collect();
     assert_eq!(ours, theirs);
-    assert_eq!(v["dream_weeks"][0][0].as_i64().unwrap(), ws.count("select count(*) from dream_weeks"));
-    assert_eq!(v["jobindsats_offers"][0][0].as_i64().unwrap(), ws.count("select count(*) from jobindsats_offers"));
-    let sum: f64 = ws.sql("select sum(value) from jobindsats_offers")[0][0].parse().unwrap();
+    assert_eq!(
+        v["dream_weeks"][0][0].as_i64().unwrap(),
+        ws.count("select count(*) from dream_weeks")
+    );
+    assert_eq!(
+        v["jobindsats_offers"][0][0].as_i64().unwrap(),
+        ws.count("select count(*) from jobindsats_offers")
+    );
+    let sum: f64 = ws.sql("select sum(value) from jobindsats_offers")[0][0]
+        .parse()
+        .unwrap();
     assert!((v["jobindsats_offers"][0][1].as_f64().unwrap() - sum).abs() < 1e-6);
-    let sager = ws.sql("select kommune, count(*) from fagsystem_sager group by kommune order by kommune");
-    let theirs: Vec<Vec<String>> = v["fagsystem_sager"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(ToString::to_string).collect()).collect();
+    let sager =
+        ws.sql("select kommune, count(*) from fagsystem_sager group by kommune order by kommune");
+    let theirs: Vec<Vec<String>> = v["fagsystem_sager"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        })
+        .collect();
     assert_eq!(sager, theirs);
-    assert_eq!(v["ledger"][0][0].as_i64().unwrap(), ws.count("select count(*) from ledger_fetches"));
+    assert_eq!(
+        v["ledger"][0][0].as_i64().unwrap(),
+        ws.count("select count(*) from ledger_fetches")
+    );
 }

@@ -11,10 +11,21 @@ const CPRS: [&str; 3] = ["0101901234", "1503854321", "2212771118"];
 /// A valid 2018Q4 DREAM extract (weeks 2018W40..2018W52) with three persons.
 fn dream_ok() -> String {
     let weeks: Vec<String> = (40..=52).map(|w| format!("y_18{w}")).collect();
-    let mut s = format!("cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse;{}\n", weeks.join(";"));
+    let mut s = format!(
+        "cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse;{}\n",
+        weeks.join(";")
+    );
     let codes = |c: &str| vec![c; 13].join(";");
-    s += &format!("{};M;1990-01-01;3;350;1;2017-03-06;{}\n", CPRS[0], codes(""));
-    s += &format!("{};K;1985-03-15;3;0316;1;2016-05-02;{}\n", CPRS[1], codes("130"));
+    s += &format!(
+        "{};M;1990-01-01;3;350;1;2017-03-06;{}\n",
+        CPRS[0],
+        codes("")
+    );
+    s += &format!(
+        "{};K;1985-03-15;3;0316;1;2016-05-02;{}\n",
+        CPRS[1],
+        codes("130")
+    );
     s += &format!("{};M;1977-12-22;1;461;0;;{}\n", CPRS[2], codes("651"));
     s
 }
@@ -29,8 +40,21 @@ impl Case {
         let ws = Workspace::with_config(|t| t.replace("backoff_ms = 500", "backoff_ms = 10"));
         let ok = ws.dir.path().join("dream_ok.csv");
         std::fs::write(&ok, dream_ok()).unwrap();
-        ws.ok(&["ingest", "dream", ok.to_str().unwrap(), "--period", "2018Q4"]);
-        ws.ok(&["ingest", "fagsystem", "--period", "2018-11", "--municipality", "350"]);
+        ws.ok(&[
+            "ingest",
+            "dream",
+            ok.to_str().unwrap(),
+            "--period",
+            "2018Q4",
+        ]);
+        ws.ok(&[
+            "ingest",
+            "fagsystem",
+            "--period",
+            "2018-11",
+            "--municipality",
+            "350",
+        ]);
         Self { ws }
     }
 
@@ -42,11 +66,19 @@ impl Case {
         let out = self.ws.run(&full);
         let stderr = text(&out.stderr);
         let all = format!("{}{stderr}", text(&out.stdout));
-        assert_eq!(out.status.code(), Some(2), "expected a rejection (exit 2):\n{all}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "expected a rejection (exit 2):\n{all}"
+        );
         assert!(stderr.contains("rejected"), "{stderr}");
         for e in expected {
             // A fragment starting with ':' must follow the file's name (file:line:col).
-            let want = if e.starts_with(':') { format!("{location}{e}") } else { (*e).to_string() };
+            let want = if e.starts_with(':') {
+                format!("{location}{e}")
+            } else {
+                (*e).to_string()
+            };
             assert!(stderr.contains(&want), "missing `{want}` in:\n{stderr}");
         }
         for cpr in CPRS {
@@ -64,11 +96,25 @@ impl Case {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&q).unwrap().permissions().mode() & 0o777, 0o700);
-            assert_eq!(std::fs::metadata(self.ws.quarantine()).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                std::fs::metadata(&q).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
+            assert_eq!(
+                std::fs::metadata(self.ws.quarantine())
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
+            );
         }
         // The rejected bytes are kept.
-        assert!(std::fs::read_dir(&q).unwrap().flatten().any(|e| e.path().extension().is_some_and(|x| x == "csv" || x == "json")));
+        assert!(std::fs::read_dir(&q).unwrap().flatten().any(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x == "csv" || x == "json")
+        }));
         stderr
     }
 
@@ -79,20 +125,44 @@ impl Case {
         self.reject(&["dream", &p, "--period", "2018Q4"], &p, expected)
     }
 
-    fn fagsystem(&self, file: &str, edit: impl FnOnce(String) -> String, expected: &[&str]) -> String {
+    fn fagsystem(
+        &self,
+        file: &str,
+        edit: impl FnOnce(String) -> String,
+        expected: &[&str],
+    ) -> String {
         let src = crate::common::sample_dir().join("fagsystem/350/2018-10");
         let dir = self.ws.dir.path().join("fag_bad");
         std::fs::create_dir_all(&dir).unwrap();
         let mut edit = Some(edit);
-        for f in ["medarbejdere", "sager", "samtaler", "virksomhedsbesoeg", "placeringer"] {
+        for f in [
+            "medarbejdere",
+            "sager",
+            "samtaler",
+            "virksomhedsbesoeg",
+            "placeringer",
+        ] {
             let mut t = std::fs::read_to_string(src.join(format!("{f}.csv"))).unwrap();
-            if f == file && let Some(edit) = edit.take() {
+            if f == file
+                && let Some(edit) = edit.take()
+            {
                 t = edit(t);
             }
             std::fs::write(dir.join(format!("{f}.csv")), t).unwrap();
         }
         let loc = dir.join(format!("{file}.csv")).display().to_string();
-        self.reject(&["fagsystem", dir.to_str().unwrap(), "--period", "2018-10", "--municipality", "350"], &loc, expected)
+        self.reject(
+            &[
+                "fagsystem",
+                dir.to_str().unwrap(),
+                "--period",
+                "2018-10",
+                "--municipality",
+                "350",
+            ],
+            &loc,
+            expected,
+        )
     }
 
     fn jobindsats(&self, edit: impl FnOnce(String) -> String, expected: &[&str]) -> String {
@@ -100,14 +170,25 @@ impl Case {
         let dir = self.ws.dir.path().join("ji_bad");
         for t in ["Y60A05", "Y60V02"] {
             std::fs::create_dir_all(dir.join(t)).unwrap();
-            std::fs::copy(src.join(t).join("metadata.json"), dir.join(t).join("metadata.json")).unwrap();
+            std::fs::copy(
+                src.join(t).join("metadata.json"),
+                dir.join(t).join("metadata.json"),
+            )
+            .unwrap();
         }
         let data = std::fs::read_to_string(src.join("Y60A05/2018Q4.json")).unwrap();
         // Pretty-print so that lines and columns are meaningful.
-        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&data).unwrap()).unwrap();
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&data).unwrap(),
+        )
+        .unwrap();
         std::fs::write(dir.join("Y60A05/2018Q4.json"), edit(pretty)).unwrap();
         let loc = dir.join("Y60A05/2018Q4.json").display().to_string();
-        self.reject(&["jobindsats", dir.to_str().unwrap(), "--period", "2018Q4"], &loc, expected)
+        self.reject(
+            &["jobindsats", dir.to_str().unwrap(), "--period", "2018Q4"],
+            &loc,
+            expected,
+        )
     }
 }
 
@@ -149,37 +230,55 @@ fn rejects_a_row_with_the_wrong_number_of_fields() {
 #[test]
 fn dream_rejects_a_missing_week_of_the_quarter() {
     let t = dream_ok().replacen("y_1852", "y_1901", 1);
-    Case::new().dream(t, &[":1: quarter 2018Q4 needs every week column; missing `y_1852`"]);
+    Case::new().dream(
+        t,
+        &[":1: quarter 2018Q4 needs every week column; missing `y_1852`"],
+    );
 }
 
 #[test]
 fn dream_rejects_a_cpr_that_is_not_ten_digits_without_printing_it() {
     let t = dream_ok().replacen(CPRS[1], "15038543", 1);
-    Case::new().dream(t, &[":3:1: field `cpr`: invalid value (withheld: personal data)"]);
+    Case::new().dream(
+        t,
+        &[":3:1: field `cpr`: invalid value (withheld: personal data)"],
+    );
 }
 
 #[test]
 fn dream_rejects_a_person_on_two_lines_naming_both() {
     let t = dream_ok().replacen(CPRS[2], CPRS[0], 1);
-    Case::new().dream(t, &[":4:1: field `cpr`: the same CPR number (withheld) is on line 2 and line 4"]);
+    Case::new().dream(
+        t,
+        &[":4:1: field `cpr`: the same CPR number (withheld) is on line 2 and line 4"],
+    );
 }
 
 #[test]
 fn dream_rejects_a_bad_sex() {
     let t = dream_ok().replacen(";K;1985", ";X;1985", 1);
-    Case::new().dream(t, &[":3:12: field `koen`: invalid value \"X\": expected `M` or `K`"]);
+    Case::new().dream(
+        t,
+        &[":3:12: field `koen`: invalid value \"X\": expected `M` or `K`"],
+    );
 }
 
 #[test]
 fn dream_rejects_a_bad_birth_date() {
     let t = dream_ok().replacen("1985-03-15", "15-03-1985", 1);
-    Case::new().dream(t, &[":3:14: field `foedselsdato`: invalid value \"15-03-1985\""]);
+    Case::new().dream(
+        t,
+        &[":3:14: field `foedselsdato`: invalid value \"15-03-1985\""],
+    );
 }
 
 #[test]
 fn dream_rejects_an_origin_outside_1_to_5() {
     let t = dream_ok().replacen("1985-03-15;3;", "1985-03-15;7;", 1);
-    Case::new().dream(t, &[":3:25: field `herkomst`: invalid value \"7\": expected an origin group 1..5"]);
+    Case::new().dream(
+        t,
+        &[":3:25: field `herkomst`: invalid value \"7\": expected an origin group 1..5"],
+    );
 }
 
 #[test]
@@ -191,34 +290,67 @@ fn dream_rejects_an_unknown_municipality_code() {
 #[test]
 fn dream_rejects_a_bad_programme_flag() {
     let t = dream_ok().replacen(";0316;1;", ";0316;ja;", 1);
-    Case::new().dream(t, &[":3:32: field `integrationsprogram`: invalid value \"ja\": expected `1` or `0`"]);
+    Case::new().dream(
+        t,
+        &[":3:32: field `integrationsprogram`: invalid value \"ja\": expected `1` or `0`"],
+    );
 }
 
 #[test]
 fn dream_rejects_a_bad_first_benefit_date() {
     let t = dream_ok().replacen("2016-05-02", "2016-13-02", 1);
-    Case::new().dream(t, &[":3:34: field `foerste_integrationsydelse`: invalid value \"2016-13-02\""]);
+    Case::new().dream(
+        t,
+        &[":3:34: field `foerste_integrationsydelse`: invalid value \"2016-13-02\""],
+    );
 }
 
 #[test]
 fn dream_rejects_a_code_that_is_not_three_digits() {
     let t = dream_ok().replacen(";130;", ";13;", 1);
-    Case::new().dream(t, &[":3:45: field `y_1840`: invalid value \"13\": expected a 3-digit benefit code or empty"]);
+    Case::new().dream(
+        t,
+        &[":3:45: field `y_1840`: invalid value \"13\": expected a 3-digit benefit code or empty"],
+    );
 }
 
 #[test]
 fn dream_rejects_codes_missing_from_the_mapping_listing_each() {
-    let t = dream_ok().replacen(";651;", ";555;", 1).replacen(";651;", ";555;", 1).replacen(";130;", ";444;", 1);
-    Case::new().dream(t, &["`444` (1 row, first at 3:45)", "`555` (1 row, first at 4:34)", "missing from the code mapping"]);
+    let t = dream_ok()
+        .replacen(";651;", ";555;", 1)
+        .replacen(";651;", ";555;", 1)
+        .replacen(";130;", ";444;", 1);
+    Case::new().dream(
+        t,
+        &[
+            "`444` (1 row, first at 3:45)",
+            "`555` (1 row, first at 4:34)",
+            "missing from the code mapping",
+        ],
+    );
 }
 
 #[test]
 fn dream_accepts_unknown_codes_when_configured_as_other_benefit() {
-    let ws = Workspace::with_config(|t| t.replace("unknown_codes = \"error\"", "unknown_codes = \"other_benefit\""));
+    let ws = Workspace::with_config(|t| {
+        t.replace(
+            "unknown_codes = \"error\"",
+            "unknown_codes = \"other_benefit\"",
+        )
+    });
     let path = ws.dir.path().join("d.csv");
     std::fs::write(&path, dream_ok().replacen(";651;", ";555;", 1)).unwrap();
-    ws.ok(&["ingest", "dream", path.to_str().unwrap(), "--period", "2018Q4"]);
-    assert_eq!(ws.count("select count(*) from dream_weeks where code = '555' and class = 'other_benefit'"), 1);
+    ws.ok(&[
+        "ingest",
+        "dream",
+        path.to_str().unwrap(),
+        "--period",
+        "2018Q4",
+    ]);
+    assert_eq!(
+        ws.count("select count(*) from dream_weeks where code = '555' and class = 'other_benefit'"),
+        1
+    );
 }
 
 #[test]
@@ -231,7 +363,10 @@ fn dream_rejects_a_file_with_no_rows() {
 
 #[test]
 fn jobindsats_rejects_an_unknown_area() {
-    Case::new().jobindsats(|t| t.replacen("\"Lejre\"", "\"Lejrå\"", 1), &["field `area`: unknown area \"Lejrå\""]);
+    Case::new().jobindsats(
+        |t| t.replacen("\"Lejre\"", "\"Lejrå\"", 1),
+        &["field `area`: unknown area \"Lejrå\""],
+    );
 }
 
 #[test]
@@ -249,17 +384,26 @@ fn jobindsats_rejects_a_value_that_is_no_number() {
 
 #[test]
 fn jobindsats_rejects_a_period_not_asked_for() {
-    Case::new().jobindsats(|t| t.replacen("\"2018Q4\"", "\"2018Q3\"", 1), &["field `period`: period \"2018Q3\" was not asked for"]);
+    Case::new().jobindsats(
+        |t| t.replacen("\"2018Q4\"", "\"2018Q3\"", 1),
+        &["field `period`: period \"2018Q3\" was not asked for"],
+    );
 }
 
 #[test]
 fn jobindsats_rejects_an_unknown_sex_label() {
-    Case::new().jobindsats(|t| t.replacen("\"Kvinder\"", "\"Piger\"", 1), &["field `_kon`: unknown sex label \"Piger\""]);
+    Case::new().jobindsats(
+        |t| t.replacen("\"Kvinder\"", "\"Piger\"", 1),
+        &["field `_kon`: unknown sex label \"Piger\""],
+    );
 }
 
 #[test]
 fn jobindsats_rejects_broken_json_with_line_and_column() {
-    let stderr = Case::new().jobindsats(|t| t.replacen("\"Data\": [", "\"Data\": [,", 1), &["invalid JSON"]);
+    let stderr = Case::new().jobindsats(
+        |t| t.replacen("\"Data\": [", "\"Data\": [,", 1),
+        &["invalid JSON"],
+    );
     assert!(stderr.contains("2018Q4.json:"), "{stderr}");
 }
 
@@ -267,7 +411,11 @@ fn jobindsats_rejects_broken_json_with_line_and_column() {
 
 #[test]
 fn fagsystem_rejects_an_unknown_employee() {
-    let stderr = Case::new().fagsystem("sager", |t| t.replacen(";L0", ";X9", 1), &[":2:", "field `medarbejder_id`"]);
+    let stderr = Case::new().fagsystem(
+        "sager",
+        |t| t.replacen(";L0", ";X9", 1),
+        &[":2:", "field `medarbejder_id`"],
+    );
     assert!(stderr.contains("exists in medarbejdere.csv"), "{stderr}");
 }
 
@@ -278,7 +426,7 @@ fn fagsystem_rejects_a_duplicate_id() {
         |t| {
             let lines: Vec<&str> = t.lines().collect();
             let first_id = lines[1].split(';').next().unwrap().to_string();
-            let third = lines[3].splitn(2, ';').nth(1).unwrap();
+            let third = lines[3].split_once(';').unwrap().1;
             let mut out: Vec<String> = lines.iter().map(|l| (*l).to_string()).collect();
             out[3] = format!("{first_id};{third}");
             out.join("\n") + "\n"
@@ -297,7 +445,11 @@ fn edit_placement(t: &str, f: impl Fn(&mut Vec<String>)) -> String {
 
 #[test]
 fn fagsystem_rejects_a_start_before_the_referral() {
-    Case::new().fagsystem("placeringer", |t| edit_placement(&t, |f| f[6] = "2000-01-01".into()), &[":2:", "field `start`", "on or after `henvist`"]);
+    Case::new().fagsystem(
+        "placeringer",
+        |t| edit_placement(&t, |f| f[6] = "2000-01-01".into()),
+        &[":2:", "field `start`", "on or after `henvist`"],
+    );
 }
 
 #[test]
@@ -311,44 +463,70 @@ fn fagsystem_rejects_an_end_before_the_start() {
 
 #[test]
 fn fagsystem_rejects_a_date_in_another_format() {
-    Case::new().fagsystem("virksomhedsbesoeg", |t| {
-        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-        let mut f: Vec<String> = lines[1].split(';').map(str::to_string).collect();
-        let parts: Vec<&str> = f[3].split('-').collect();
-        f[3] = format!("{}-{}-{}", parts[2], parts[1], parts[0]);
-        lines[1] = f.join(";");
-        lines.join("\n") + "\n"
-    }, &[":2:", "field `dato`", "expected a date YYYY-MM-DD"]);
+    Case::new().fagsystem(
+        "virksomhedsbesoeg",
+        |t| {
+            let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+            let mut f: Vec<String> = lines[1].split(';').map(str::to_string).collect();
+            let parts: Vec<&str> = f[3].split('-').collect();
+            f[3] = format!("{}-{}-{}", parts[2], parts[1], parts[0]);
+            lines[1] = f.join(";");
+            lines.join("\n") + "\n"
+        },
+        &[":2:", "field `dato`", "expected a date YYYY-MM-DD"],
+    );
 }
 
 #[test]
 fn fagsystem_rejects_a_cvr_that_is_not_eight_digits() {
-    Case::new().fagsystem("virksomhedsbesoeg", |t| {
-        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-        let mut f: Vec<String> = lines[1].split(';').map(str::to_string).collect();
-        f[2] = "1234567".into();
-        lines[1] = f.join(";");
-        lines.join("\n") + "\n"
-    }, &[":2:", "field `cvr`: invalid value \"1234567\": expected a CVR number of 8 digits"]);
+    Case::new().fagsystem(
+        "virksomhedsbesoeg",
+        |t| {
+            let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+            let mut f: Vec<String> = lines[1].split(';').map(str::to_string).collect();
+            f[2] = "1234567".into();
+            lines[1] = f.join(";");
+            lines.join("\n") + "\n"
+        },
+        &[
+            ":2:",
+            "field `cvr`: invalid value \"1234567\": expected a CVR number of 8 digits",
+        ],
+    );
 }
 
 #[test]
 fn fagsystem_rejects_an_unknown_role() {
-    Case::new().fagsystem("medarbejdere", |t| t.replacen(";leder", ";chef", 1), &["field `rolle`: invalid value \"chef\""]);
+    Case::new().fagsystem(
+        "medarbejdere",
+        |t| t.replacen(";leder", ";chef", 1),
+        &["field `rolle`: invalid value \"chef\""],
+    );
 }
 
 #[test]
 fn fagsystem_rejects_an_unknown_offer() {
-    Case::new().fagsystem("placeringer", |t| edit_placement(&t, |f| f[4] = "Jobrotation".into()), &[":2:", "field `tilbud`: invalid value \"Jobrotation\""]);
+    Case::new().fagsystem(
+        "placeringer",
+        |t| edit_placement(&t, |f| f[4] = "Jobrotation".into()),
+        &[":2:", "field `tilbud`: invalid value \"Jobrotation\""],
+    );
 }
 
 #[test]
 fn fagsystem_rejects_a_cpr_that_is_not_ten_digits() {
-    Case::new().fagsystem("sager", |t| {
-        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-        let mut f: Vec<String> = lines[1].split(';').map(str::to_string).collect();
-        f[1] = "12345".into();
-        lines[1] = f.join(";");
-        lines.join("\n") + "\n"
-    }, &[":2:", "field `cpr`: invalid value (withheld: personal data)"]);
+    Case::new().fagsystem(
+        "sager",
+        |t| {
+            let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+            let mut f: Vec<String> = lines[1].split(';').map(str::to_string).collect();
+            f[1] = "12345".into();
+            lines[1] = f.join(";");
+            lines.join("\n") + "\n"
+        },
+        &[
+            ":2:",
+            "field `cpr`: invalid value (withheld: personal data)",
+        ],
+    );
 }
