@@ -1,4 +1,7 @@
-#![allow(clippy::pedantic, reason = "test code favours plain, explicit steps over pedantic style")]
+#![allow(
+    clippy::pedantic,
+    reason = "test code favours plain, explicit steps over pedantic style"
+)]
 
 //! The integration test binary: one module per stage. Real parts on loopback only:
 //! the `maaltal` binary as a subprocess, a real HTTP server on 127.0.0.1, the lake in a
