@@ -349,6 +349,14 @@ impl PartitionWriter {
         })
     }
 
+    /// Writes a whole batch (its schema must be the partition's).
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), LandError> {
+        self.flush()?;
+        self.rows += batch.num_rows() as u64;
+        let path = self.file_path.display().to_string();
+        self.writer.write(batch).map_err(|e| LandError::Parquet { path, message: e.to_string() })
+    }
+
     /// Writes the rest, closes and fsyncs the file.
     pub fn finish(mut self) -> Result<StagedPartition, LandError> {
         self.flush()?;

@@ -22,3 +22,4 @@ pub mod query;
 pub mod redact;
 pub mod run;
 pub mod sample;
+pub mod transform;

@@ -66,6 +66,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Compute the marts (target metrics, project averages) from the lake.
+    Transform {
+        /// Only this period (`2018Q4` also covers its months for M2; `2018-11` only M2).
+        #[arg(long)]
+        period: Option<String>,
+    },
     /// List the lake's tables with their partition columns.
     Tables,
     /// Check the configuration and say what is wrong where.
@@ -202,6 +208,26 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             let cfg = load_config(cli)?;
             let batches = query::run_sql(&cfg.lake.path, sql, "<command line>").await?;
             out(&query::render(&batches, *format)?);
+        }
+        Command::Transform { period } => {
+            let period = period
+                .as_deref()
+                .map(str::parse::<Period>)
+                .transpose()
+                .map_err(|e| Error::Usage { message: e.to_string() })?;
+            let cfg = load_config(cli)?;
+            let now = Utc::now();
+            let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id());
+            let report = maaltal::transform::transform(&cfg, &run_id, period).await?;
+            for (name, rows) in &report.marts {
+                out(&format!("{name}: {rows} rows"));
+            }
+            for t in &report.missing_tables {
+                out(&format!("missing source table `{t}`: metrics from it are absent"));
+            }
+            for m in &report.missing_metrics {
+                out(&format!("missing {m}"));
+            }
         }
         Command::Tables => {
             let cfg = load_config(cli)?;

@@ -21,7 +21,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::municipality;
 use raw::{
-    RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawProgram, RawPseudonym, RawSources,
+    RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawMetrics, RawProgram, RawPseudonym,
+    RawSources,
 };
 
 /// The embedded default configuration (`config/maaltal.toml`).
@@ -221,6 +222,69 @@ pub struct Config {
     pub http: HttpConfig,
     /// Sources.
     pub sources: SourcesConfig,
+    /// Target metrics.
+    pub metrics: MetricsConfig,
+}
+
+/// The metric names of the `target_metrics` mart.
+pub const METRICS: &[&str] = &["M1", "M1_selvforsoergelse", "M1_uddannelse", "M2", "M3"];
+
+/// `[metrics]`, validated.
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    /// Weeks needed in a quarter.
+    pub min_weeks: i64,
+    /// Jobindsats measurement.
+    pub measure: String,
+    /// M2 numerator category.
+    pub jobparat_label: String,
+    /// M3 numerator categories.
+    pub offer_labels: Vec<String>,
+    /// M3 denominator category.
+    pub recipients_label: String,
+    /// Baseline period per metric.
+    pub baseline: BTreeMap<String, crate::period::Period>,
+}
+
+fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsConfig {
+    let min_weeks = r.min_weeks.unwrap_or(5);
+    if !(1..=14).contains(&min_weeks) {
+        p.at("metrics.min_weeks", format!("{min_weeks}: a quarter has 12 to 14 weeks; give 1..=14"));
+    }
+    let mut baseline: BTreeMap<String, crate::period::Period> = [
+        ("M1", "2016Q4"),
+        ("M1_selvforsoergelse", "2016Q4"),
+        ("M1_uddannelse", "2016Q4"),
+        ("M2", "2016M12"),
+        ("M3", "2016Q3"),
+    ]
+    .iter()
+    .filter_map(|(m, b)| Some(((*m).to_string(), b.parse().ok()?)))
+    .collect();
+    for (metric, period) in r.baseline.unwrap_or_default() {
+        let field = format!("metrics.baseline.{metric}");
+        if !METRICS.contains(&metric.as_str()) {
+            p.at(&field, format!("unknown metric `{metric}`; valid: {}", METRICS.join(", ")));
+            continue;
+        }
+        match period.parse::<crate::period::Period>() {
+            Ok(per) if per.is_quarter() == (metric != "M2") => {
+                baseline.insert(metric, per);
+            }
+            Ok(_) => p.at(&field, format!("`{period}`: M2 is monthly (`2016-12`), the others quarterly (`2016Q4`)")),
+            Err(e) => p.at(&field, e.to_string()),
+        }
+    }
+    MetricsConfig {
+        min_weeks,
+        measure: r.measure.unwrap_or_else(|| "antal_personer".into()),
+        jobparat_label: r.jobparat_label.unwrap_or_else(|| "Jobparat".into()),
+        offer_labels: r.offer_labels.unwrap_or_else(|| {
+            ["Ansættelse med løntilskud i alt", "Virksomhedspraktik i alt", "Nytteindsats i alt"].map(String::from).to_vec()
+        }),
+        recipients_label: r.recipients_label.unwrap_or_else(|| "Modtagere i alt".into()),
+        baseline,
+    }
 }
 
 impl Config {
@@ -553,11 +617,11 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     };
     for (key, _) in root {
         let k = key.get_ref();
-        if !["program", "lake", "pseudonym", "http", "sources"].contains(&k.as_ref()) {
+        if !["program", "lake", "pseudonym", "http", "sources", "metrics"].contains(&k.as_ref()) {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`",
             );
         }
     }
@@ -570,6 +634,9 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         Some(RawHttp::default())
     };
     let sources = sources_sections(&mut p);
+    let metrics: Option<RawMetrics> =
+        if root.contains_key("metrics") { p.section("metrics") } else { Some(RawMetrics::default()) };
+    let metrics = metrics.map(|r| validate_metrics(&mut p, r));
 
     let program = program.map(|r| {
         if r.id.trim().is_empty() {
@@ -634,8 +701,8 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     });
     let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
 
-    match (program, lake, pseudonym, http, sources) {
-        (Some(program), Some(lake), Some(pseudonym), Some(http), Some(sources))
+    match (program, lake, pseudonym, http, sources, metrics) {
+        (Some(program), Some(lake), Some(pseudonym), Some(http), Some(sources), Some(metrics))
             if p.errors.is_empty() =>
         {
             Ok(Config {
@@ -646,6 +713,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
                 pseudonym,
                 http,
                 sources,
+                metrics,
             })
         }
         _ => {

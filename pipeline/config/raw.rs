@@ -122,6 +122,25 @@ pub struct RawFagsystem {
     pub auth_env: Option<String>,
 }
 
+/// `[metrics]`: the settings of the target metrics (defaults: the programme's definitions).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    /// Weeks in a quarter that make a person self-supporting or in education (default 5,
+    /// for 12-, 13- and 14-week quarters alike).
+    pub min_weeks: Option<i64>,
+    /// The Jobindsats measurement the shares count (default `antal_personer`).
+    pub measure: Option<String>,
+    /// M2's numerator: the visitation category (default `Jobparat`).
+    pub jobparat_label: Option<String>,
+    /// M3's numerator: the offer categories that are company-oriented.
+    pub offer_labels: Option<Vec<String>>,
+    /// M3's denominator: the category counting all recipients (default `Modtagere i alt`).
+    pub recipients_label: Option<String>,
+    /// Baseline period per metric, e.g. `{ M1 = "2016Q4", M2 = "2016M12", M3 = "2016Q3" }`.
+    pub baseline: Option<BTreeMap<String, String>>,
+}
+
 /// `[sources]`: the three extracts.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

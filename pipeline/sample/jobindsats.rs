@@ -117,7 +117,9 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
             let mut all = [0i64; 3];
             for (si, (sex, n)) in SEXES.iter().zip([men, women]).enumerate() {
                 let s = (share * if si == 0 { 1.06 } else { 0.91 }).min(0.98);
-                let uoplyst = (n as f64 * 0.03 * rng.f64()).round() as i64;
+                let u = (n as f64 * 0.04 * rng.f64()).round() as i64;
+                // Small "Uoplyst" groups are rare in practice; keep suppression for the offers table.
+                let uoplyst = if u < 3 { 0 } else { u };
                 let jobparat = ((n - uoplyst) as f64 * s).round() as i64;
                 let aktivitetsparat = n - uoplyst - jobparat;
                 for (ci, v) in [jobparat, aktivitetsparat, uoplyst].into_iter().enumerate() {

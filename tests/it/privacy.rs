@@ -64,14 +64,37 @@ fn no_input_cpr_appears_in_the_lake_or_the_output() {
         raw.extend(std::fs::read(f).unwrap());
     }
     let raw = String::from_utf8_lossy(&raw);
-    for cpr in &cprs {
-        assert!(
-            !dump.contains(cpr.as_str()),
-            "a CPR value is in a lake table"
-        );
-        assert!(!raw.contains(cpr.as_str()), "a CPR value is in a lake file");
-        assert!(!printed.contains(cpr.as_str()), "a CPR value was printed");
-    }
+    let set: std::collections::HashSet<&str> = cprs.iter().map(String::as_str).collect();
+    assert_eq!(found_cprs(&dump, &set), 0, "a CPR value is in a lake table");
+    assert_eq!(found_cprs(&raw, &set), 0, "a CPR value is in a lake file");
+    assert_eq!(found_cprs(&printed, &set), 0, "a CPR value was printed");
+    // The scan itself finds them where they are.
+    assert!(found_cprs(&original, &set) >= cprs.len() / 2);
     // The pseudonyms are there instead, and they join across sources.
     assert!(ws.count("select count(*) from fagsystem_sager s join dream_persons p on s.person_id = p.person_id") > 100);
+}
+
+/// How many 10-digit windows of `text` are CPR numbers of `set` (one pass over the text).
+fn found_cprs(text: &str, set: &std::collections::HashSet<&str>) -> usize {
+    let b = text.as_bytes();
+    let mut hits = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start >= 10 {
+            for w in start..=i - 10 {
+                if set.contains(&text[w..w + 10]) {
+                    hits += 1;
+                }
+            }
+        }
+    }
+    hits
 }

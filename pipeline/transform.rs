@@ -1,0 +1,318 @@
+//! Transform: the SQL in `queries/` over the lake → the marts `target_metrics` and
+//! `project_average`, written whole and atomically (staging, then rename).
+//!
+//! ```text
+//! raw tables ─┐
+//! config ─────┼─► queries/target_metrics.sql ─► marts/target_metrics ─► queries/project_average.sql ─► marts/project_average
+//! (tables)    ┘
+//! ```
+//! Config enters SQL as small registered tables (`program_municipalities`,
+//! `municipality_names`, `metric_categories`, `settings`) and bound parameters
+//! (`$min_weeks`, …); nothing is formatted into SQL text. A raw table that has not been
+//! landed is registered empty, so the metrics the other sources allow are still
+//! computed, and the report names what is missing.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray};
+use arrow::compute::{cast, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use datafusion::scalar::ScalarValue;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::land::{self, ColumnSpec, Kind, Staging};
+use crate::municipality::MUNICIPALITIES;
+use crate::period::Period;
+use crate::query::{self, QueryError};
+
+/// `queries/target_metrics.sql`.
+pub const TARGET_METRICS_SQL: &str = include_str!("../queries/target_metrics.sql");
+/// `queries/project_average.sql`.
+pub const PROJECT_AVERAGE_SQL: &str = include_str!("../queries/project_average.sql");
+
+/// Schema of the `target_metrics` mart (spec: lake.md).
+pub const TARGET_METRICS: &[ColumnSpec] = &[
+    ("program", Kind::Text, false),
+    ("municipality_code", Kind::Int32, false),
+    ("municipality", Kind::Text, false),
+    ("metric", Kind::Text, false),
+    ("period", Kind::Text, false),
+    ("sex", Kind::Text, false),
+    ("numerator", Kind::Int64, true),
+    ("denominator", Kind::Int64, true),
+    ("share", Kind::Float64, true),
+];
+
+/// Schema of the `project_average` mart.
+pub const PROJECT_AVERAGE: &[ColumnSpec] = &[
+    ("program", Kind::Text, false),
+    ("metric", Kind::Text, false),
+    ("period", Kind::Text, false),
+    ("sex", Kind::Text, false),
+    ("share", Kind::Float64, true),
+    ("method", Kind::Text, false),
+    ("municipalities", Kind::Int32, false),
+];
+
+/// What a transform did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TransformReport {
+    /// Mart name and its rows after the transform.
+    pub marts: Vec<(String, usize)>,
+    /// Raw tables that were not in the lake.
+    pub missing_tables: Vec<String>,
+    /// For a requested period: metrics with no rows, and why.
+    pub missing_metrics: Vec<String>,
+}
+
+/// The period strings of the marts that a requested period covers: a quarter covers
+/// itself (M1, M3) and its months (M2, `2018M10`); a month covers itself.
+#[must_use]
+pub fn covered_periods(p: Period) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if p.is_quarter() {
+        out.insert(p.to_string());
+    }
+    for m in p.months() {
+        out.insert(m.jobindsats_code());
+    }
+    out
+}
+
+fn sql_error(file: &str, sql: &str, e: &datafusion::error::DataFusionError) -> QueryError {
+    let message = e.to_string();
+    // The SQL parser reports "... at Line: 12, Column: 5"; point at the file.
+    let locus = message
+        .find("Line: ")
+        .and_then(|i| {
+            let rest = &message[i + 6..];
+            let (line, rest) = rest.split_once(", Column: ")?;
+            let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            Some(format!("{file}:{}:{col}", line.trim()))
+        })
+        .unwrap_or_else(|| {
+            let lines = sql.lines().count();
+            format!("{file}:1:1 (of {lines} lines)")
+        });
+    QueryError::Sql { query: locus, message }
+}
+
+/// Parses the `-- params:` header of a query file into names.
+#[must_use]
+pub fn declared_params(sql: &str) -> Vec<String> {
+    sql.lines()
+        .take_while(|l| l.starts_with("--"))
+        .find_map(|l| l.strip_prefix("-- params:"))
+        .map(|list| {
+            list.split(',').filter_map(|p| p.split_whitespace().next()).map(str::to_string).collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn run_file(ctx: &SessionContext, file: &str, sql: &str, params: &[(&str, ScalarValue)]) -> Result<Vec<RecordBatch>, QueryError> {
+    let declared = declared_params(sql);
+    let bound: Vec<(String, ScalarValue)> =
+        params.iter().filter(|(n, _)| declared.iter().any(|d| d == n)).map(|(n, v)| ((*n).to_string(), v.clone())).collect();
+    if let Some(missing) = declared.iter().find(|d| !params.iter().any(|(n, _)| n == d)) {
+        return Err(QueryError::Sql { query: format!("{file}:1:1"), message: format!("parameter `${missing}` has no value") });
+    }
+    let df = ctx.sql(sql).await.map_err(|e| sql_error(file, sql, &e))?;
+    let df = if bound.is_empty() { df } else { df.with_param_values(bound).map_err(|e| sql_error(file, sql, &e))? };
+    df.collect().await.map_err(|e| sql_error(file, sql, &e))
+}
+
+fn register(ctx: &SessionContext, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(), QueryError> {
+    let reg = |e: datafusion::error::DataFusionError| QueryError::Register { table: name.to_string(), message: e.to_string() };
+    let _ = ctx.deregister_table(name).map_err(reg)?;
+    let table = MemTable::try_new(schema, vec![batches]).map_err(reg)?;
+    ctx.register_table(name, Arc::new(table)).map_err(reg)?;
+    Ok(())
+}
+
+fn strings(values: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+/// Registers the config as tables, and empty tables for raw tables not landed.
+async fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<String>, QueryError> {
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
+    let schema = Arc::new(Schema::new(vec![Field::new("municipality_code", DataType::Int32, false)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(cfg.program.municipalities.clone()))]).map_err(fmt)?;
+    register(ctx, "program_municipalities", schema, vec![batch])?;
+
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("municipality_code", DataType::Int32, false),
+        Field::new("municipality", DataType::Utf8, false),
+    ]));
+    let codes: Vec<i32> = MUNICIPALITIES.iter().map(|(c, _)| *c).collect();
+    let names: Vec<&str> = MUNICIPALITIES.iter().map(|(_, n)| *n).collect();
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(codes)), strings(&names)]).map_err(fmt)?;
+    register(ctx, "municipality_names", schema, vec![batch])?;
+
+    let m = &cfg.metrics;
+    let mut rows: Vec<(&str, &str, &str)> = m.offer_labels.iter().map(|l| ("M3", "numerator", l.as_str())).collect();
+    rows.push(("M3", "denominator", m.recipients_label.as_str()));
+    rows.push(("M2", "numerator", m.jobparat_label.as_str()));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("part", DataType::Utf8, false),
+        Field::new("category", DataType::Utf8, false),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        strings(&rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
+    register(ctx, "metric_categories", schema, vec![batch])?;
+
+    let schema = Arc::new(Schema::new(vec![Field::new("program", DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![strings(&[cfg.program.id.as_str()])]).map_err(fmt)?;
+    register(ctx, "settings", schema, vec![batch])?;
+
+    let mut missing = Vec::new();
+    let raw: [(&str, &[ColumnSpec], &str); 4] = [
+        ("dream_persons", crate::parse::dream::PERSONS, "quarter"),
+        ("dream_weeks", crate::parse::dream::WEEKS, "quarter"),
+        ("jobindsats_visitation", crate::parse::jobindsats::COLUMNS, "month"),
+        ("jobindsats_offers", crate::parse::jobindsats::COLUMNS, "quarter"),
+    ];
+    for (name, cols, partition) in raw {
+        let exists = ctx.table_exist(name).map_err(|e| QueryError::Register { table: name.into(), message: e.to_string() })?;
+        if !exists {
+            let base = land::schema(cols);
+            let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new(partition, DataType::Utf8, false));
+            register(ctx, name, Arc::new(Schema::new(fields)), vec![])?;
+            missing.push(name.to_string());
+        }
+    }
+    Ok(missing)
+}
+
+/// Casts query output to a mart's declared schema (names and types of the spec).
+fn conform(batches: &[RecordBatch], spec: &[ColumnSpec]) -> Result<Vec<RecordBatch>, QueryError> {
+    let schema = land::schema(spec);
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
+    batches
+        .iter()
+        .map(|b| {
+            let cols = schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    let col = b.column_by_name(f.name()).ok_or_else(|| QueryError::Format { message: format!("query output lacks column `{}`", f.name()) })?;
+                    cast(col, f.data_type()).map_err(fmt)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            RecordBatch::try_new(schema.clone(), cols).map_err(fmt)
+        })
+        .collect()
+}
+
+fn period_mask(batch: &RecordBatch, periods: &BTreeSet<String>, keep_inside: bool) -> Result<RecordBatch, QueryError> {
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
+    let col = batch.column_by_name("period").ok_or_else(|| QueryError::Format { message: "no period column".into() })?;
+    let col = cast(col, &DataType::Utf8).map_err(fmt)?;
+    let strings = col.as_any().downcast_ref::<StringArray>().ok_or_else(|| QueryError::Format { message: "period is not text".into() })?;
+    let mask: BooleanArray = (0..strings.len()).map(|i| Some(periods.contains(strings.value(i)) == keep_inside)).collect();
+    filter_record_batch(batch, &mask).map_err(fmt)
+}
+
+fn read_mart(lake: &Path, name: &str) -> Vec<RecordBatch> {
+    let path = lake.join("marts").join(name).join("part-0.parquet");
+    let Ok(file) = std::fs::File::open(path) else { return Vec::new() };
+    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else { return Vec::new() };
+    builder.build().map(|r| r.flatten().collect()).unwrap_or_default()
+}
+
+/// Replaces a mart with `batches` (one file, atomically).
+fn write_mart(cfg: &Config, run_id: &str, name: &str, spec: &[ColumnSpec], batches: &[RecordBatch]) -> Result<usize, Error> {
+    let staging = Staging::new(&cfg.lake.path, run_id)?;
+    let mut w = staging.partition(PathBuf::from("marts").join(name), land::schema(spec))?;
+    let mut rows = 0;
+    for b in batches {
+        w.write_batch(b)?;
+        rows += b.num_rows();
+    }
+    let part = w.finish()?;
+    staging.commit(&[part])?;
+    Ok(rows)
+}
+
+/// Builds the marts; with `period`, only that period's rows are replaced.
+pub async fn transform(cfg: &Config, run_id: &str, period: Option<Period>) -> Result<TransformReport, Error> {
+    let lake = &cfg.lake.path;
+    std::fs::create_dir_all(lake).map_err(land::io_err(lake, "create lake"))?;
+    land::recover(lake)?;
+    let ctx = query::session(lake).await?;
+    let missing_tables = register_inputs(&ctx, cfg).await?;
+    let m = &cfg.metrics;
+    let params = [
+        ("min_weeks", ScalarValue::Int64(Some(m.min_weeks))),
+        ("measure", ScalarValue::Utf8(Some(m.measure.clone()))),
+        ("jobparat", ScalarValue::Utf8(Some(m.jobparat_label.clone()))),
+    ];
+    let mut report = TransformReport { marts: Vec::new(), missing_tables, missing_metrics: Vec::new() };
+    let covered = period.map(covered_periods);
+
+    for (name, file, sql, spec) in [
+        ("target_metrics", "queries/target_metrics.sql", TARGET_METRICS_SQL, TARGET_METRICS),
+        ("project_average", "queries/project_average.sql", PROJECT_AVERAGE_SQL, PROJECT_AVERAGE),
+    ] {
+        let fresh = conform(&run_file(&ctx, file, sql, &params).await?, spec)?;
+        let batches = match &covered {
+            None => fresh,
+            Some(periods) => {
+                let mut out = Vec::new();
+                for b in read_mart(lake, name) {
+                    out.push(period_mask(&b, periods, false)?);
+                }
+                for b in &fresh {
+                    out.push(period_mask(b, periods, true)?);
+                }
+                if name == "target_metrics" {
+                    report.missing_metrics = missing_metrics(&out, periods)?;
+                }
+                out
+            }
+        };
+        let rows = write_mart(cfg, run_id, name, spec, &batches)?;
+        register(&ctx, name, land::schema(spec), batches)?;
+        report.marts.push((name.to_string(), rows));
+    }
+    Ok(report)
+}
+
+fn missing_metrics(batches: &[RecordBatch], periods: &BTreeSet<String>) -> Result<Vec<String>, QueryError> {
+    let mut have: BTreeSet<String> = BTreeSet::new();
+    for b in batches {
+        let b = period_mask(b, periods, true)?;
+        let metric = b.column_by_name("metric").map(|c| cast(c, &DataType::Utf8)).transpose().map_err(|e| QueryError::Format { message: e.to_string() })?;
+        if let Some(metric) = metric.as_ref().and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned()) {
+            for i in 0..metric.len() {
+                have.insert(metric.value(i).to_string());
+            }
+        }
+    }
+    let quarterly = periods.iter().any(|p| p.contains('Q'));
+    Ok(crate::config::METRICS
+        .iter()
+        .filter(|m| quarterly || **m == "M2")
+        .filter(|m| !have.contains(**m))
+        .map(|m| {
+            let source = match *m {
+                "M2" => "jobindsats_visitation",
+                "M3" => "jobindsats_offers",
+                _ => "dream_persons/dream_weeks",
+            };
+            format!("{m}: no data for {} (source `{source}` not landed for the period)", periods.iter().cloned().collect::<Vec<_>>().join(", "))
+        })
+        .collect())
+}
