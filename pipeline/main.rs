@@ -323,6 +323,19 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             )
             .await?;
             out(&query::render(&batches, Format::Table)?);
+            let report = maaltal::transform::transform(&ctx.config, &ctx.run_id, None).await?;
+            for (name, rows) in &report.marts {
+                out(&format!("mart {name}: {rows} rows"));
+            }
+            let batches = query::run_sql(
+                &ctx.config.lake.path,
+                "select metric, period, round(share * 100, 1) as pct, method, municipalities from project_average \
+                 where sex = 'alle' and period in ('2016Q3', '2016Q4', '2016M12', '2018Q4', '2018M12') order by metric, period",
+                "<demo summary>",
+            )
+            .await?;
+            out("project averages (per cent), baseline and latest period:");
+            out(&query::render(&batches, Format::Table)?);
             out(&format!(
                 "try: maaltal sql \"select count(*) from dream_persons\"   (lake: {})",
                 ctx.config.lake.path.display()
