@@ -354,7 +354,10 @@ impl PartitionWriter {
         self.flush()?;
         self.rows += batch.num_rows() as u64;
         let path = self.file_path.display().to_string();
-        self.writer.write(batch).map_err(|e| LandError::Parquet { path, message: e.to_string() })
+        self.writer.write(batch).map_err(|e| LandError::Parquet {
+            path,
+            message: e.to_string(),
+        })
     }
 
     /// Writes the rest, closes and fsyncs the file.

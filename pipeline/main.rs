@@ -214,7 +214,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 .as_deref()
                 .map(str::parse::<Period>)
                 .transpose()
-                .map_err(|e| Error::Usage { message: e.to_string() })?;
+                .map_err(|e| Error::Usage {
+                    message: e.to_string(),
+                })?;
             let cfg = load_config(cli)?;
             let now = Utc::now();
             let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id());
@@ -223,7 +225,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 out(&format!("{name}: {rows} rows"));
             }
             for t in &report.missing_tables {
-                out(&format!("missing source table `{t}`: metrics from it are absent"));
+                out(&format!(
+                    "missing source table `{t}`: metrics from it are absent"
+                ));
             }
             for m in &report.missing_metrics {
                 out(&format!("missing {m}"));

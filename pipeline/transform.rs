@@ -33,6 +33,8 @@ use crate::query::{self, QueryError};
 
 /// `queries/target_metrics.sql`.
 pub const TARGET_METRICS_SQL: &str = include_str!("../queries/target_metrics.sql");
+/// `queries/metric_comparison.sql`.
+pub const METRIC_COMPARISON_SQL: &str = include_str!("../queries/metric_comparison.sql");
 /// `queries/project_average.sql`.
 pub const PROJECT_AVERAGE_SQL: &str = include_str!("../queries/project_average.sql");
 
@@ -58,6 +60,28 @@ pub const PROJECT_AVERAGE: &[ColumnSpec] = &[
     ("share", Kind::Float64, true),
     ("method", Kind::Text, false),
     ("municipalities", Kind::Int32, false),
+];
+
+/// Schema of the `metric_comparison` mart: what the reports print.
+pub const METRIC_COMPARISON: &[ColumnSpec] = &[
+    ("program", Kind::Text, false),
+    ("municipality_code", Kind::Int32, false),
+    ("municipality", Kind::Text, false),
+    ("metric", Kind::Text, false),
+    ("period", Kind::Text, false),
+    ("sex", Kind::Text, false),
+    ("share", Kind::Float64, true),
+    ("baseline_period", Kind::Text, false),
+    ("baseline_share", Kind::Float64, true),
+    ("change_pp", Kind::Float64, true),
+    ("project_average", Kind::Float64, true),
+    ("project_average_baseline", Kind::Float64, true),
+    ("rank", Kind::Int32, true),
+    ("ranked_municipalities", Kind::Int32, false),
+    ("lowest_share", Kind::Float64, true),
+    ("lowest_municipality", Kind::Text, true),
+    ("highest_share", Kind::Float64, true),
+    ("highest_municipality", Kind::Text, true),
 ];
 
 /// What a transform did.
@@ -96,11 +120,60 @@ fn sql_error(file: &str, sql: &str, e: &datafusion::error::DataFusionError) -> Q
             let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
             Some(format!("{file}:{}:{col}", line.trim()))
         })
-        .unwrap_or_else(|| {
-            let lines = sql.lines().count();
-            format!("{file}:1:1 (of {lines} lines)")
-        });
-    QueryError::Sql { query: locus, message }
+        .or_else(|| {
+            // Planning errors carry no position: find the name they complain about.
+            let name = unknown_name(&message)?;
+            let (line, col) = find_identifier(sql, &name)?;
+            Some(format!("{file}:{line}:{col}"))
+        })
+        .unwrap_or_else(|| format!("{file}:1:1"));
+    QueryError::Sql {
+        query: locus,
+        message,
+    }
+}
+
+/// The identifier a planning error names (`table 'x.y.z' not found`, `No field named x`).
+fn unknown_name(message: &str) -> Option<String> {
+    if let Some(i) = message.find("table '") {
+        let rest = &message[i + 7..];
+        let full = &rest[..rest.find('\'')?];
+        return full.rsplit('.').next().map(str::to_string);
+    }
+    if let Some(i) = message.find("No field named ") {
+        let rest = &message[i + 15..];
+        let name: String = rest
+            .trim_start_matches(['"', '`'])
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .collect();
+        return name
+            .trim_end_matches('.')
+            .rsplit('.')
+            .next()
+            .map(|s| s.trim_matches('"').to_string());
+    }
+    None
+}
+
+/// Line and column of the first whole-word occurrence of `name` outside `--` comments.
+fn find_identifier(sql: &str, name: &str) -> Option<(usize, usize)> {
+    let lower = name.to_lowercase();
+    for (i, line) in sql.lines().enumerate() {
+        let code = line.split("--").next().unwrap_or_default().to_lowercase();
+        let mut from = 0;
+        while let Some(pos) = code[from..].find(&lower) {
+            let at = from + pos;
+            let before = code[..at].chars().next_back();
+            let after = code[at + lower.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if !word(before) && !word(after) {
+                return Some((i + 1, code[..at].chars().count() + 1));
+            }
+            from = at + lower.len();
+        }
+    }
+    None
 }
 
 /// Parses the `-- params:` header of a query file into names.
@@ -110,25 +183,55 @@ pub fn declared_params(sql: &str) -> Vec<String> {
         .take_while(|l| l.starts_with("--"))
         .find_map(|l| l.strip_prefix("-- params:"))
         .map(|list| {
-            list.split(',').filter_map(|p| p.split_whitespace().next()).map(str::to_string).collect()
+            list.split(',')
+                .filter_map(|p| p.split_whitespace().next())
+                .map(str::to_string)
+                .collect()
         })
         .unwrap_or_default()
 }
 
-async fn run_file(ctx: &SessionContext, file: &str, sql: &str, params: &[(&str, ScalarValue)]) -> Result<Vec<RecordBatch>, QueryError> {
+async fn run_file(
+    ctx: &SessionContext,
+    file: &str,
+    sql: &str,
+    params: &[(&str, ScalarValue)],
+) -> Result<Vec<RecordBatch>, QueryError> {
     let declared = declared_params(sql);
-    let bound: Vec<(String, ScalarValue)> =
-        params.iter().filter(|(n, _)| declared.iter().any(|d| d == n)).map(|(n, v)| ((*n).to_string(), v.clone())).collect();
-    if let Some(missing) = declared.iter().find(|d| !params.iter().any(|(n, _)| n == d)) {
-        return Err(QueryError::Sql { query: format!("{file}:1:1"), message: format!("parameter `${missing}` has no value") });
+    let bound: Vec<(String, ScalarValue)> = params
+        .iter()
+        .filter(|(n, _)| declared.iter().any(|d| d == n))
+        .map(|(n, v)| ((*n).to_string(), v.clone()))
+        .collect();
+    if let Some(missing) = declared
+        .iter()
+        .find(|d| !params.iter().any(|(n, _)| n == d))
+    {
+        return Err(QueryError::Sql {
+            query: format!("{file}:1:1"),
+            message: format!("parameter `${missing}` has no value"),
+        });
     }
     let df = ctx.sql(sql).await.map_err(|e| sql_error(file, sql, &e))?;
-    let df = if bound.is_empty() { df } else { df.with_param_values(bound).map_err(|e| sql_error(file, sql, &e))? };
+    let df = if bound.is_empty() {
+        df
+    } else {
+        df.with_param_values(bound)
+            .map_err(|e| sql_error(file, sql, &e))?
+    };
     df.collect().await.map_err(|e| sql_error(file, sql, &e))
 }
 
-fn register(ctx: &SessionContext, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(), QueryError> {
-    let reg = |e: datafusion::error::DataFusionError| QueryError::Register { table: name.to_string(), message: e.to_string() };
+fn register(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<(), QueryError> {
+    let reg = |e: datafusion::error::DataFusionError| QueryError::Register {
+        table: name.to_string(),
+        message: e.to_string(),
+    };
     let _ = ctx.deregister_table(name).map_err(reg)?;
     let table = MemTable::try_new(schema, vec![batches]).map_err(reg)?;
     ctx.register_table(name, Arc::new(table)).map_err(reg)?;
@@ -141,9 +244,21 @@ fn strings(values: &[&str]) -> ArrayRef {
 
 /// Registers the config as tables, and empty tables for raw tables not landed.
 async fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<String>, QueryError> {
-    let fmt = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
-    let schema = Arc::new(Schema::new(vec![Field::new("municipality_code", DataType::Int32, false)]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(cfg.program.municipalities.clone()))]).map_err(fmt)?;
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "municipality_code",
+        DataType::Int32,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int32Array::from(
+            cfg.program.municipalities.clone(),
+        ))],
+    )
+    .map_err(fmt)?;
     register(ctx, "program_municipalities", schema, vec![batch])?;
 
     let schema = Arc::new(Schema::new(vec![
@@ -152,11 +267,19 @@ async fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<Strin
     ]));
     let codes: Vec<i32> = MUNICIPALITIES.iter().map(|(c, _)| *c).collect();
     let names: Vec<&str> = MUNICIPALITIES.iter().map(|(_, n)| *n).collect();
-    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(codes)), strings(&names)]).map_err(fmt)?;
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int32Array::from(codes)), strings(&names)],
+    )
+    .map_err(fmt)?;
     register(ctx, "municipality_names", schema, vec![batch])?;
 
     let m = &cfg.metrics;
-    let mut rows: Vec<(&str, &str, &str)> = m.offer_labels.iter().map(|l| ("M3", "numerator", l.as_str())).collect();
+    let mut rows: Vec<(&str, &str, &str)> = m
+        .offer_labels
+        .iter()
+        .map(|l| ("M3", "numerator", l.as_str()))
+        .collect();
     rows.push(("M3", "denominator", m.recipients_label.as_str()));
     rows.push(("M2", "numerator", m.jobparat_label.as_str()));
     let schema = Arc::new(Schema::new(vec![
@@ -172,19 +295,68 @@ async fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<Strin
     let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
     register(ctx, "metric_categories", schema, vec![batch])?;
 
-    let schema = Arc::new(Schema::new(vec![Field::new("program", DataType::Utf8, false)]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![strings(&[cfg.program.id.as_str()])]).map_err(fmt)?;
+    let mart_period = |p: Period| {
+        if p.is_quarter() {
+            p.to_string()
+        } else {
+            p.jobindsats_code()
+        }
+    };
+    let metrics: Vec<&str> = m.baseline.keys().map(String::as_str).collect();
+    let base: Vec<String> = m.baseline.values().map(|p| mart_period(*p)).collect();
+    let sex_base: Vec<String> = m
+        .baseline
+        .iter()
+        .map(|(metric, p)| {
+            if metric.starts_with("M1") {
+                mart_period(m.sex_gap_baseline)
+            } else {
+                mart_period(*p)
+            }
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("baseline_period", DataType::Utf8, false),
+        Field::new("sex_baseline_period", DataType::Utf8, false),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        strings(&metrics),
+        strings(&base.iter().map(String::as_str).collect::<Vec<_>>()),
+        strings(&sex_base.iter().map(String::as_str).collect::<Vec<_>>()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
+    register(ctx, "metric_baselines", schema, vec![batch])?;
+
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "program",
+        DataType::Utf8,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![strings(&[cfg.program.id.as_str()])])
+        .map_err(fmt)?;
     register(ctx, "settings", schema, vec![batch])?;
 
     let mut missing = Vec::new();
     let raw: [(&str, &[ColumnSpec], &str); 4] = [
         ("dream_persons", crate::parse::dream::PERSONS, "quarter"),
         ("dream_weeks", crate::parse::dream::WEEKS, "quarter"),
-        ("jobindsats_visitation", crate::parse::jobindsats::COLUMNS, "month"),
-        ("jobindsats_offers", crate::parse::jobindsats::COLUMNS, "quarter"),
+        (
+            "jobindsats_visitation",
+            crate::parse::jobindsats::COLUMNS,
+            "month",
+        ),
+        (
+            "jobindsats_offers",
+            crate::parse::jobindsats::COLUMNS,
+            "quarter",
+        ),
     ];
     for (name, cols, partition) in raw {
-        let exists = ctx.table_exist(name).map_err(|e| QueryError::Register { table: name.into(), message: e.to_string() })?;
+        let exists = ctx.table_exist(name).map_err(|e| QueryError::Register {
+            table: name.into(),
+            message: e.to_string(),
+        })?;
         if !exists {
             let base = land::schema(cols);
             let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -199,7 +371,9 @@ async fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<Strin
 /// Casts query output to a mart's declared schema (names and types of the spec).
 fn conform(batches: &[RecordBatch], spec: &[ColumnSpec]) -> Result<Vec<RecordBatch>, QueryError> {
     let schema = land::schema(spec);
-    let fmt = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
     batches
         .iter()
         .map(|b| {
@@ -207,7 +381,11 @@ fn conform(batches: &[RecordBatch], spec: &[ColumnSpec]) -> Result<Vec<RecordBat
                 .fields()
                 .iter()
                 .map(|f| {
-                    let col = b.column_by_name(f.name()).ok_or_else(|| QueryError::Format { message: format!("query output lacks column `{}`", f.name()) })?;
+                    let col = b
+                        .column_by_name(f.name())
+                        .ok_or_else(|| QueryError::Format {
+                            message: format!("query output lacks column `{}`", f.name()),
+                        })?;
                     cast(col, f.data_type()).map_err(fmt)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -216,24 +394,54 @@ fn conform(batches: &[RecordBatch], spec: &[ColumnSpec]) -> Result<Vec<RecordBat
         .collect()
 }
 
-fn period_mask(batch: &RecordBatch, periods: &BTreeSet<String>, keep_inside: bool) -> Result<RecordBatch, QueryError> {
-    let fmt = |e: arrow::error::ArrowError| QueryError::Format { message: e.to_string() };
-    let col = batch.column_by_name("period").ok_or_else(|| QueryError::Format { message: "no period column".into() })?;
+fn period_mask(
+    batch: &RecordBatch,
+    periods: &BTreeSet<String>,
+    keep_inside: bool,
+) -> Result<RecordBatch, QueryError> {
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
+    let col = batch
+        .column_by_name("period")
+        .ok_or_else(|| QueryError::Format {
+            message: "no period column".into(),
+        })?;
     let col = cast(col, &DataType::Utf8).map_err(fmt)?;
-    let strings = col.as_any().downcast_ref::<StringArray>().ok_or_else(|| QueryError::Format { message: "period is not text".into() })?;
-    let mask: BooleanArray = (0..strings.len()).map(|i| Some(periods.contains(strings.value(i)) == keep_inside)).collect();
+    let strings = col
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| QueryError::Format {
+            message: "period is not text".into(),
+        })?;
+    let mask: BooleanArray = (0..strings.len())
+        .map(|i| Some(periods.contains(strings.value(i)) == keep_inside))
+        .collect();
     filter_record_batch(batch, &mask).map_err(fmt)
 }
 
 fn read_mart(lake: &Path, name: &str) -> Vec<RecordBatch> {
     let path = lake.join("marts").join(name).join("part-0.parquet");
-    let Ok(file) = std::fs::File::open(path) else { return Vec::new() };
-    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else { return Vec::new() };
-    builder.build().map(|r| r.flatten().collect()).unwrap_or_default()
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+        return Vec::new();
+    };
+    builder
+        .build()
+        .map(|r| r.flatten().collect())
+        .unwrap_or_default()
 }
 
 /// Replaces a mart with `batches` (one file, atomically).
-fn write_mart(cfg: &Config, run_id: &str, name: &str, spec: &[ColumnSpec], batches: &[RecordBatch]) -> Result<usize, Error> {
+fn write_mart(
+    cfg: &Config,
+    run_id: &str,
+    name: &str,
+    spec: &[ColumnSpec],
+    batches: &[RecordBatch],
+) -> Result<usize, Error> {
     let staging = Staging::new(&cfg.lake.path, run_id)?;
     let mut w = staging.partition(PathBuf::from("marts").join(name), land::schema(spec))?;
     let mut rows = 0;
@@ -247,7 +455,11 @@ fn write_mart(cfg: &Config, run_id: &str, name: &str, spec: &[ColumnSpec], batch
 }
 
 /// Builds the marts; with `period`, only that period's rows are replaced.
-pub async fn transform(cfg: &Config, run_id: &str, period: Option<Period>) -> Result<TransformReport, Error> {
+pub async fn transform(
+    cfg: &Config,
+    run_id: &str,
+    period: Option<Period>,
+) -> Result<TransformReport, Error> {
     let lake = &cfg.lake.path;
     std::fs::create_dir_all(lake).map_err(land::io_err(lake, "create lake"))?;
     land::recover(lake)?;
@@ -257,14 +469,37 @@ pub async fn transform(cfg: &Config, run_id: &str, period: Option<Period>) -> Re
     let params = [
         ("min_weeks", ScalarValue::Int64(Some(m.min_weeks))),
         ("measure", ScalarValue::Utf8(Some(m.measure.clone()))),
-        ("jobparat", ScalarValue::Utf8(Some(m.jobparat_label.clone()))),
+        (
+            "jobparat",
+            ScalarValue::Utf8(Some(m.jobparat_label.clone())),
+        ),
     ];
-    let mut report = TransformReport { marts: Vec::new(), missing_tables, missing_metrics: Vec::new() };
+    let mut report = TransformReport {
+        marts: Vec::new(),
+        missing_tables,
+        missing_metrics: Vec::new(),
+    };
     let covered = period.map(covered_periods);
 
     for (name, file, sql, spec) in [
-        ("target_metrics", "queries/target_metrics.sql", TARGET_METRICS_SQL, TARGET_METRICS),
-        ("project_average", "queries/project_average.sql", PROJECT_AVERAGE_SQL, PROJECT_AVERAGE),
+        (
+            "target_metrics",
+            "queries/target_metrics.sql",
+            TARGET_METRICS_SQL,
+            TARGET_METRICS,
+        ),
+        (
+            "project_average",
+            "queries/project_average.sql",
+            PROJECT_AVERAGE_SQL,
+            PROJECT_AVERAGE,
+        ),
+        (
+            "metric_comparison",
+            "queries/metric_comparison.sql",
+            METRIC_COMPARISON_SQL,
+            METRIC_COMPARISON,
+        ),
     ] {
         let fresh = conform(&run_file(&ctx, file, sql, &params).await?, spec)?;
         let batches = match &covered {
@@ -290,12 +525,24 @@ pub async fn transform(cfg: &Config, run_id: &str, period: Option<Period>) -> Re
     Ok(report)
 }
 
-fn missing_metrics(batches: &[RecordBatch], periods: &BTreeSet<String>) -> Result<Vec<String>, QueryError> {
+fn missing_metrics(
+    batches: &[RecordBatch],
+    periods: &BTreeSet<String>,
+) -> Result<Vec<String>, QueryError> {
     let mut have: BTreeSet<String> = BTreeSet::new();
     for b in batches {
         let b = period_mask(b, periods, true)?;
-        let metric = b.column_by_name("metric").map(|c| cast(c, &DataType::Utf8)).transpose().map_err(|e| QueryError::Format { message: e.to_string() })?;
-        if let Some(metric) = metric.as_ref().and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned()) {
+        let metric = b
+            .column_by_name("metric")
+            .map(|c| cast(c, &DataType::Utf8))
+            .transpose()
+            .map_err(|e| QueryError::Format {
+                message: e.to_string(),
+            })?;
+        if let Some(metric) = metric
+            .as_ref()
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        {
             for i in 0..metric.len() {
                 have.insert(metric.value(i).to_string());
             }
@@ -312,7 +559,70 @@ fn missing_metrics(batches: &[RecordBatch], periods: &BTreeSet<String>) -> Resul
                 "M3" => "jobindsats_offers",
                 _ => "dream_persons/dream_weeks",
             };
-            format!("{m}: no data for {} (source `{source}` not landed for the period)", periods.iter().cloned().collect::<Vec<_>>().join(", "))
+            format!(
+                "{m}: no data for {} (source `{source}` not landed for the period)",
+                periods.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sql_errors_name_file_line_and_column() {
+        let ctx = SessionContext::new();
+        let sql = "-- description: x\n-- params:\nselect 1,\n       2 3\nfrom t";
+        let err = run_file(&ctx, "queries/broken.sql", sql, &[])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("queries/broken.sql:4:10: "), "{err}");
+        let sql = "-- description: x\nselect a,\n       nope\nfrom (select 1 as a) t";
+        let err = run_file(&ctx, "queries/unknown.sql", sql, &[])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("queries/unknown.sql:3:8: "), "{err}");
+        let sql = "select 1 from missing_table";
+        let err = run_file(&ctx, "queries/t.sql", sql, &[])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("queries/t.sql:1:15: "), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_declared_parameter_without_a_value_is_an_error() {
+        let ctx = SessionContext::new();
+        let sql = "-- params: limit_rows int64\nselect 1 where 1 < $limit_rows";
+        let err = run_file(&ctx, "queries/p.sql", sql, &[])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("parameter `$limit_rows` has no value"),
+            "{err}"
+        );
+        let ok = run_file(
+            &ctx,
+            "queries/p.sql",
+            sql,
+            &[("limit_rows", ScalarValue::Int64(Some(5)))],
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok[0].num_rows(), 1);
+    }
+
+    #[test]
+    fn a_quarter_covers_its_months_for_m2() {
+        let c = covered_periods("2018Q4".parse().unwrap());
+        assert_eq!(
+            c.into_iter().collect::<Vec<_>>(),
+            ["2018M10", "2018M11", "2018M12", "2018Q4"]
+        );
+    }
 }

@@ -244,12 +244,17 @@ pub struct MetricsConfig {
     pub recipients_label: String,
     /// Baseline period per metric.
     pub baseline: BTreeMap<String, crate::period::Period>,
+    /// Baseline of the sex split of M1.
+    pub sex_gap_baseline: crate::period::Period,
 }
 
 fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsConfig {
     let min_weeks = r.min_weeks.unwrap_or(5);
     if !(1..=14).contains(&min_weeks) {
-        p.at("metrics.min_weeks", format!("{min_weeks}: a quarter has 12 to 14 weeks; give 1..=14"));
+        p.at(
+            "metrics.min_weeks",
+            format!("{min_weeks}: a quarter has 12 to 14 weeks; give 1..=14"),
+        );
     }
     let mut baseline: BTreeMap<String, crate::period::Period> = [
         ("M1", "2016Q4"),
@@ -264,25 +269,65 @@ fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsConfig {
     for (metric, period) in r.baseline.unwrap_or_default() {
         let field = format!("metrics.baseline.{metric}");
         if !METRICS.contains(&metric.as_str()) {
-            p.at(&field, format!("unknown metric `{metric}`; valid: {}", METRICS.join(", ")));
+            p.at(
+                &field,
+                format!("unknown metric `{metric}`; valid: {}", METRICS.join(", ")),
+            );
             continue;
         }
         match period.parse::<crate::period::Period>() {
             Ok(per) if per.is_quarter() == (metric != "M2") => {
                 baseline.insert(metric, per);
             }
-            Ok(_) => p.at(&field, format!("`{period}`: M2 is monthly (`2016-12`), the others quarterly (`2016Q4`)")),
+            Ok(_) => p.at(
+                &field,
+                format!("`{period}`: M2 is monthly (`2016-12`), the others quarterly (`2016Q4`)"),
+            ),
             Err(e) => p.at(&field, e.to_string()),
         }
     }
+    let sex_gap_baseline = match r
+        .sex_gap_baseline
+        .as_deref()
+        .unwrap_or("2017Q1")
+        .parse::<crate::period::Period>()
+    {
+        Ok(p) if p.is_quarter() => p,
+        Ok(_) => {
+            p.at(
+                "metrics.sex_gap_baseline",
+                "M1 is quarterly: give a quarter like `2017Q1`",
+            );
+            crate::period::Period::Quarter {
+                year: 2017,
+                quarter: 1,
+            }
+        }
+        Err(e) => {
+            p.at("metrics.sex_gap_baseline", e.to_string());
+            crate::period::Period::Quarter {
+                year: 2017,
+                quarter: 1,
+            }
+        }
+    };
     MetricsConfig {
+        sex_gap_baseline,
         min_weeks,
         measure: r.measure.unwrap_or_else(|| "antal_personer".into()),
         jobparat_label: r.jobparat_label.unwrap_or_else(|| "Jobparat".into()),
         offer_labels: r.offer_labels.unwrap_or_else(|| {
-            ["Ansættelse med løntilskud i alt", "Virksomhedspraktik i alt", "Nytteindsats i alt"].map(String::from).to_vec()
+            [
+                "Ansættelse med løntilskud i alt",
+                "Virksomhedspraktik i alt",
+                "Nytteindsats i alt",
+            ]
+            .map(String::from)
+            .to_vec()
         }),
-        recipients_label: r.recipients_label.unwrap_or_else(|| "Modtagere i alt".into()),
+        recipients_label: r
+            .recipients_label
+            .unwrap_or_else(|| "Modtagere i alt".into()),
         baseline,
     }
 }
@@ -634,8 +679,11 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         Some(RawHttp::default())
     };
     let sources = sources_sections(&mut p);
-    let metrics: Option<RawMetrics> =
-        if root.contains_key("metrics") { p.section("metrics") } else { Some(RawMetrics::default()) };
+    let metrics: Option<RawMetrics> = if root.contains_key("metrics") {
+        p.section("metrics")
+    } else {
+        Some(RawMetrics::default())
+    };
     let metrics = metrics.map(|r| validate_metrics(&mut p, r));
 
     let program = program.map(|r| {

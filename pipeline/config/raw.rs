@@ -139,6 +139,8 @@ pub struct RawMetrics {
     pub recipients_label: Option<String>,
     /// Baseline period per metric, e.g. `{ M1 = "2016Q4", M2 = "2016M12", M3 = "2016Q3" }`.
     pub baseline: Option<BTreeMap<String, String>>,
+    /// Baseline of the sex split of M1 and its parts (default `2017Q1`).
+    pub sex_gap_baseline: Option<String>,
 }
 
 /// `[sources]`: the three extracts.

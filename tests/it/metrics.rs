@@ -21,7 +21,10 @@ struct P {
 }
 
 fn dream_csv(weeks: &[&str], people: &[P]) -> String {
-    let mut s = format!("cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse;{}\n", weeks.join(";"));
+    let mut s = format!(
+        "cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse;{}\n",
+        weeks.join(";")
+    );
     for p in people {
         let mut codes: Vec<&str> = Vec::new();
         for (c, n) in p.weeks {
@@ -30,7 +33,17 @@ fn dream_csv(weeks: &[&str], people: &[P]) -> String {
             }
         }
         assert_eq!(codes.len(), weeks.len(), "{}", p.cpr);
-        s += &format!("{};{};{};{};{};{};{};{}\n", p.cpr, p.koen, p.born, p.herkomst, p.kommune, p.program, p.first, codes.join(";"));
+        s += &format!(
+            "{};{};{};{};{};{};{};{}\n",
+            p.cpr,
+            p.koen,
+            p.born,
+            p.herkomst,
+            p.kommune,
+            p.program,
+            p.first,
+            codes.join(";")
+        );
     }
     s
 }
@@ -42,39 +55,248 @@ fn q4_2018() -> Vec<P> {
     let first = "2017-06-05";
     vec![
         // 217 Helsingør: weeks. M1 4/7, selv 3/7, udd 2/7; men 2/4, women 2/3.
-        P { cpr: "0101900001", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 5), ("130", 8)] },
-        P { cpr: "0101900002", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 4), ("130", 9)] },
-        P { cpr: "0101900003", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 3), ("881", 2), ("130", 8)] },
-        P { cpr: "0101900004", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("882", 5), ("130", 8)] },
-        P { cpr: "0101900005", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("651", 5), ("130", 8)] },
-        P { cpr: "0101900006", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("652", 4), ("130", 9)] },
-        P { cpr: "0101900007", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 5), ("651", 5), ("130", 3)] },
+        P {
+            cpr: "0101900001",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 5), ("130", 8)],
+        },
+        P {
+            cpr: "0101900002",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 4), ("130", 9)],
+        },
+        P {
+            cpr: "0101900003",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 3), ("881", 2), ("130", 8)],
+        },
+        P {
+            cpr: "0101900004",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("882", 5), ("130", 8)],
+        },
+        P {
+            cpr: "0101900005",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("651", 5), ("130", 8)],
+        },
+        P {
+            cpr: "0101900006",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("652", 4), ("130", 9)],
+        },
+        P {
+            cpr: "0101900007",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 5), ("651", 5), ("130", 3)],
+        },
         // 316 Holbæk: age on the quarter's end, Sunday 2018-12-30. In: 18 that day, 63, 64. Out: 17, 65 that day.
-        P { cpr: "3012000011", koen: "M", born: "2000-12-30", herkomst: 3, kommune: "316", program: 1, first, weeks: E13_SELV },
-        P { cpr: "3112000012", koen: "M", born: "2000-12-31", herkomst: 3, kommune: "316", program: 1, first, weeks: E13_SELV },
-        P { cpr: "3112540013", koen: "K", born: "1954-12-31", herkomst: 3, kommune: "316", program: 1, first, weeks: E13_SELV },
-        P { cpr: "3112530014", koen: "K", born: "1953-12-31", herkomst: 3, kommune: "316", program: 1, first, weeks: E13_SELV },
-        P { cpr: "3012530015", koen: "K", born: "1953-12-30", herkomst: 3, kommune: "316", program: 1, first, weeks: E13_SELV },
+        P {
+            cpr: "3012000011",
+            koen: "M",
+            born: "2000-12-30",
+            herkomst: 3,
+            kommune: "316",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "3112000012",
+            koen: "M",
+            born: "2000-12-31",
+            herkomst: 3,
+            kommune: "316",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "3112540013",
+            koen: "K",
+            born: "1954-12-31",
+            herkomst: 3,
+            kommune: "316",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "3112530014",
+            koen: "K",
+            born: "1953-12-31",
+            herkomst: 3,
+            kommune: "316",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "3012530015",
+            koen: "K",
+            born: "1953-12-30",
+            herkomst: 3,
+            kommune: "316",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
         // 350 Lejre: 36 months before 2018-12-30 is 2015-12-30. In: that day, the end day. Out: a day earlier, none, after the end.
-        P { cpr: "0101900021", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "350", program: 1, first: "2015-12-30", weeks: B13 },
-        P { cpr: "0101900022", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "350", program: 1, first: "2015-12-29", weeks: E13_SELV },
-        P { cpr: "0101900023", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "350", program: 1, first: "2018-12-30", weeks: B13 },
-        P { cpr: "0101900024", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "350", program: 1, first: "", weeks: E13_SELV },
-        P { cpr: "0101900025", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "350", program: 1, first: "2018-12-31", weeks: E13_SELV },
+        P {
+            cpr: "0101900021",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "350",
+            program: 1,
+            first: "2015-12-30",
+            weeks: B13,
+        },
+        P {
+            cpr: "0101900022",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "350",
+            program: 1,
+            first: "2015-12-29",
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "0101900023",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "350",
+            program: 1,
+            first: "2018-12-30",
+            weeks: B13,
+        },
+        P {
+            cpr: "0101900024",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "350",
+            program: 1,
+            first: "",
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "0101900025",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "350",
+            program: 1,
+            first: "2018-12-31",
+            weeks: E13_SELV,
+        },
         // 420 Assens: origin and programme. Only the first is in the population.
-        P { cpr: "0101900031", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "420", program: 1, first, weeks: E13_SELV },
-        P { cpr: "0101900032", koen: "M", born: "1990-01-01", herkomst: 5, kommune: "420", program: 1, first, weeks: E13_SELV },
-        P { cpr: "0101900033", koen: "M", born: "1990-01-01", herkomst: 2, kommune: "420", program: 1, first, weeks: E13_SELV },
-        P { cpr: "0101900034", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "420", program: 0, first, weeks: E13_SELV },
+        P {
+            cpr: "0101900031",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "420",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "0101900032",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 5,
+            kommune: "420",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "0101900033",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 2,
+            kommune: "420",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
+        P {
+            cpr: "0101900034",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "420",
+            program: 0,
+            first,
+            weeks: E13_SELV,
+        },
         // 430 Faaborg-Midtfyn, written with four digits.
-        P { cpr: "0101900041", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "0430", program: 1, first, weeks: E13_SELV },
+        P {
+            cpr: "0101900041",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "0430",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
         // 751 Aarhus: outside the programme: in target_metrics, not in the project average.
-        P { cpr: "0101900051", koen: "K", born: "1990-01-01", herkomst: 3, kommune: "751", program: 1, first, weeks: E13_SELV },
+        P {
+            cpr: "0101900051",
+            koen: "K",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "751",
+            program: 1,
+            first,
+            weeks: E13_SELV,
+        },
     ]
 }
 
 /// (municipality, metric, period, sex) → (numerator, denominator, share) from the mart.
-fn mart(ws: &Workspace) -> BTreeMap<(i32, String, String, String), (Option<i64>, Option<i64>, Option<f64>)> {
+fn mart(
+    ws: &Workspace,
+) -> BTreeMap<(i32, String, String, String), (Option<i64>, Option<i64>, Option<f64>)> {
     let json = ws.ok(&["sql", "select municipality_code, metric, period, sex, numerator, denominator, share from target_metrics", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v.as_array()
@@ -82,24 +304,50 @@ fn mart(ws: &Workspace) -> BTreeMap<(i32, String, String, String), (Option<i64>,
         .iter()
         .map(|r| {
             (
-                (r["municipality_code"].as_i64().unwrap() as i32, r["metric"].as_str().unwrap().into(), r["period"].as_str().unwrap().into(), r["sex"].as_str().unwrap().into()),
-                (r["numerator"].as_i64(), r["denominator"].as_i64(), r["share"].as_f64()),
+                (
+                    r["municipality_code"].as_i64().unwrap() as i32,
+                    r["metric"].as_str().unwrap().into(),
+                    r["period"].as_str().unwrap().into(),
+                    r["sex"].as_str().unwrap().into(),
+                ),
+                (
+                    r["numerator"].as_i64(),
+                    r["denominator"].as_i64(),
+                    r["share"].as_f64(),
+                ),
             )
         })
         .collect()
 }
 
-fn check(m: &BTreeMap<(i32, String, String, String), (Option<i64>, Option<i64>, Option<f64>)>, k: i32, metric: &str, period: &str, sex: &str, num: Option<i64>, den: Option<i64>) {
-    let got = m.get(&(k, metric.into(), period.into(), sex.into())).unwrap_or_else(|| panic!("no row {k} {metric} {period} {sex}"));
+fn check(
+    m: &BTreeMap<(i32, String, String, String), (Option<i64>, Option<i64>, Option<f64>)>,
+    k: i32,
+    metric: &str,
+    period: &str,
+    sex: &str,
+    num: Option<i64>,
+    den: Option<i64>,
+) {
+    let got = m
+        .get(&(k, metric.into(), period.into(), sex.into()))
+        .unwrap_or_else(|| panic!("no row {k} {metric} {period} {sex}"));
     assert_eq!((got.0, got.1), (num, den), "{k} {metric} {period} {sex}");
     match (num, den) {
-        (Some(n), Some(d)) if d > 0 => assert!((got.2.unwrap() - n as f64 / d as f64).abs() < 1e-12),
-        _ => assert_eq!(got.2, None, "{k} {metric} {period} {sex}: share must be null"),
+        (Some(n), Some(d)) if d > 0 => {
+            assert!((got.2.unwrap() - n as f64 / d as f64).abs() < 1e-12)
+        }
+        _ => assert_eq!(
+            got.2, None,
+            "{k} {metric} {period} {sex}: share must be null"
+        ),
     }
 }
 
 fn weeks_of(year: u32, from: u32, to: u32) -> Vec<String> {
-    (from..=to).map(|w| format!("y_{:02}{w:02}", year % 100)).collect()
+    (from..=to)
+        .map(|w| format!("y_{:02}{w:02}", year % 100))
+        .collect()
 }
 
 #[test]
@@ -109,9 +357,18 @@ fn m1_follows_every_rule_of_the_definition() {
     let w: Vec<&str> = weeks.iter().map(String::as_str).collect();
     let path = ws.dir.path().join("q4.csv");
     std::fs::write(&path, dream_csv(&w, &q4_2018())).unwrap();
-    ws.ok(&["ingest", "dream", path.to_str().unwrap(), "--period", "2018Q4"]);
+    ws.ok(&[
+        "ingest",
+        "dream",
+        path.to_str().unwrap(),
+        "--period",
+        "2018Q4",
+    ]);
     let out = ws.ok(&["transform"]);
-    assert!(out.contains("missing source table `jobindsats_visitation`"), "{out}");
+    assert!(
+        out.contains("missing source table `jobindsats_visitation`"),
+        "{out}"
+    );
     let m = mart(&ws);
     let q = "2018Q4";
     // weeks: 5 vs 4, IGU praktik counts, IGU skole does not, SU 5 vs 4, both counted once.
@@ -142,9 +399,39 @@ fn m1_follows_every_rule_of_the_definition() {
     // (4/7 + 3/3 + 0/2 + 1/1 + 1/1) / 5 = 5/7; Aarhus (outside) and Odense (no share) left out.
     let json = ws.ok(&["sql", "select share, method, municipalities from project_average where metric = 'M1' and period = '2018Q4' and sex = 'alle'", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert!((v[0]["share"].as_f64().unwrap() - 5.0 / 7.0).abs() < 1e-12, "{json}");
+    assert!(
+        (v[0]["share"].as_f64().unwrap() - 5.0 / 7.0).abs() < 1e-12,
+        "{json}"
+    );
     assert_eq!(v[0]["method"], "mean_of_shares");
     assert_eq!(v[0]["municipalities"], 5);
+
+    // What the reports print: rank among programme municipalities with a share (ties share
+    // a rank), the spread, and no baseline (2016Q4 is not landed here).
+    let json = ws.ok(&["sql", "select municipality_code, rank, ranked_municipalities, lowest_share, lowest_municipality, highest_share, baseline_share, change_pp, project_average from metric_comparison where metric = 'M1' and period = '2018Q4' and sex = 'alle' order by municipality_code", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let by = |k: i64| {
+        rows.iter()
+            .find(|r| r["municipality_code"] == k)
+            .cloned()
+            .unwrap_or_else(|| panic!("{k}: {json}"))
+    };
+    assert_eq!(
+        rows.len(),
+        16,
+        "every programme municipality, none outside: {json}"
+    );
+    assert_eq!(by(316)["rank"], 1);
+    assert_eq!(by(420)["rank"], 1);
+    assert_eq!(by(217)["rank"], 4);
+    assert_eq!(by(350)["rank"], 5);
+    assert!(by(461)["rank"].is_null());
+    assert_eq!(by(217)["ranked_municipalities"], 5);
+    assert_eq!(by(217)["lowest_share"].as_f64(), Some(0.0));
+    assert_eq!(by(217)["lowest_municipality"], "Lejre");
+    assert_eq!(by(217)["highest_share"].as_f64(), Some(1.0));
+    assert!(by(217)["baseline_share"].is_null() && by(217)["change_pp"].is_null());
+    assert!((by(217)["project_average"].as_f64().unwrap() - 5.0 / 7.0).abs() < 1e-12);
 
     // Idempotent: a second transform gives the same mart.
     let before = crate::common::hash_tree(&ws.lake().join("marts"));
@@ -159,18 +446,66 @@ fn m1_uses_five_weeks_in_14_and_12_week_quarters_and_the_sunday_of_the_last_week
     // 2020Q4 has 14 ISO weeks (2020W40-W53) and ends Sunday 2021-01-03.
     let w14 = weeks_of(2020, 40, 53);
     let people14 = [
-        P { cpr: "0101900061", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 5), ("130", 9)] },
-        P { cpr: "0101900062", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 4), ("130", 10)] },
+        P {
+            cpr: "0101900061",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 5), ("130", 9)],
+        },
+        P {
+            cpr: "0101900062",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 4), ("130", 10)],
+        },
         // 18 on Sunday 2021-01-03, the quarter's end (still 17 on 31 December).
-        P { cpr: "0301030063", koen: "K", born: "2003-01-03", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("651", 5), ("130", 9)] },
+        P {
+            cpr: "0301030063",
+            koen: "K",
+            born: "2003-01-03",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("651", 5), ("130", 9)],
+        },
     ];
     // 2021Q1 has 12 ISO weeks (2021W01-W12).
     let w12 = weeks_of(2021, 1, 12);
     let people12 = [
-        P { cpr: "0101900061", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 5), ("130", 7)] },
-        P { cpr: "0101900062", koen: "M", born: "1990-01-01", herkomst: 3, kommune: "217", program: 1, first, weeks: &[("e", 4), ("130", 8)] },
+        P {
+            cpr: "0101900061",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 5), ("130", 7)],
+        },
+        P {
+            cpr: "0101900062",
+            koen: "M",
+            born: "1990-01-01",
+            herkomst: 3,
+            kommune: "217",
+            program: 1,
+            first,
+            weeks: &[("e", 4), ("130", 8)],
+        },
     ];
-    for (q, weeks, people) in [("2020Q4", &w14, &people14[..]), ("2021Q1", &w12, &people12[..])] {
+    for (q, weeks, people) in [
+        ("2020Q4", &w14, &people14[..]),
+        ("2021Q1", &w12, &people12[..]),
+    ] {
         let w: Vec<&str> = weeks.iter().map(String::as_str).collect();
         let path = ws.dir.path().join(format!("{q}.csv"));
         std::fs::write(&path, dream_csv(&w, people)).unwrap();
@@ -181,8 +516,14 @@ fn m1_uses_five_weeks_in_14_and_12_week_quarters_and_the_sunday_of_the_last_week
     check(&m, 217, "M1", "2020Q4", "alle", Some(2), Some(3));
     check(&m, 217, "M1_uddannelse", "2020Q4", "K", Some(1), Some(1));
     check(&m, 217, "M1", "2021Q1", "alle", Some(1), Some(2));
-    assert_eq!(ws.count("select count(distinct week) from dream_weeks where quarter = '2020Q4'"), 14);
-    assert_eq!(ws.count("select count(distinct week) from dream_weeks where quarter = '2021Q1'"), 12);
+    assert_eq!(
+        ws.count("select count(distinct week) from dream_weeks where quarter = '2020Q4'"),
+        14
+    );
+    assert_eq!(
+        ws.count("select count(distinct week) from dream_weeks where quarter = '2021Q1'"),
+        12
+    );
 }
 
 fn jobindsats_dir(ws: &Workspace) -> std::path::PathBuf {
@@ -201,33 +542,74 @@ fn jobindsats_dir(ws: &Workspace) -> std::path::PathBuf {
     };
     std::fs::create_dir_all(dir.join("Y60V02")).unwrap();
     std::fs::create_dir_all(dir.join("Y60A05")).unwrap();
-    std::fs::write(dir.join("Y60V02/metadata.json"), meta("2018M12", "_visitation")).unwrap();
+    std::fs::write(
+        dir.join("Y60V02/metadata.json"),
+        meta("2018M12", "_visitation"),
+    )
+    .unwrap();
     std::fs::write(dir.join("Y60A05/metadata.json"), meta("2018Q4", "_tilbud")).unwrap();
     let (j, a, u) = ("Jobparat", "Aktivitetsparat", "Uoplyst visitationskategori");
     let p = "2018M12";
     std::fs::write(
         dir.join("Y60V02/2018M12.json"),
-        data("_visitation", serde_json::json!([
-            ["Lejre", p, "Mænd", j, 10], ["Lejre", p, "Mænd", a, 5], ["Lejre", p, "Mænd", u, 0],
-            ["Lejre", p, "Kvinder", j, 4], ["Lejre", p, "Kvinder", a, 6], ["Lejre", p, "Kvinder", u, ".."],
-            ["Lejre", p, "I alt", j, 14], ["Lejre", p, "I alt", a, 11], ["Lejre", p, "I alt", u, 3],
-            ["Holbæk", p, "Mænd", j, 20], ["Holbæk", p, "Mænd", a, 20], ["Holbæk", p, "Mænd", u, 0],
-            ["Holbæk", p, "Kvinder", j, 10], ["Holbæk", p, "Kvinder", a, 30], ["Holbæk", p, "Kvinder", u, null],
-            ["Holbæk", p, "I alt", j, 30], ["Holbæk", p, "I alt", a, 50], ["Holbæk", p, "I alt", u, 0],
-            ["Hele landet", p, "I alt", j, 9000], ["Hele landet", p, "I alt", a, 9000], ["Hele landet", p, "I alt", u, 9000]
-        ])),
+        data(
+            "_visitation",
+            serde_json::json!([
+                ["Lejre", p, "Mænd", j, 10],
+                ["Lejre", p, "Mænd", a, 5],
+                ["Lejre", p, "Mænd", u, 0],
+                ["Lejre", p, "Kvinder", j, 4],
+                ["Lejre", p, "Kvinder", a, 6],
+                ["Lejre", p, "Kvinder", u, ".."],
+                ["Lejre", p, "I alt", j, 14],
+                ["Lejre", p, "I alt", a, 11],
+                ["Lejre", p, "I alt", u, 3],
+                ["Holbæk", p, "Mænd", j, 20],
+                ["Holbæk", p, "Mænd", a, 20],
+                ["Holbæk", p, "Mænd", u, 0],
+                ["Holbæk", p, "Kvinder", j, 10],
+                ["Holbæk", p, "Kvinder", a, 30],
+                ["Holbæk", p, "Kvinder", u, null],
+                ["Holbæk", p, "I alt", j, 30],
+                ["Holbæk", p, "I alt", a, 50],
+                ["Holbæk", p, "I alt", u, 0],
+                ["Hele landet", p, "I alt", j, 9000],
+                ["Hele landet", p, "I alt", a, 9000],
+                ["Hele landet", p, "I alt", u, 9000]
+            ]),
+        ),
     )
     .unwrap();
-    let (l, v, n, r) = ("Ansættelse med løntilskud i alt", "Virksomhedspraktik i alt", "Nytteindsats i alt", "Modtagere i alt");
+    let (l, v, n, r) = (
+        "Ansættelse med løntilskud i alt",
+        "Virksomhedspraktik i alt",
+        "Nytteindsats i alt",
+        "Modtagere i alt",
+    );
     let q = "2018Q4";
     std::fs::write(
         dir.join("Y60A05/2018Q4.json"),
-        data("_tilbud", serde_json::json!([
-            ["Lejre", q, "I alt", l, 2], ["Lejre", q, "I alt", v, 10], ["Lejre", q, "I alt", n, ".."], ["Lejre", q, "I alt", r, 40],
-            ["Holbæk", q, "I alt", l, 5], ["Holbæk", q, "I alt", v, 20], ["Holbæk", q, "I alt", n, 5], ["Holbæk", q, "I alt", r, 60],
-            ["Holbæk", q, "Mænd", l, 3], ["Holbæk", q, "Mænd", v, 12], ["Holbæk", q, "Mænd", n, 3], ["Holbæk", q, "Mænd", r, 35],
-            ["Holbæk", q, "Kvinder", l, 2], ["Holbæk", q, "Kvinder", v, 8], ["Holbæk", q, "Kvinder", n, 2], ["Holbæk", q, "Kvinder", r, 25]
-        ])),
+        data(
+            "_tilbud",
+            serde_json::json!([
+                ["Lejre", q, "I alt", l, 2],
+                ["Lejre", q, "I alt", v, 10],
+                ["Lejre", q, "I alt", n, ".."],
+                ["Lejre", q, "I alt", r, 40],
+                ["Holbæk", q, "I alt", l, 5],
+                ["Holbæk", q, "I alt", v, 20],
+                ["Holbæk", q, "I alt", n, 5],
+                ["Holbæk", q, "I alt", r, 60],
+                ["Holbæk", q, "Mænd", l, 3],
+                ["Holbæk", q, "Mænd", v, 12],
+                ["Holbæk", q, "Mænd", n, 3],
+                ["Holbæk", q, "Mænd", r, 35],
+                ["Holbæk", q, "Kvinder", l, 2],
+                ["Holbæk", q, "Kvinder", v, 8],
+                ["Holbæk", q, "Kvinder", n, 2],
+                ["Holbæk", q, "Kvinder", r, 25]
+            ]),
+        ),
     )
     .unwrap();
     dir
@@ -237,8 +619,20 @@ fn jobindsats_dir(ws: &Workspace) -> std::path::PathBuf {
 fn m2_and_m3_handle_suppression_sex_and_pooled_averages() {
     let ws = Workspace::new();
     let dir = jobindsats_dir(&ws);
-    ws.ok(&["ingest", "jobindsats", dir.to_str().unwrap(), "--period", "2018-12"]);
-    ws.ok(&["ingest", "jobindsats", dir.to_str().unwrap(), "--period", "2018Q4"]);
+    ws.ok(&[
+        "ingest",
+        "jobindsats",
+        dir.to_str().unwrap(),
+        "--period",
+        "2018-12",
+    ]);
+    ws.ok(&[
+        "ingest",
+        "jobindsats",
+        dir.to_str().unwrap(),
+        "--period",
+        "2018Q4",
+    ]);
     let out = ws.ok(&["transform", "--period", "2018Q4"]);
     assert!(out.contains("missing M1: no data"), "{out}");
     let m = mart(&ws);
@@ -259,13 +653,24 @@ fn m2_and_m3_handle_suppression_sex_and_pooled_averages() {
     // Pooled: (14 + 30) / (28 + 80) = 44/108, not the mean of shares (0.5 + 0.375) / 2.
     let json = ws.ok(&["sql", "select metric, sex, share, method, municipalities from project_average order by metric, sex", "--format", "json"]);
     let v: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
-    let row = |metric: &str, sex: &str| v.iter().find(|r| r["metric"] == metric && r["sex"] == sex).cloned().unwrap_or_else(|| panic!("{metric} {sex}: {json}"));
+    let row = |metric: &str, sex: &str| {
+        v.iter()
+            .find(|r| r["metric"] == metric && r["sex"] == sex)
+            .cloned()
+            .unwrap_or_else(|| panic!("{metric} {sex}: {json}"))
+    };
     let m2 = row("M2", "alle");
-    assert!((m2["share"].as_f64().unwrap() - 44.0 / 108.0).abs() < 1e-12, "{json}");
+    assert!(
+        (m2["share"].as_f64().unwrap() - 44.0 / 108.0).abs() < 1e-12,
+        "{json}"
+    );
     assert_eq!(m2["method"], "pooled");
     assert_eq!(m2["municipalities"], 2);
     // Women's M2 is unknown in both municipalities: no average is invented.
-    assert!(!v.iter().any(|r| r["metric"] == "M2" && r["sex"] == "K"), "{json}");
+    assert!(
+        !v.iter().any(|r| r["metric"] == "M2" && r["sex"] == "K"),
+        "{json}"
+    );
     let m3 = row("M3", "alle");
     assert!((m3["share"].as_f64().unwrap() - 30.0 / 60.0).abs() < 1e-12);
     assert_eq!(m3["municipalities"], 1);
@@ -298,15 +703,22 @@ fn m1_differential_against_a_plain_rust_computation() {
         let quarter: maaltal::period::Period = p[1].parse().unwrap();
         let end = quarter.reference_end();
         let born = date(&p[3]).unwrap();
-        let in_age = born.checked_add_months(Months::new(18 * 12)).unwrap() <= end && born.checked_add_months(Months::new(65 * 12)).unwrap() > end;
-        let first_ok = date(&p[7]).is_some_and(|f| f <= end && f >= end.checked_sub_months(Months::new(36)).unwrap());
+        let in_age = born.checked_add_months(Months::new(18 * 12)).unwrap() <= end
+            && born.checked_add_months(Months::new(65 * 12)).unwrap() > end;
+        let first_ok = date(&p[7])
+            .is_some_and(|f| f <= end && f >= end.checked_sub_months(Months::new(36)).unwrap());
         if !(p[4] == "3" && p[6] == "true" && in_age && first_ok) {
             continue;
         }
-        let (selv_w, su_w) = counts.get(&(p[0].clone(), p[1].clone())).copied().unwrap_or_default();
+        let (selv_w, su_w) = counts
+            .get(&(p[0].clone(), p[1].clone()))
+            .copied()
+            .unwrap_or_default();
         let (selv, udd) = (selv_w >= 5, su_w >= 5);
         for sex in ["alle", p[2].as_str()] {
-            let e = expected.entry((p[5].parse().unwrap(), p[1].clone(), sex.to_string())).or_default();
+            let e = expected
+                .entry((p[5].parse().unwrap(), p[1].clone(), sex.to_string()))
+                .or_default();
             e[0] += 1;
             e[1] += i64::from(selv || udd);
             e[2] += i64::from(selv);
@@ -317,14 +729,39 @@ fn m1_differential_against_a_plain_rust_computation() {
     let m = mart(&ws);
     let mut compared = 0;
     for ((k, q, sex), [den, m1, selv, udd]) in &expected {
-        for (metric, num) in [("M1", m1), ("M1_selvforsoergelse", selv), ("M1_uddannelse", udd)] {
-            let got = m.get(&(*k, metric.to_string(), q.clone(), sex.clone())).unwrap();
-            assert_eq!((got.0, got.1), (Some(*num), Some(*den)), "{k} {metric} {q} {sex}");
+        for (metric, num) in [
+            ("M1", m1),
+            ("M1_selvforsoergelse", selv),
+            ("M1_uddannelse", udd),
+        ] {
+            let got = m
+                .get(&(*k, metric.to_string(), q.clone(), sex.clone()))
+                .unwrap();
+            assert_eq!(
+                (got.0, got.1),
+                (Some(*num), Some(*den)),
+                "{k} {metric} {q} {sex}"
+            );
             compared += 1;
         }
     }
+    // Change since the baseline (2016Q4) in percentage points, from the mart's own shares.
+    let json = ws.ok(&["sql", "select c.share, c.baseline_share, c.change_pp, b.share as b from metric_comparison c join target_metrics b on b.municipality_code = c.municipality_code and b.metric = c.metric and b.sex = c.sex and b.period = '2016Q4' where c.metric = 'M1' and c.period = '2018Q4' and c.sex = 'alle' and c.municipality_code = 350", "--format", "json"]);
+    let r = &serde_json::from_str::<serde_json::Value>(&json).unwrap()[0];
+    assert_eq!(r["baseline_share"], r["b"]);
+    let expect_pp = (r["share"].as_f64().unwrap() - r["b"].as_f64().unwrap()) * 100.0;
+    assert!(
+        (r["change_pp"].as_f64().unwrap() - expect_pp).abs() < 1e-9,
+        "{json}"
+    );
+    // The sex split of M1 is compared with 2017Q1.
+    assert_eq!(ws.count("select count(*) from metric_comparison where metric = 'M1' and sex = 'K' and baseline_period <> '2017Q1'"), 0);
+
     // And the mart has no population the plain computation lacks.
-    let nonzero = m.iter().filter(|(k, v)| k.1.starts_with("M1") && v.1.unwrap_or(0) > 0).count();
+    let nonzero = m
+        .iter()
+        .filter(|(k, v)| k.1.starts_with("M1") && v.1.unwrap_or(0) > 0)
+        .count();
     assert_eq!(nonzero, compared);
     let _ = sample_dir();
 }

@@ -11,6 +11,7 @@ fn duckdb_reads_the_lake_with_the_same_counts() {
     ws.ok(&["ingest", "dream", "--period", "2018Q3..2018Q4"]);
     ws.ok(&["ingest", "jobindsats", "--period", "2018Q4"]);
     ws.ok(&["ingest", "fagsystem", "--period", "2018-11"]);
+    ws.ok(&["transform"]);
     let lake = ws.lake();
     let script = format!(
         r#"
@@ -23,6 +24,7 @@ out["dream_weeks"] = q(f"select count(*) from read_parquet('{{lake}}/raw/dream/w
 out["jobindsats_offers"] = q(f"select count(*), sum(value) from read_parquet('{{lake}}/raw/jobindsats/offers/*/*.parquet', hive_partitioning=true)")
 out["fagsystem_sager"] = q(f"select kommune, count(*) from read_parquet('{{lake}}/raw/fagsystem/sager/*/*/*.parquet', hive_partitioning=true) group by kommune order by kommune")
 out["ledger"] = q(f"select count(*) from read_parquet('{{lake}}/ledger/fetches/*.parquet')")
+out["target_metrics"] = q(f"select metric, count(*), sum(numerator), sum(denominator) from read_parquet('{{lake}}/marts/target_metrics/*.parquet') group by metric order by metric")
 print(json.dumps(out, default=str))
 "#,
         lake = lake.display().to_string()
@@ -84,4 +86,20 @@ print(json.dumps(out, default=str))
         v["ledger"][0][0].as_i64().unwrap(),
         ws.count("select count(*) from ledger_fetches")
     );
+    let marts = ws.sql("select metric, count(*), sum(numerator), sum(denominator) from target_metrics group by metric order by metric");
+    let theirs: Vec<Vec<String>> = v["target_metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_string().trim_matches('"').to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(marts, theirs);
+    // M1 and its parts from DREAM, M3 from the quarterly Jobindsats table (no monthly M2 landed here).
+    assert_eq!(marts.len(), 4, "{marts:?}");
 }
