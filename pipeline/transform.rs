@@ -243,7 +243,7 @@ fn strings(values: &[&str]) -> ArrayRef {
 }
 
 /// Registers the config as tables, and empty tables for raw tables not landed.
-async fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<String>, QueryError> {
+fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<String>, QueryError> {
     let fmt = |e: arrow::error::ArrowError| QueryError::Format {
         message: e.to_string(),
     };
@@ -464,7 +464,7 @@ pub async fn transform(
     std::fs::create_dir_all(lake).map_err(land::io_err(lake, "create lake"))?;
     land::recover(lake)?;
     let ctx = query::session(lake).await?;
-    let missing_tables = register_inputs(&ctx, cfg).await?;
+    let missing_tables = register_inputs(&ctx, cfg)?;
     let m = &cfg.metrics;
     let params = [
         ("min_weeks", ScalarValue::Int64(Some(m.min_weeks))),

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::common::{Workspace, sample_dir};
 
+/// (municipality, metric, period, sex) → (numerator, denominator, share).
+type Mart = BTreeMap<(i32, String, String, String), (Option<i64>, Option<i64>, Option<f64>)>;
+
 /// A person in a hand-made DREAM extract.
 struct P {
     cpr: &'static str,
@@ -294,9 +297,7 @@ fn q4_2018() -> Vec<P> {
 }
 
 /// (municipality, metric, period, sex) → (numerator, denominator, share) from the mart.
-fn mart(
-    ws: &Workspace,
-) -> BTreeMap<(i32, String, String, String), (Option<i64>, Option<i64>, Option<f64>)> {
+fn mart(ws: &Workspace) -> Mart {
     let json = ws.ok(&["sql", "select municipality_code, metric, period, sex, numerator, denominator, share from target_metrics", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v.as_array()
@@ -321,7 +322,7 @@ fn mart(
 }
 
 fn check(
-    m: &BTreeMap<(i32, String, String, String), (Option<i64>, Option<i64>, Option<f64>)>,
+    m: &Mart,
     k: i32,
     metric: &str,
     period: &str,
