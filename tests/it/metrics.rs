@@ -758,6 +758,12 @@ fn m1_differential_against_a_plain_rust_computation() {
     // The sex split of M1 is compared with 2017Q1.
     assert_eq!(ws.count("select count(*) from metric_comparison where metric = 'M1' and sex = 'K' and baseline_period <> '2017Q1'"), 0);
 
+    // `--period` replaces that period's rows and keeps the others.
+    let per_period = "select period, count(*), sum(numerator) from target_metrics group by period order by period";
+    let before = ws.sql(per_period);
+    ws.ok(&["transform", "--period", "2018Q4"]);
+    assert_eq!(ws.sql(per_period), before);
+
     // And the mart has no population the plain computation lacks.
     let nonzero = m
         .iter()
