@@ -23,3 +23,4 @@ pub mod redact;
 pub mod run;
 pub mod sample;
 pub mod transform;
+pub mod visibility;

@@ -68,8 +68,8 @@ enum Command {
     },
     /// Compute the marts (target metrics, project averages) from the lake.
     Transform {
-        /// Only this period (`2018Q4` also covers its months for M2; `2018-11` only M2).
-        #[arg(long)]
+        /// Only this period (`2018Q4` also covers its months; `2018-11` only that month).
+        #[arg(long, visible_alias = "month")]
         period: Option<String>,
     },
     /// List the lake's tables with their partition columns.

@@ -35,6 +35,12 @@ use crate::query::{self, QueryError};
 pub const TARGET_METRICS_SQL: &str = include_str!("../queries/target_metrics.sql");
 /// `queries/metric_comparison.sql`.
 pub const METRIC_COMPARISON_SQL: &str = include_str!("../queries/metric_comparison.sql");
+/// `queries/maanedsbog.sql`.
+pub const MAANEDSBOG_SQL: &str = include_str!("../queries/maanedsbog.sql");
+/// `queries/maanedsbog_afdeling.sql`.
+pub const MAANEDSBOG_AFDELING_SQL: &str = include_str!("../queries/maanedsbog_afdeling.sql");
+/// `queries/maanedsbog_visibility.sql`.
+pub const MAANEDSBOG_VISIBILITY_SQL: &str = include_str!("../queries/maanedsbog_visibility.sql");
 /// `queries/project_average.sql`.
 pub const PROJECT_AVERAGE_SQL: &str = include_str!("../queries/project_average.sql");
 
@@ -82,6 +88,56 @@ pub const METRIC_COMPARISON: &[ColumnSpec] = &[
     ("lowest_municipality", Kind::Text, true),
     ("highest_share", Kind::Float64, true),
     ("highest_municipality", Kind::Text, true),
+];
+
+/// The six figures of the månedsbog, per employee or department.
+const FIGURES: [ColumnSpec; 6] = [
+    ("aktive_sager", Kind::Int64, false),
+    ("aktiverede", Kind::Int64, false),
+    ("samtaler", Kind::Int64, false),
+    ("virksomhedsbesoeg_6_mdr", Kind::Int64, false),
+    ("afsluttede_placeringer", Kind::Int64, false),
+    ("gns_ventetid_dage", Kind::Float64, true),
+];
+
+/// Schema of the `maanedsbog` mart.
+pub const MAANEDSBOG: &[ColumnSpec] = &[
+    ("kommune", Kind::Int32, false),
+    ("month", Kind::Text, false),
+    ("medarbejder_id", Kind::Text, false),
+    ("navn", Kind::Text, false),
+    ("afdeling", Kind::Text, false),
+    ("rolle", Kind::Text, false),
+    FIGURES[0],
+    FIGURES[1],
+    FIGURES[2],
+    FIGURES[3],
+    FIGURES[4],
+    FIGURES[5],
+];
+
+/// Schema of the `maanedsbog_afdeling` mart.
+pub const MAANEDSBOG_AFDELING: &[ColumnSpec] = &[
+    ("kommune", Kind::Int32, false),
+    ("month", Kind::Text, false),
+    ("afdeling", Kind::Text, false),
+    FIGURES[0],
+    FIGURES[1],
+    FIGURES[2],
+    FIGURES[3],
+    FIGURES[4],
+    FIGURES[5],
+];
+
+/// Schema of the `maanedsbog_visibility` mart.
+pub const MAANEDSBOG_VISIBILITY: &[ColumnSpec] = &[
+    ("kommune", Kind::Int32, false),
+    ("month", Kind::Text, false),
+    ("recipient_email", Kind::Text, false),
+    ("recipient_id", Kind::Text, false),
+    ("recipient_navn", Kind::Text, false),
+    ("recipient_rolle", Kind::Text, false),
+    ("afdeling", Kind::Text, false),
 ];
 
 /// What a transform did.
@@ -338,6 +394,21 @@ fn register_inputs(ctx: &SessionContext, cfg: &Config) -> Result<Vec<String>, Qu
     register(ctx, "settings", schema, vec![batch])?;
 
     let mut missing = Vec::new();
+    for entity in crate::parse::fagsystem::ENTITIES {
+        let name = format!("fagsystem_{}", entity.name);
+        let exists = ctx.table_exist(&name).map_err(|e| QueryError::Register {
+            table: name.clone(),
+            message: e.to_string(),
+        })?;
+        if !exists {
+            let base = land::schema(&crate::parse::fagsystem::lake_columns(entity));
+            let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new("kommune", DataType::Int32, false));
+            fields.push(Field::new("month", DataType::Utf8, false));
+            register(ctx, &name, Arc::new(Schema::new(fields)), vec![])?;
+            missing.push(name);
+        }
+    }
     let raw: [(&str, &[ColumnSpec], &str); 4] = [
         ("dream_persons", crate::parse::dream::PERSONS, "quarter"),
         ("dream_weeks", crate::parse::dream::WEEKS, "quarter"),
@@ -396,6 +467,7 @@ fn conform(batches: &[RecordBatch], spec: &[ColumnSpec]) -> Result<Vec<RecordBat
 
 fn period_mask(
     batch: &RecordBatch,
+    column: &str,
     periods: &BTreeSet<String>,
     keep_inside: bool,
 ) -> Result<RecordBatch, QueryError> {
@@ -403,9 +475,9 @@ fn period_mask(
         message: e.to_string(),
     };
     let col = batch
-        .column_by_name("period")
+        .column_by_name(column)
         .ok_or_else(|| QueryError::Format {
-            message: "no period column".into(),
+            message: format!("no `{column}` column"),
         })?;
     let col = cast(col, &DataType::Utf8).map_err(fmt)?;
     let strings = col
@@ -480,6 +552,8 @@ pub async fn transform(
         missing_metrics: Vec::new(),
     };
     let covered = period.map(covered_periods);
+    let covered_months: Option<BTreeSet<String>> =
+        period.map(|p| p.months().iter().map(ToString::to_string).collect());
 
     for (name, file, sql, spec) in [
         (
@@ -500,17 +574,40 @@ pub async fn transform(
             METRIC_COMPARISON_SQL,
             METRIC_COMPARISON,
         ),
+        (
+            "maanedsbog",
+            "queries/maanedsbog.sql",
+            MAANEDSBOG_SQL,
+            MAANEDSBOG,
+        ),
+        (
+            "maanedsbog_afdeling",
+            "queries/maanedsbog_afdeling.sql",
+            MAANEDSBOG_AFDELING_SQL,
+            MAANEDSBOG_AFDELING,
+        ),
+        (
+            "maanedsbog_visibility",
+            "queries/maanedsbog_visibility.sql",
+            MAANEDSBOG_VISIBILITY_SQL,
+            MAANEDSBOG_VISIBILITY,
+        ),
     ] {
         let fresh = conform(&run_file(&ctx, file, sql, &params).await?, spec)?;
-        let batches = match &covered {
+        let (column, keys) = if name.starts_with("maanedsbog") {
+            ("month", &covered_months)
+        } else {
+            ("period", &covered)
+        };
+        let batches = match keys {
             None => fresh,
             Some(periods) => {
                 let mut out = Vec::new();
                 for b in read_mart(lake, name) {
-                    out.push(period_mask(&b, periods, false)?);
+                    out.push(period_mask(&b, column, periods, false)?);
                 }
                 for b in &fresh {
-                    out.push(period_mask(b, periods, true)?);
+                    out.push(period_mask(b, column, periods, true)?);
                 }
                 if name == "target_metrics" {
                     report.missing_metrics = missing_metrics(&out, periods)?;
@@ -531,7 +628,7 @@ fn missing_metrics(
 ) -> Result<Vec<String>, QueryError> {
     let mut have: BTreeSet<String> = BTreeSet::new();
     for b in batches {
-        let b = period_mask(b, periods, true)?;
+        let b = period_mask(b, "period", periods, true)?;
         let metric = b
             .column_by_name("metric")
             .map(|c| cast(c, &DataType::Utf8))
