@@ -12,6 +12,7 @@ mod config_files;
 mod http_sources;
 mod ingest;
 mod lake_doc;
+mod maanedsbog;
 mod metrics;
 mod privacy;
 mod third_party;
