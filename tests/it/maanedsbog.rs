@@ -55,6 +55,9 @@ P7;0101900006;L1;87654321;Virksomhedspraktik;2018-11-01;2018-11-02;2018-11-29
 P10;0101900005;L1;87654321;Nytteindsats;2018-11-02;2018-11-03;
 ";
 
+/// id, department, the five counts, the mean waiting time.
+type Figures = (String, String, i64, i64, i64, i64, i64, Option<f64>);
+
 fn rows(ws: &Workspace, sql: &str) -> Vec<serde_json::Value> {
     serde_json::from_str(&ws.ok(&["sql", sql, "--format", "json"])).unwrap()
 }
@@ -88,7 +91,7 @@ fn maanedsbog_figures_per_employee_and_department() {
         &ws,
         "select medarbejder_id, afdeling, aktive_sager, aktiverede, samtaler, virksomhedsbesoeg_6_mdr, afsluttede_placeringer, gns_ventetid_dage from maanedsbog where month = '2018-11' order by medarbejder_id",
     );
-    let got: Vec<(String, String, i64, i64, i64, i64, i64, Option<f64>)> = emp
+    let got: Vec<Figures> = emp
         .iter()
         .map(|r| {
             (
