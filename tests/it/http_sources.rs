@@ -216,3 +216,26 @@ fn a_download_over_the_size_limit_is_refused() {
     );
     assert!(!ws.lake().join("raw").exists());
 }
+
+#[test]
+fn a_refused_connection_is_retried_with_backoff_then_reported() {
+    // A port nobody listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ws = Workspace::with_config(|t| fast(t).replace("retries = 4", "retries = 2"));
+    let out = ws.run(&[
+        "ingest",
+        "dream",
+        &format!("http://127.0.0.1:{port}/dream_2018Q4.csv"),
+        "--period",
+        "2018Q4",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("retrying").count(), 2, "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!ws.lake().join("raw").exists());
+}
