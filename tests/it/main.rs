@@ -7,6 +7,7 @@
 //! the `maaltal` binary as a subprocess, a real HTTP server on 127.0.0.1, the lake in a
 //! temp folder, Parquet read back by DuckDB/pyarrow.
 
+mod analysts_guide;
 mod common;
 mod config_files;
 mod http_sources;
