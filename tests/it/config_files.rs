@@ -50,3 +50,53 @@ fn config_problems_are_all_reported_with_their_location() {
         "{err}"
     );
 }
+
+/// `config/example.toml` is valid and holds every key that docs/configuration.md documents.
+#[test]
+fn the_example_config_is_complete_and_valid() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let example = format!("{root}/config/example.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_maaltal"))
+        .args(["--config", &example, "validate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let doc = std::fs::read_to_string(format!("{root}/docs/configuration.md")).unwrap();
+    let value: toml::Table = std::fs::read_to_string(&example).unwrap().parse().unwrap();
+    let mut section: Option<String> = None;
+    let mut checked = 0;
+    for line in doc.lines() {
+        if let Some(h) = line
+            .strip_prefix("## `[")
+            .or_else(|| line.strip_prefix("### `["))
+        {
+            section = h.split(']').next().map(str::to_string);
+            continue;
+        }
+        let (Some(sec), Some(key)) = (
+            &section,
+            line.strip_prefix("| `").and_then(|l| l.split('`').next()),
+        ) else {
+            continue;
+        };
+        // `sources.jobindsats.tables.<name>`: check the first table.
+        let mut table = &value;
+        for part in sec.split('.') {
+            let next = if part == "<name>" {
+                table.values().next()
+            } else {
+                table.get(part)
+            };
+            table = next
+                .and_then(toml::Value::as_table)
+                .unwrap_or_else(|| panic!("example.toml lacks [{sec}]"));
+        }
+        assert!(table.contains_key(key), "example.toml lacks `{sec}.{key}`");
+        checked += 1;
+    }
+    assert!(
+        checked >= 35,
+        "only {checked} keys found in docs/configuration.md"
+    );
+}
