@@ -110,9 +110,14 @@ fn load_config(cli: &Cli) -> Result<Config, Error> {
     Ok(cfg)
 }
 
+/// A run id: the start time and the process id (names staging, quarantine and ledger files).
+fn run_id(now: chrono::DateTime<Utc>) -> String {
+    format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id())
+}
+
 fn context(cli: &Cli) -> Result<Context, Error> {
     let now = Utc::now();
-    let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id());
+    let run_id = run_id(now);
     Context::new(load_config(cli)?, now, run_id)
 }
 
@@ -219,7 +224,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 })?;
             let cfg = load_config(cli)?;
             let now = Utc::now();
-            let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id());
+            let run_id = run_id(now);
             let report = maaltal::transform::transform(&cfg, &run_id, period).await?;
             for (name, rows) in &report.marts {
                 out(&format!("{name}: {rows} rows"));
@@ -276,35 +281,16 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 }
             }
             let now = Utc::now();
-            let ctx = Context::new(
-                cfg,
-                now,
-                format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id()),
-            )?;
-            let quarters = Period::Quarter {
-                year: 2016,
-                quarter: 3,
-            }
-            .through(Period::Quarter {
-                year: 2018,
-                quarter: 4,
-            });
-            let months_j = Period::Month {
-                year: 2016,
-                month: 12,
-            }
-            .through(Period::Month {
-                year: 2018,
-                month: 12,
-            });
-            let months_f = Period::Month {
-                year: 2017,
-                month: 1,
-            }
-            .through(Period::Month {
-                year: 2018,
-                month: 12,
-            });
+            let ctx = Context::new(cfg, now, run_id(now))?;
+            // The periods the sample data covers.
+            let range = |r: &str| {
+                period::parse_range(r).map_err(|e| Error::Usage {
+                    message: e.to_string(),
+                })
+            };
+            let quarters = range("2016Q3..2018Q4")?;
+            let months_j = range("2016-12..2018-12")?;
+            let months_f = range("2017-01..2018-12")?;
             let mut reports = Vec::new();
             reports.extend(ingest_many(&ctx, SourceKind::Dream, None, &quarters, None).await?);
             reports.extend(ingest_many(&ctx, SourceKind::Jobindsats, None, &quarters, None).await?);
