@@ -7,6 +7,7 @@ use crate::extract::{Blame, ExtractError};
 use crate::land::LandError;
 use crate::parse::{ParseError, Rejection};
 use crate::query::QueryError;
+use crate::render::RenderError;
 
 /// Anything a maaltal command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,9 @@ pub enum Error {
     /// A query failed.
     #[error("{0}")]
     Query(#[from] QueryError),
+    /// Rendering a report failed.
+    #[error("{0}")]
+    Render(#[from] RenderError),
     /// The command line asked for something impossible.
     #[error("{message}")]
     Usage {
@@ -53,6 +57,7 @@ impl Error {
             | Self::Parse(ParseError::Auth { .. }) => Blame::User,
             Self::Extract(e) => e.blame(),
             Self::Query(q) => q.blame(),
+            Self::Render(r) => r.blame(),
             Self::Parse(_) | Self::Land(_) => Blame::Internal,
         }
     }

@@ -20,6 +20,7 @@ pub mod period;
 pub mod pseudonym;
 pub mod query;
 pub mod redact;
+pub mod render;
 pub mod run;
 pub mod sample;
 pub mod transform;

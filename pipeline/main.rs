@@ -14,8 +14,9 @@ use maaltal::config::{self, Config};
 use maaltal::error::Error;
 use maaltal::period::{self, Period};
 use maaltal::query::{self, Format};
+use maaltal::render::RenderError;
 use maaltal::run::{self, Context, SourceKind};
-use maaltal::{extract::Blame, lake, sample};
+use maaltal::{extract::Blame, lake, render, sample};
 
 /// maaltal: target figures (måltal) for Danish jobcentres, from extracts to a Parquet lake.
 #[derive(Parser)]
@@ -76,11 +77,62 @@ enum Command {
     Tables,
     /// Check the configuration and say what is wrong where.
     Validate,
+    /// Render PDF reports from the marts.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Sample data, then land every extract: the whole pipeline on the embedded default.
     Demo {
         /// Folder for the sample data.
         #[arg(long, default_value = "sample")]
         sample: PathBuf,
+    },
+}
+
+/// Options every report command shares.
+#[derive(Debug, clap::Args)]
+struct ReportOut {
+    /// Folder the PDFs are written to (created).
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// The date printed on the reports (default: the day the newest extract was fetched).
+    #[arg(long)]
+    date: Option<chrono::NaiveDate>,
+    /// Also write each report's JSON data beside its PDF.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Quarterly status reports, one per programme municipality.
+    Quarterly {
+        /// Quarter, `2018Q4`.
+        #[arg(long)]
+        period: Period,
+        /// Only this municipality (DST code).
+        #[arg(long)]
+        municipality: Option<i32>,
+        #[command(flatten)]
+        out: ReportOut,
+    },
+    /// The programme overview for the secretariat.
+    Overview {
+        /// Quarter, `2018Q4`.
+        #[arg(long)]
+        period: Period,
+        #[command(flatten)]
+        out: ReportOut,
+    },
+    /// The månedsbog, one PDF per recipient.
+    Maanedsbog {
+        /// Month, `2018-11`.
+        #[arg(long, visible_alias = "period")]
+        month: Period,
+        /// Only this recipient.
+        #[arg(long)]
+        recipient: Option<String>,
+        #[command(flatten)]
+        out: ReportOut,
     },
 }
 
@@ -95,7 +147,10 @@ enum Exit {
 
 fn exit_for(e: &Error) -> Exit {
     match e {
-        Error::Config(_) | Error::Usage { .. } => Exit::Invalid,
+        Error::Config(_) | Error::Usage { .. } | Error::Render(RenderError::Nothing { .. }) => {
+            Exit::Invalid
+        }
+        Error::Render(RenderError::Template { .. }) => Exit::Invalid,
         Error::Query(q) if q.blame() == Blame::User => Exit::Invalid,
         _ if e.blame() == Blame::Internal => Exit::Unexpected,
         _ => Exit::JobFailed,
@@ -180,6 +235,44 @@ fn summarise(reports: &[run::IngestReport]) -> String {
     s
 }
 
+fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
+    let (ReportCommand::Quarterly { out: o, .. }
+    | ReportCommand::Overview { out: o, .. }
+    | ReportCommand::Maanedsbog { out: o, .. }) = cmd;
+    let date = o
+        .date
+        .or_else(|| render::data_date(&cfg.lake.path))
+        .ok_or_else(|| Error::Usage {
+            message: format!(
+                "nothing has been landed in {} yet, so the reports have no data (and no date); run `maaltal ingest` and `maaltal transform` first, or give --date",
+                cfg.lake.path.display()
+            ),
+        })?;
+    let settings = render::Settings::new(cfg, date);
+    let started = std::time::Instant::now();
+    let reports = match cmd {
+        ReportCommand::Quarterly {
+            period,
+            municipality,
+            ..
+        } => render::quarterly(cfg, *period, *municipality, settings)?,
+        ReportCommand::Overview { period, .. } => vec![render::overview(cfg, *period, settings)?],
+        ReportCommand::Maanedsbog {
+            month, recipient, ..
+        } => render::maanedsbog(cfg, *month, recipient.as_deref(), settings)?,
+    };
+    let paths = render::write_all(&o.out, &reports, o.json)?;
+    for (r, p) in reports.iter().zip(&paths) {
+        out(&format!("{}  {} bytes", p.display(), r.pdf.len()));
+    }
+    out(&format!(
+        "rendered {} report(s) in {} ms, dated {date}",
+        reports.len(),
+        started.elapsed().as_millis()
+    ));
+    Ok(())
+}
+
 async fn execute(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::SampleData { out: dir, seed } => {
@@ -248,8 +341,21 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 ));
             }
         }
+        Command::Report(cmd) => {
+            let cfg = load_config(cli)?;
+            report(&cfg, cmd)?;
+        }
         Command::Validate => {
             let cfg = load_config(cli)?;
+            let today = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default();
+            for t in render::Template::ALL {
+                render::pdf(t, None, today, "validate")?;
+                out(&format!(
+                    "report-templates/{}: compiles with {}",
+                    t.file(),
+                    t.sample()
+                ));
+            }
             out(&format!(
                 "{}: valid ({} programme municipalities, lake {}, quarantine {})",
                 cfg.origin,

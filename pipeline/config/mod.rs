@@ -22,7 +22,7 @@ use toml::de::{DeTable, DeValue};
 use crate::municipality;
 use raw::{
     RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawMetrics, RawProgram, RawPseudonym,
-    RawSources,
+    RawReports, RawSources,
 };
 
 /// The embedded default configuration (`config/maaltal.toml`).
@@ -224,6 +224,15 @@ pub struct Config {
     pub sources: SourcesConfig,
     /// Target metrics.
     pub metrics: MetricsConfig,
+    /// Reports.
+    pub reports: ReportsConfig,
+}
+
+/// `[reports]`, validated.
+#[derive(Debug, Clone)]
+pub struct ReportsConfig {
+    /// Smallest group printed.
+    pub min_group_size: i64,
 }
 
 /// The metric names of the `target_metrics` mart.
@@ -662,11 +671,21 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     };
     for (key, _) in root {
         let k = key.get_ref();
-        if !["program", "lake", "pseudonym", "http", "sources", "metrics"].contains(&k.as_ref()) {
+        if ![
+            "program",
+            "lake",
+            "pseudonym",
+            "http",
+            "sources",
+            "metrics",
+            "reports",
+        ]
+        .contains(&k.as_ref())
+        {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`",
             );
         }
     }
@@ -685,6 +704,21 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         Some(RawMetrics::default())
     };
     let metrics = metrics.map(|r| validate_metrics(&mut p, r));
+    let reports: Option<RawReports> = if root.contains_key("reports") {
+        p.section("reports")
+    } else {
+        Some(RawReports::default())
+    };
+    let reports = reports.map(|r| {
+        let min_group_size = r.min_group_size.unwrap_or(5);
+        if !(1..=100).contains(&min_group_size) {
+            p.at(
+                "reports.min_group_size",
+                format!("{min_group_size}: give 1..=100 (1 hides nothing)"),
+            );
+        }
+        ReportsConfig { min_group_size }
+    });
 
     let program = program.map(|r| {
         if r.id.trim().is_empty() {
@@ -749,21 +783,26 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     });
     let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
 
-    match (program, lake, pseudonym, http, sources, metrics) {
-        (Some(program), Some(lake), Some(pseudonym), Some(http), Some(sources), Some(metrics))
-            if p.errors.is_empty() =>
-        {
-            Ok(Config {
-                origin: file.to_string(),
-                base_dir: base_dir.to_path_buf(),
-                program,
-                lake,
-                pseudonym,
-                http,
-                sources,
-                metrics,
-            })
-        }
+    match (program, lake, pseudonym, http, sources, metrics, reports) {
+        (
+            Some(program),
+            Some(lake),
+            Some(pseudonym),
+            Some(http),
+            Some(sources),
+            Some(metrics),
+            Some(reports),
+        ) if p.errors.is_empty() => Ok(Config {
+            origin: file.to_string(),
+            base_dir: base_dir.to_path_buf(),
+            program,
+            lake,
+            pseudonym,
+            http,
+            sources,
+            metrics,
+            reports,
+        }),
         _ => {
             let mut errors = p.errors;
             errors.sort_by_key(|e| (e.line, e.column));

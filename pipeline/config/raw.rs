@@ -61,6 +61,16 @@ pub struct RawHttp {
     pub max_bytes: Option<u64>,
 }
 
+/// `[reports]`: the PDF reports.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReports {
+    /// Smallest group a report prints (default 5): counts of 1 to `min_group_size - 1`
+    /// persons print as "<5", shares of fewer persons as "–", and a second cell goes
+    /// with them so the hidden one cannot be worked out.
+    pub min_group_size: Option<i64>,
+}
+
 /// `[sources.dream]`: DREAM quarterly extracts.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,5 +16,6 @@ mod lake_doc;
 mod maanedsbog;
 mod metrics;
 mod privacy;
+mod reports;
 mod third_party;
 mod validation;

@@ -1,0 +1,531 @@
+//! What the target-metric reports share: the metrics' Danish texts, an index over the
+//! marts, and the chart data (bars per municipality, development lines) with
+//! disclosure applied.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::disclosure::{Cell, Disclosure, State};
+use super::format;
+use super::marts::{AverageRow, ComparisonRow, MetricRow};
+use crate::config::Config;
+use crate::period::Period;
+
+/// The Danish texts of a metric.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricInfo {
+    /// Mart name.
+    pub metric: &'static str,
+    /// "Målsætning 1".
+    pub number: &'static str,
+    /// "Andel borgere i selvforsørgelse eller ordinær uddannelse".
+    pub title: &'static str,
+    /// The source named under figures.
+    pub source: &'static str,
+    /// The source a missing period is reported for.
+    pub source_name: &'static str,
+    /// Monthly (M2) rather than quarterly.
+    pub monthly: bool,
+    /// How the project average is computed (footnote).
+    pub average_note: &'static str,
+}
+
+/// The five metrics in report order.
+pub const METRIC_INFO: [MetricInfo; 5] = [
+    MetricInfo {
+        metric: "M1",
+        number: "Målsætning 1",
+        title: "Andel borgere i selvforsørgelse eller ordinær uddannelse",
+        source: "Kilde: DREAM.",
+        source_name: "DREAM",
+        monthly: false,
+        average_note: "Projektkommunegennemsnittet er gennemsnittet af projektkommunernes andele (summen af andelene divideret med antallet af projektkommuner med en andel).",
+    },
+    MetricInfo {
+        metric: "M1_selvforsoergelse",
+        number: "Målsætning 1a",
+        title: "Andel borgere i selvforsørgelse",
+        source: "Kilde: DREAM.",
+        source_name: "DREAM",
+        monthly: false,
+        average_note: "Projektkommunegennemsnittet er gennemsnittet af projektkommunernes andele i selvforsørgelse.",
+    },
+    MetricInfo {
+        metric: "M1_uddannelse",
+        number: "Målsætning 1b",
+        title: "Andel borgere i ordinær uddannelse",
+        source: "Kilde: DREAM.",
+        source_name: "DREAM",
+        monthly: false,
+        average_note: "Projektkommunegennemsnittet er gennemsnittet af projektkommunernes andele i ordinær uddannelse.",
+    },
+    MetricInfo {
+        metric: "M2",
+        number: "Målsætning 2",
+        title: "Andel jobparate borgere",
+        source: "Kilde: Jobindsats.dk.",
+        source_name: "Jobindsats",
+        monthly: true,
+        average_note: "Projektkommunegennemsnittet er summen af jobparate i alle projektkommuner divideret med summen af alle visiterede i projektkommunerne.",
+    },
+    MetricInfo {
+        metric: "M3",
+        number: "Målsætning 3",
+        title: "Andel borgere i virksomhedsrettet indsats",
+        source: "Kilde: Jobindsats.dk.",
+        source_name: "Jobindsats",
+        monthly: false,
+        average_note: "Projektkommunegennemsnittet er summen af borgere i virksomhedsrettet indsats i alle projektkommuner divideret med summen af alle modtagere i projektkommunerne.",
+    },
+];
+
+/// The definition footnote of a metric, with the configured thresholds.
+#[must_use]
+pub fn definition(metric: &str, config: &Config) -> String {
+    let w = config.metrics.min_weeks;
+    match metric {
+        "M2" => format!(
+            "Modtagere af integrationsydelse omfattet af integrationsprogrammet, der er visiteret \"{}\", blandt alle i visitationskategorierne (inkl. uoplyst). Kvartalsrapporten bruger kvartalets sidste måned.",
+            config.metrics.jobparat_label
+        ),
+        "M3" => format!(
+            "Modtagere af integrationsydelse omfattet af integrationsprogrammet i {} blandt alle modtagere. Opgjort kvartalsvis.",
+            config
+                .metrics
+                .offer_labels
+                .iter()
+                .map(|l| format!("\"{}\"", l.to_lowercase()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!(
+            "Ikke-vestlige indvandrere på 18-64 år i integrationsprogrammet, højst 36 måneder efter første integrationsydelse, opgjort ved kvartalets sidste uge. Selvforsørgende: mindst {w} uger i kvartalet uden offentlig forsørgelsesydelse (IGU-praktik tæller med). Ordinær uddannelse: mindst {w} uger med SU. Ugerne behøver ikke være sammenhængende."
+        ),
+    }
+}
+
+/// The period a quarterly report shows a metric for: the quarter, or its last month (M2).
+#[must_use]
+pub fn metric_period(info: &MetricInfo, quarter: Period) -> Period {
+    if info.monthly {
+        quarter.months().last().copied().unwrap_or(quarter)
+    } else {
+        quarter
+    }
+}
+
+/// The marts the target-metric reports read, indexed.
+#[derive(Debug, Default)]
+pub struct Index {
+    metrics: HashMap<(i32, String, String, String), MetricRow>,
+    averages: HashMap<(String, String, String), AverageRow>,
+    comparison: HashMap<(i32, String, String, String), ComparisonRow>,
+    /// Names by code, from the marts.
+    pub names: HashMap<i32, String>,
+}
+
+impl Index {
+    /// Indexes the rows.
+    #[must_use]
+    pub fn new(
+        metrics: Vec<MetricRow>,
+        averages: Vec<AverageRow>,
+        comparison: Vec<ComparisonRow>,
+    ) -> Self {
+        let mut me = Self::default();
+        for m in metrics {
+            me.names.insert(m.municipality_code, m.municipality.clone());
+            me.metrics.insert(
+                (
+                    m.municipality_code,
+                    m.metric.clone(),
+                    m.period.clone(),
+                    m.sex.clone(),
+                ),
+                m,
+            );
+        }
+        for a in averages {
+            me.averages
+                .insert((a.metric.clone(), a.period.clone(), a.sex.clone()), a);
+        }
+        for c in comparison {
+            me.comparison.insert(
+                (
+                    c.municipality_code,
+                    c.metric.clone(),
+                    c.period.clone(),
+                    c.sex.clone(),
+                ),
+                c,
+            );
+        }
+        me
+    }
+
+    /// Does the mart hold the metric for the period at all (was its source landed)?
+    #[must_use]
+    pub fn has(&self, metric: &str, period: &str) -> bool {
+        self.averages
+            .keys()
+            .any(|(m, p, _)| m == metric && p == period)
+    }
+
+    /// A municipality's share, disclosure applied.
+    #[must_use]
+    pub fn share(&self, d: Disclosure, code: i32, metric: &str, period: &str, sex: &str) -> Cell {
+        self.metrics
+            .get(&(code, metric.into(), period.into(), sex.into()))
+            .map_or_else(Cell::missing, |r| d.share(r.share, r.denominator))
+    }
+
+    /// Men and women, with the complement rule applied.
+    #[must_use]
+    pub fn sexes(&self, d: Disclosure, code: i32, metric: &str, period: &str) -> (Cell, Cell) {
+        let mut m = self.share(d, code, metric, period, "M");
+        let mut k = self.share(d, code, metric, period, "K");
+        d.complement(&mut [&mut m, &mut k]);
+        (m, k)
+    }
+
+    /// The project average (over many municipalities: shown).
+    #[must_use]
+    pub fn average(&self, metric: &str, period: &str, sex: &str) -> Cell {
+        self.averages
+            .get(&(metric.into(), period.into(), sex.into()))
+            .and_then(|a| a.share)
+            .map_or_else(Cell::missing, |s| Cell {
+                text: format::pct(s),
+                value: Some(s * 100.0),
+                state: State::Value,
+            })
+    }
+
+    /// How many municipalities the average counts.
+    #[must_use]
+    pub fn average_count(&self, metric: &str, period: &str) -> Option<i32> {
+        self.averages
+            .get(&(metric.into(), period.into(), "alle".into()))
+            .map(|a| a.municipalities)
+    }
+
+    /// The comparison row (rank, baseline period).
+    #[must_use]
+    pub fn comparison(
+        &self,
+        code: i32,
+        metric: &str,
+        period: &str,
+        sex: &str,
+    ) -> Option<&ComparisonRow> {
+        self.comparison
+            .get(&(code, metric.into(), period.into(), sex.into()))
+    }
+}
+
+/// A horizontal bar chart: a row per municipality, one bar per series.
+#[derive(Debug, Clone, Serialize)]
+pub struct BarChart {
+    /// Alternative text (PDF/UA), generated from the same data.
+    pub alt: String,
+    /// Caption.
+    pub caption: String,
+    /// Series names ("4. kvartal 2016 (baseline)", "4. kvartal 2018").
+    pub series: Vec<String>,
+    /// Axis maximum (per cent).
+    pub max: f64,
+    /// Reference lines (project averages).
+    pub lines: Vec<RefLine>,
+    /// Rows.
+    pub rows: Vec<BarRow>,
+}
+
+/// A reference line in a bar chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefLine {
+    /// Legend text.
+    pub label: String,
+    /// Position (per cent).
+    pub value: f64,
+    /// The series whose colour it takes.
+    pub series: usize,
+}
+
+/// One municipality in a bar chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct BarRow {
+    /// Municipality.
+    pub name: String,
+    /// One cell per series.
+    pub cells: Vec<Cell>,
+    /// This report's municipality.
+    pub highlight: bool,
+}
+
+/// A development over time: lines over periods.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendChart {
+    /// Alternative text.
+    pub alt: String,
+    /// Caption.
+    pub caption: String,
+    /// Period labels on the x axis.
+    pub labels: Vec<String>,
+    /// Print every n-th label.
+    pub label_every: usize,
+    /// Axis maximum (per cent).
+    pub max: f64,
+    /// The lines.
+    pub series: Vec<Series>,
+}
+
+/// One line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// Per cent per period; none where hidden or missing (a gap in the line).
+    pub values: Vec<Option<f64>>,
+    /// Drawn strong.
+    pub highlight: bool,
+}
+
+/// A round axis maximum above every value: 10, 20, … 100.
+#[must_use]
+pub fn axis_max(values: impl IntoIterator<Item = f64>) -> f64 {
+    let m = values.into_iter().fold(0.0_f64, f64::max);
+    ((m / 10.0).ceil() * 10.0).clamp(10.0, 100.0)
+}
+
+/// The periods from the baseline through `now`.
+#[must_use]
+pub fn periods_since(baseline: Period, now: Period) -> Vec<Period> {
+    if baseline.is_quarter() == now.is_quarter() && baseline <= now {
+        baseline.through(now)
+    } else {
+        vec![now]
+    }
+}
+
+/// The development of a municipality (or none: the average alone) against the average.
+#[must_use]
+pub fn trend(
+    index: &Index,
+    d: Disclosure,
+    info: &MetricInfo,
+    code: Option<(i32, &str)>,
+    periods: &[Period],
+) -> TrendChart {
+    let labels: Vec<String> = periods.iter().map(|p| format::period_short(*p)).collect();
+    let keys: Vec<String> = periods.iter().map(|p| metric_key(*p)).collect();
+    let mut series = Vec::new();
+    if let Some((code, name)) = code {
+        series.push(Series {
+            name: name.to_string(),
+            values: keys
+                .iter()
+                .map(|k| index.share(d, code, info.metric, k, "alle").value)
+                .collect(),
+            highlight: true,
+        });
+    }
+    series.push(Series {
+        name: "Projektkommunegennemsnit".into(),
+        values: keys
+            .iter()
+            .map(|k| index.average(info.metric, k, "alle").value)
+            .collect(),
+        highlight: code.is_none(),
+    });
+    let max = axis_max(
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten().copied()),
+    );
+    let first = periods
+        .first()
+        .map(|p| format::period_label(*p))
+        .unwrap_or_default();
+    let last = periods
+        .last()
+        .map(|p| format::period_label(*p))
+        .unwrap_or_default();
+    let describe = |s: &Series| {
+        let pts: Vec<String> = s
+            .values
+            .iter()
+            .zip(&labels)
+            .map(|(v, l)| match v {
+                Some(v) => format!("{l}: {}", format::number(*v, 1)),
+                None => format!("{l}: ingen værdi"),
+            })
+            .collect();
+        format!("{} (pct.): {}", s.name, pts.join("; "))
+    };
+    let alt = format!(
+        "Linjediagram over {} fra {first} til {last}. {}.",
+        info.title.to_lowercase(),
+        series.iter().map(describe).collect::<Vec<_>>().join(". ")
+    );
+    TrendChart {
+        alt,
+        caption: format!("Udviklingen fra {first} til {last}"),
+        label_every: labels.len().div_ceil(5).max(1),
+        labels,
+        max,
+        series,
+    }
+}
+
+/// The mart's period key: `2018Q4`, M2 `2018M12`.
+#[must_use]
+pub fn metric_key(p: Period) -> String {
+    match p {
+        Period::Month { year, month } => format!("{year}M{month:02}"),
+        Period::Quarter { .. } => p.to_string(),
+    }
+}
+
+/// Bars of every programme municipality, baseline and now, sorted by now (highest first;
+/// hidden and missing last, then by name).
+#[must_use]
+pub fn bars(
+    index: &Index,
+    d: Disclosure,
+    config: &Config,
+    info: &MetricInfo,
+    baseline: Period,
+    now: Period,
+    highlight: Option<i32>,
+) -> BarChart {
+    let (bk, nk) = (metric_key(baseline), metric_key(now));
+    let mut rows: Vec<BarRow> = config
+        .program
+        .municipalities
+        .iter()
+        .map(|code| BarRow {
+            name: municipality_name(index, *code),
+            cells: vec![
+                index.share(d, *code, info.metric, &bk, "alle"),
+                index.share(d, *code, info.metric, &nk, "alle"),
+            ],
+            highlight: highlight == Some(*code),
+        })
+        .collect();
+    sort_rows(&mut rows, 1);
+    let mut lines = Vec::new();
+    let avg_then = index.average(info.metric, &bk, "alle");
+    let avg_now = index.average(info.metric, &nk, "alle");
+    if let Some(v) = avg_then.value {
+        lines.push(RefLine {
+            label: format!(
+                "Projektkommunegennemsnit {} ({})",
+                format::period_label(baseline),
+                avg_then.text
+            ),
+            value: v,
+            series: 0,
+        });
+    }
+    if let Some(v) = avg_now.value {
+        lines.push(RefLine {
+            label: format!(
+                "Projektkommunegennemsnit {} ({})",
+                format::period_label(now),
+                avg_now.text
+            ),
+            value: v,
+            series: 1,
+        });
+    }
+    let series = vec![
+        format!("{} (baseline)", format::period_label(baseline)),
+        format::period_label(now),
+    ];
+    let alt = bar_alt(info.title, &series, &rows, &lines);
+    BarChart {
+        alt,
+        caption: format!(
+            "{} på tværs af projektkommunerne, {} (baseline) og {}",
+            info.title,
+            format::period_label(baseline),
+            format::period_label(now)
+        ),
+        max: axis_max(
+            rows.iter()
+                .flat_map(|r| r.cells.iter().filter_map(|c| c.value)),
+        ),
+        series,
+        lines,
+        rows,
+    }
+}
+
+/// Sorts bar rows by the value of series `by`, highest first; rows without a value last.
+pub fn sort_rows(rows: &mut [BarRow], by: usize) {
+    rows.sort_by(|a, b| {
+        let (va, vb) = (a.cells[by].value, b.cells[by].value);
+        match (va, vb) {
+            (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| a.name.cmp(&b.name)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.name.cmp(&b.name),
+        }
+    });
+}
+
+/// The alternative text of a bar chart: every bar's value, in words.
+#[must_use]
+pub fn bar_alt(title: &str, series: &[String], rows: &[BarRow], lines: &[RefLine]) -> String {
+    let rows_text: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .cells
+                .iter()
+                .zip(series)
+                .map(|(c, s)| format!("{s} {}", spoken(c)))
+                .collect();
+            format!("{}: {}", r.name, cells.join(", "))
+        })
+        .collect();
+    let lines_text: Vec<String> = lines.iter().map(|l| l.label.clone()).collect();
+    format!(
+        "Søjlediagram: {} for {} kommuner. {}. {}",
+        title.to_lowercase(),
+        rows.len(),
+        rows_text.join("; "),
+        lines_text.join(". ")
+    )
+}
+
+/// A cell as words for alternative text.
+#[must_use]
+pub fn spoken(c: &Cell) -> String {
+    match c.state {
+        State::Value => c.text.clone(),
+        State::Hidden => "skjult (for få personer)".into(),
+        State::Missing => "ingen data".into(),
+    }
+}
+
+/// The name of a municipality: from the marts, else the DST list.
+#[must_use]
+pub fn municipality_name(index: &Index, code: i32) -> String {
+    index
+        .names
+        .get(&code)
+        .cloned()
+        .or_else(|| crate::municipality::name(code).map(str::to_string))
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// The legend of the hidden and missing marks.
+#[must_use]
+pub fn legend(d: Disclosure) -> String {
+    format!(
+        "–: andelen er skjult, fordi færre end {} personer indgår (diskretionering). i.d.: ikke data (kilden mangler, eller ingen i målgruppen).",
+        d.min
+    )
+}

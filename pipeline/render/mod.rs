@@ -1,0 +1,585 @@
+//! Rendering: the marts → one JSON document per report → a Typst template from
+//! `report-templates/` → a PDF.
+//!
+//! ```text
+//! marts ──marts.rs──► ReportData (JSON, disclosure applied) ──sys.inputs.data──► <report>.typ ──typst──► PDF/A-2a + PDF/UA-1
+//! ```
+//! Templates only lay out; every number arrives prepared (Danish formats, hidden small
+//! groups) in the JSON. The output is deterministic: no clock, no machine fonts, a
+//! document identifier and date taken from the data.
+
+pub mod disclosure;
+pub mod format;
+pub mod maanedsbog;
+pub mod marts;
+pub mod metric;
+pub mod overview;
+pub mod quarterly;
+pub mod world;
+
+use chrono::{Datelike, NaiveDate};
+use typst::WorldExt;
+use typst::diag::{Severity, SourceDiagnostic};
+use typst::foundations::{Datetime, Smart};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use crate::extract::Blame;
+use world::ReportWorld;
+
+/// The report kinds and their templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Template {
+    /// Quarterly status report per programme municipality.
+    Quarterly,
+    /// Programme overview for the secretariat.
+    Overview,
+    /// Månedsbog per recipient.
+    Maanedsbog,
+}
+
+impl Template {
+    /// Every template.
+    pub const ALL: [Self; 3] = [Self::Quarterly, Self::Overview, Self::Maanedsbog];
+
+    /// The template's file in `report-templates/`.
+    #[must_use]
+    pub fn file(self) -> &'static str {
+        match self {
+            Self::Quarterly => "quarterly.typ",
+            Self::Overview => "overview.typ",
+            Self::Maanedsbog => "maanedsbog.typ",
+        }
+    }
+
+    /// Its sample data.
+    #[must_use]
+    pub fn sample(self) -> &'static str {
+        match self {
+            Self::Quarterly => "quarterly.sample.json",
+            Self::Overview => "overview.sample.json",
+            Self::Maanedsbog => "maanedsbog.sample.json",
+        }
+    }
+
+    /// The report's name in the delivery ledger and in logs.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Quarterly => "quarterly",
+            Self::Overview => "overview",
+            Self::Maanedsbog => "maanedsbog",
+        }
+    }
+}
+
+/// Errors of the render stage.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template failed to compile.
+    #[error(
+        "report-templates/{path}:{line}:{column}: {message}{}",
+        hints_text(hints)
+    )]
+    Template {
+        /// Template file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Typst's message.
+        message: String,
+        /// Typst's hints.
+        hints: Vec<String>,
+    },
+    /// The PDF could not be written (a PDF/A or PDF/UA rule broken).
+    #[error("report-templates/{path}: writing the PDF: {message}")]
+    Pdf {
+        /// Template file.
+        path: String,
+        /// Message.
+        message: String,
+    },
+    /// The marts could not be read.
+    #[error("reading the marts for the {report} report: {message}")]
+    Marts {
+        /// Report.
+        report: &'static str,
+        /// Message.
+        message: String,
+    },
+    /// Nothing to render (no such municipality, month or recipient).
+    #[error("{message}")]
+    Nothing {
+        /// What was asked for and what exists.
+        message: String,
+    },
+    /// Writing a PDF to the output folder failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+impl RenderError {
+    /// Whose problem it is.
+    #[must_use]
+    pub fn blame(&self) -> Blame {
+        match self {
+            Self::Nothing { .. } => Blame::User,
+            Self::Io { .. } => Blame::External,
+            _ => Blame::Internal,
+        }
+    }
+}
+
+fn hints_text(hints: &[String]) -> String {
+    if hints.is_empty() {
+        String::new()
+    } else {
+        format!(" (hint: {})", hints.join("; "))
+    }
+}
+
+fn located(world: &ReportWorld, template: &str, diags: &[SourceDiagnostic]) -> RenderError {
+    let d = diags
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .or(diags.first());
+    let Some(d) = d else {
+        return RenderError::Template {
+            path: template.into(),
+            line: 1,
+            column: 1,
+            message: "unknown error".into(),
+            hints: Vec::new(),
+        };
+    };
+    let file = d.span.id().and_then(|id| world.file_text(id));
+    let (path, line, column) = match (file, world.range(d.span)) {
+        (Some((name, text)), Some(r)) => {
+            let (l, c) = crate::config::line_col(text, r.start);
+            (name.to_string(), l, c)
+        }
+        (Some((name, _)), None) => (name.to_string(), 1, 1),
+        _ => (template.to_string(), 1, 1),
+    };
+    RenderError::Template {
+        path,
+        line,
+        column,
+        message: d.message.to_string(),
+        hints: d.hints.iter().map(|h| h.v.to_string()).collect(),
+    }
+}
+
+/// Compiles `template` with `data` (JSON; none: the template's sample data) and writes
+/// an archival, accessible PDF (PDF/A-2a and PDF/UA-1). `ident` names the document
+/// (the same report of the same period keeps its identifier); `date` is its date.
+pub fn pdf(
+    template: Template,
+    data: Option<&[u8]>,
+    date: NaiveDate,
+    ident: &str,
+) -> Result<Vec<u8>, RenderError> {
+    let path = template.file();
+    let world = ReportWorld::new(path, data, date).ok_or_else(|| RenderError::Template {
+        path: path.into(),
+        line: 1,
+        column: 1,
+        message: "no such template".into(),
+        hints: Vec::new(),
+    })?;
+    let compiled = typst::compile::<PagedDocument>(&world);
+    let document = compiled
+        .output
+        .map_err(|diags| located(&world, path, &diags))?;
+    let perr = |message: String| RenderError::Pdf {
+        path: path.into(),
+        message,
+    };
+    let standards = PdfStandards::new(&[PdfStandard::A_2a, PdfStandard::Ua_1])
+        .map_err(|e| perr(e.message().to_string()))?;
+    let timestamp = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8)
+        .map(Timestamp::new_utc);
+    let options = PdfOptions {
+        ident: Smart::Custom(ident.to_string()),
+        timestamp,
+        standards,
+        ..PdfOptions::default()
+    };
+    typst_pdf::pdf(&document, &options).map_err(|diags| {
+        perr(
+            diags
+                .iter()
+                .map(|d| d.message.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
+}
+
+/// A rendered report: what it is, for whom, and its bytes.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Which report.
+    pub template: Template,
+    /// The period it covers (`2018Q4`, `2018-11`).
+    pub period: String,
+    /// The municipality (none for the overview).
+    pub municipality: Option<i32>,
+    /// The recipient a månedsbog is made for.
+    pub recipient: Option<String>,
+    /// A meaningful file name: `statusrapport_2018Q4_lejre.pdf`.
+    pub file_name: String,
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// The JSON document it was made from.
+    pub data: Vec<u8>,
+}
+
+/// Lower-case ASCII for file names: "Faaborg-Midtfyn" → "faaborg-midtfyn", "Brønderslev" → "broenderslev".
+#[must_use]
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.to_lowercase().chars() {
+        match c {
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            'é' => out.push('e'),
+            'ü' => out.push_str("ue"),
+            'ö' => out.push_str("oe"),
+            'ä' => out.push_str("ae"),
+            c if c.is_ascii_alphanumeric() || c == '-' => out.push(c),
+            _ => out.push('_'),
+        }
+    }
+    out
+}
+
+/// Writes rendered reports into `dir` (created), and with `with_json` each one's data
+/// beside it (`<name>.json`), returning the PDFs' paths.
+pub fn write_all(
+    dir: &std::path::Path,
+    reports: &[Rendered],
+    with_json: bool,
+) -> Result<Vec<std::path::PathBuf>, RenderError> {
+    let io = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| RenderError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut out = Vec::new();
+    for r in reports {
+        let path = dir.join(&r.file_name);
+        let tmp = dir.join(format!(".{}.tmp", r.file_name));
+        std::fs::write(&tmp, &r.pdf).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        if with_json {
+            let json_path = path.with_extension("json");
+            std::fs::write(&json_path, &r.data).map_err(io(&json_path))?;
+        }
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// The date a report carries: the day the newest extract behind it was fetched
+/// (`ledger_fetches`, Copenhagen time), so the same lake gives the same PDF. `None`
+/// when nothing was ever landed.
+#[must_use]
+pub fn data_date(lake: &std::path::Path) -> Option<NaiveDate> {
+    #[derive(serde::Deserialize)]
+    struct Fetch {
+        fetched_at: Option<String>,
+        status: Option<String>,
+    }
+    let dir = lake.join("ledger").join("fetches");
+    let mut newest: Option<chrono::DateTime<chrono::Utc>> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "parquet") {
+            continue;
+        }
+        let Ok(rows) = marts::read_file::<Fetch>(&path) else {
+            continue;
+        };
+        for r in rows {
+            if r.status.as_deref() != Some("landed") {
+                continue;
+            }
+            let t = r.fetched_at.as_deref().and_then(|t| {
+                chrono::DateTime::parse_from_rfc3339(t).ok().or_else(|| {
+                    chrono::DateTime::parse_from_str(&format!("{t}+0000"), "%Y-%m-%dT%H:%M:%S%.f%z")
+                        .ok()
+                })
+            });
+            if let Some(t) = t {
+                let t = t.with_timezone(&chrono::Utc);
+                newest = Some(newest.map_or(t, |n| n.max(t)));
+            }
+        }
+    }
+    newest.map(|t| t.with_timezone(&chrono_tz::Europe::Copenhagen).date_naive())
+}
+
+/// What every report of a run shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The disclosure threshold.
+    pub disclosure: disclosure::Disclosure,
+    /// The document date.
+    pub date: NaiveDate,
+}
+
+impl Settings {
+    /// From the config, dated `date`.
+    #[must_use]
+    pub fn new(config: &crate::config::Config, date: NaiveDate) -> Self {
+        Self {
+            disclosure: disclosure::Disclosure {
+                min: config.reports.min_group_size,
+            },
+            date,
+        }
+    }
+}
+
+fn marts_error(report: &'static str) -> impl Fn(String) -> RenderError {
+    move |message| RenderError::Marts { report, message }
+}
+
+fn metric_index(
+    lake: &std::path::Path,
+    report: &'static str,
+) -> Result<metric::Index, RenderError> {
+    let e = marts_error(report);
+    Ok(metric::Index::new(
+        marts::read(lake, "target_metrics").map_err(&e)?,
+        marts::read(lake, "project_average").map_err(&e)?,
+        marts::read(lake, "metric_comparison").map_err(&e)?,
+    ))
+}
+
+fn json<T: serde::Serialize>(data: &T) -> Vec<u8> {
+    serde_json::to_vec(data).expect("report data is plain structs, always serialisable")
+}
+
+/// The quarterly status reports of `quarter`: every programme municipality, or one.
+pub fn quarterly(
+    config: &crate::config::Config,
+    quarter: crate::period::Period,
+    municipality: Option<i32>,
+    settings: Settings,
+) -> Result<Vec<Rendered>, RenderError> {
+    if !quarter.is_quarter() {
+        return Err(RenderError::Nothing {
+            message: format!(
+                "`{quarter}` is not a quarter; the status report is quarterly (2018Q4)"
+            ),
+        });
+    }
+    let codes: Vec<i32> = match municipality {
+        Some(c) if config.program.municipalities.contains(&c) => vec![c],
+        Some(c) => {
+            return Err(RenderError::Nothing {
+                message: format!(
+                    "municipality {c} is not in the programme; programme municipalities: {}",
+                    config
+                        .program
+                        .municipalities
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        None => config.program.municipalities.clone(),
+    };
+    let index = metric_index(&config.lake.path, "quarterly")?;
+    let date_label = format::date_label(settings.date);
+    codes
+        .iter()
+        .map(|code| {
+            let data = quarterly::build(
+                &index,
+                config,
+                settings.disclosure,
+                *code,
+                quarter,
+                &date_label,
+            );
+            let bytes = json(&data);
+            let pdf = pdf(
+                Template::Quarterly,
+                Some(&bytes),
+                settings.date,
+                &format!("maaltal/{}/quarterly/{quarter}/{code}", config.program.id),
+            )?;
+            Ok(Rendered {
+                template: Template::Quarterly,
+                period: quarter.to_string(),
+                municipality: Some(*code),
+                recipient: None,
+                file_name: format!("statusrapport_{quarter}_{}.pdf", slug(&data.municipality)),
+                pdf,
+                data: bytes,
+            })
+        })
+        .collect()
+}
+
+/// The programme overview of `quarter`.
+pub fn overview(
+    config: &crate::config::Config,
+    quarter: crate::period::Period,
+    settings: Settings,
+) -> Result<Rendered, RenderError> {
+    if !quarter.is_quarter() {
+        return Err(RenderError::Nothing {
+            message: format!("`{quarter}` is not a quarter; the overview is quarterly (2018Q4)"),
+        });
+    }
+    let index = metric_index(&config.lake.path, "overview")?;
+    let data = overview::build(
+        &index,
+        config,
+        settings.disclosure,
+        quarter,
+        &format::date_label(settings.date),
+    );
+    let bytes = json(&data);
+    let pdf = pdf(
+        Template::Overview,
+        Some(&bytes),
+        settings.date,
+        &format!("maaltal/{}/overview/{quarter}", config.program.id),
+    )?;
+    Ok(Rendered {
+        template: Template::Overview,
+        period: quarter.to_string(),
+        municipality: None,
+        recipient: None,
+        file_name: format!("oversigt_{quarter}.pdf"),
+        pdf,
+        data: bytes,
+    })
+}
+
+/// The månedsbog of `month` for every recipient of every municipality with an export,
+/// or for one recipient.
+pub fn maanedsbog(
+    config: &crate::config::Config,
+    month: crate::period::Period,
+    recipient: Option<&str>,
+    settings: Settings,
+) -> Result<Vec<Rendered>, RenderError> {
+    if month.is_quarter() {
+        return Err(RenderError::Nothing {
+            message: format!("`{month}` is not a month; the månedsbog is monthly (2018-11)"),
+        });
+    }
+    let e = marts_error("maanedsbog");
+    let lake = &config.lake.path;
+    let employees: Vec<marts::EmployeeRow> = marts::read(lake, "maanedsbog").map_err(&e)?;
+    let departments: Vec<marts::DepartmentRow> =
+        marts::read(lake, "maanedsbog_afdeling").map_err(&e)?;
+    let visibility: Vec<marts::VisibilityRow> =
+        marts::read(lake, "maanedsbog_visibility").map_err(&e)?;
+    let key = month.to_string();
+    let kommuner: std::collections::BTreeSet<i32> = employees
+        .iter()
+        .filter(|r| r.month == key)
+        .map(|r| r.kommune)
+        .collect();
+    if kommuner.is_empty() {
+        return Err(RenderError::Nothing {
+            message: format!(
+                "no månedsbog for {key}: no fagsystem export of that month is in the lake (land it with `maaltal ingest fagsystem --period {key}`, then `maaltal transform --month {key}`)"
+            ),
+        });
+    }
+    let date_label = format::date_label(settings.date);
+    let mut out = Vec::new();
+    let mut found = false;
+    for kommune in kommuner {
+        let name = crate::municipality::name(kommune).unwrap_or("Kommune");
+        let Some(book) = maanedsbog::Book::new(
+            settings.disclosure,
+            kommune,
+            name,
+            month,
+            &employees,
+            &departments,
+            &visibility,
+        ) else {
+            continue;
+        };
+        for (email, id) in book.recipients() {
+            if recipient.is_some_and(|r| !r.eq_ignore_ascii_case(&email)) {
+                continue;
+            }
+            found = true;
+            let Some(data) = book.for_recipient(&email, &date_label, settings.disclosure) else {
+                continue;
+            };
+            let bytes = json(&data);
+            let pdf = pdf(
+                Template::Maanedsbog,
+                Some(&bytes),
+                settings.date,
+                &format!("maaltal/maanedsbog/{key}/{kommune}/{id}"),
+            )?;
+            out.push(Rendered {
+                template: Template::Maanedsbog,
+                period: key.clone(),
+                municipality: Some(kommune),
+                recipient: Some(email.clone()),
+                file_name: format!("maanedsbog_{key}_{}_{}.pdf", slug(name), slug(&id)),
+                pdf,
+                data: bytes,
+            });
+        }
+    }
+    if let (Some(r), false) = (recipient, found) {
+        return Err(RenderError::Nothing {
+            message: format!(
+                "`{r}` gets no månedsbog for {key}: not an employee with an email in that month's export"
+            ),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2019, 2, 1).unwrap()
+    }
+
+    #[test]
+    fn every_template_renders_its_sample_data_deterministically() {
+        for t in Template::ALL {
+            let a = pdf(t, None, date(), "test").unwrap_or_else(|e| panic!("{e}"));
+            let b = pdf(t, None, date(), "test").unwrap();
+            assert!(a.starts_with(b"%PDF-"));
+            assert_eq!(a, b, "{}: same data, same bytes", t.file());
+        }
+    }
+
+    #[test]
+    fn slugs_are_ascii() {
+        assert_eq!(slug("Brønderslev"), "broenderslev");
+        assert_eq!(slug("Faaborg-Midtfyn"), "faaborg-midtfyn");
+        assert_eq!(slug("Anne Sørensen"), "anne_soerensen");
+    }
+}

@@ -1,0 +1,145 @@
+//! The one Typst `World` of maaltal, rendering's only I/O: the templates of
+//! `report-templates/` (embedded in the binary), the report's data as
+//! `sys.inputs.data` (JSON bytes), fonts bundled in the binary (typst-assets), no
+//! packages, and the document date from the caller, never the clock.
+
+use std::sync::OnceLock;
+
+use chrono::{Datelike, NaiveDate};
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Dict, IntoValue, Str};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+
+/// The files of `report-templates/`, as the binary carries them.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "common.typ",
+        include_str!("../../report-templates/common.typ"),
+    ),
+    (
+        "quarterly.typ",
+        include_str!("../../report-templates/quarterly.typ"),
+    ),
+    (
+        "quarterly.sample.json",
+        include_str!("../../report-templates/quarterly.sample.json"),
+    ),
+    (
+        "overview.typ",
+        include_str!("../../report-templates/overview.typ"),
+    ),
+    (
+        "overview.sample.json",
+        include_str!("../../report-templates/overview.sample.json"),
+    ),
+    (
+        "maanedsbog.typ",
+        include_str!("../../report-templates/maanedsbog.typ"),
+    ),
+    (
+        "maanedsbog.sample.json",
+        include_str!("../../report-templates/maanedsbog.sample.json"),
+    ),
+];
+
+/// The fonts bundled in the binary, loaded once.
+fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
+    static FONTS: OnceLock<(LazyHash<FontBook>, Vec<Font>)> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let fonts: Vec<Font> = typst_assets::fonts()
+            .flat_map(|data| Font::iter(Bytes::new(data)))
+            .collect();
+        (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
+    })
+}
+
+fn file_id(name: &str) -> Option<FileId> {
+    let vpath = VirtualPath::new(format!("/{}", name.trim_start_matches('/'))).ok()?;
+    Some(FileId::new(RootedPath::new(VirtualRoot::Project, vpath)))
+}
+
+fn name_of(id: FileId) -> Option<&'static str> {
+    FILES
+        .iter()
+        .find(|(name, _)| file_id(name) == Some(id))
+        .map(|(name, _)| *name)
+}
+
+/// The text of an embedded template file.
+#[must_use]
+pub fn text_of(name: &str) -> Option<&'static str> {
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// One template with its data, ready to compile.
+pub struct ReportWorld {
+    library: LazyHash<Library>,
+    main: FileId,
+    today: NaiveDate,
+}
+
+impl ReportWorld {
+    /// A world whose main file is `template` (a name in [`FILES`]); `data` (JSON) is
+    /// `sys.inputs.data` unless none (then the template reads its sample data).
+    /// `None` when the template is not one of the embedded files.
+    #[must_use]
+    pub fn new(template: &str, data: Option<&[u8]>, today: NaiveDate) -> Option<Self> {
+        text_of(template)?;
+        let mut inputs = Dict::new();
+        if let Some(data) = data {
+            inputs.insert(Str::from("data"), Bytes::new(data.to_vec()).into_value());
+        }
+        let library = LazyHash::new(Library::builder().with_inputs(inputs).build());
+        Some(Self {
+            library,
+            main: file_id(template)?,
+            today,
+        })
+    }
+
+    /// The name and text of the file a diagnostic points into.
+    #[must_use]
+    pub fn file_text(&self, id: FileId) -> Option<(&'static str, &'static str)> {
+        let name = name_of(id)?;
+        Some((name, text_of(name)?))
+    }
+}
+
+impl World for ReportWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &fonts().0
+    }
+
+    fn main(&self) -> FileId {
+        self.main
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        let (_, text) = self.file_text(id).ok_or(FileError::AccessDenied)?;
+        Ok(Source::new(id, text.to_string()))
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        let (_, text) = self.file_text(id).ok_or(FileError::AccessDenied)?;
+        Ok(Bytes::new(text.as_bytes().to_vec()))
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        fonts().1.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
+        Datetime::from_ymd(
+            self.today.year(),
+            self.today.month() as u8,
+            self.today.day() as u8,
+        )
+    }
+}
