@@ -432,6 +432,36 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             .await?;
             out("project averages (per cent), baseline and latest period:");
             out(&query::render(&batches, Format::Table)?);
+            let date = render::data_date(&ctx.config.lake.path).unwrap_or_else(|| now.date_naive());
+            let settings = render::Settings::new(&ctx.config, date);
+            let latest_quarter = quarters.last().copied().unwrap_or(Period::Quarter {
+                year: 2018,
+                quarter: 4,
+            });
+            let latest_month = months_f.last().copied().unwrap_or(Period::Month {
+                year: 2018,
+                month: 12,
+            });
+            let started = std::time::Instant::now();
+            let mut pdfs = render::quarterly(&ctx.config, latest_quarter, None, settings)?;
+            pdfs.push(render::overview(&ctx.config, latest_quarter, settings)?);
+            pdfs.extend(render::maanedsbog(
+                &ctx.config,
+                latest_month,
+                None,
+                settings,
+            )?);
+            let reports_dir = PathBuf::from("reports");
+            render::write_all(&reports_dir, &pdfs, false)?;
+            let count = |t: render::Template| pdfs.iter().filter(|r| r.template == t).count();
+            out(&format!(
+                "reports in {}/: {} quarterly status reports ({latest_quarter}), {} overview, {} månedsbøger ({latest_month}), rendered in {} ms",
+                reports_dir.display(),
+                count(render::Template::Quarterly),
+                count(render::Template::Overview),
+                count(render::Template::Maanedsbog),
+                started.elapsed().as_millis()
+            ));
             out(&format!(
                 "try: maaltal sql \"select count(*) from dream_persons\"   (lake: {})",
                 ctx.config.lake.path.display()

@@ -120,7 +120,7 @@ mod tests {
         assert_eq!(number(999.0, 0), "999");
         assert_eq!(number(1_000_000.0, 0), "1.000.000");
         assert_eq!(pct(0.405), "40,5 pct.");
-        assert_eq!(pct(0.4074074), "40,7 pct.");
+        assert_eq!(pct(0.407_407_4), "40,7 pct.");
         assert_eq!(pp(0.303), "+30,3 procentpoint");
         assert_eq!(pp(-0.02), "-2,0 procentpoint");
         assert_eq!(pp(0.0), "0,0 procentpoint");

@@ -110,6 +110,9 @@ pub const FIGURES: [(&str, &str); 6] = [
     ("gns_ventetid_dage", "Gns. ventetid, dage"),
 ];
 
+/// An employee's id and figures within a department's month.
+type Member = (String, [Cell; 6]);
+
 fn cells(d: Disclosure, f: &Figures) -> [Cell; 6] {
     [
         d.persons(Some(f.aktive_sager)),
@@ -128,7 +131,7 @@ pub struct Book {
     municipality: String,
     month: Period,
     months: Vec<Period>,
-    /// (month, medarbejder_id) → (afdeling, cells).
+    /// (month, `medarbejder_id`) → (afdeling, cells).
     employees: HashMap<(String, String), (String, [Cell; 6])>,
     /// The month's employees: id → (navn, afdeling, rolle).
     current: BTreeMap<String, (String, String, String)>,
@@ -169,7 +172,7 @@ impl Book {
         }
         let months_present: BTreeSet<String> = rows.iter().map(|e| e.month.clone()).collect();
         // Primary and secondary suppression per month × department × figure, over all employees.
-        let mut groups: BTreeMap<(String, String), Vec<(String, [Cell; 6])>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
         for e in &rows {
             groups
                 .entry((e.month.clone(), e.afdeling.clone()))

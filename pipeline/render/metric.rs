@@ -525,7 +525,7 @@ pub fn municipality_name(index: &Index, code: i32) -> String {
 #[must_use]
 pub fn legend(d: Disclosure) -> String {
     format!(
-        "–: andelen er skjult, fordi færre end {} personer indgår (diskretionering). i.d.: ikke data (kilden mangler, eller ingen i målgruppen).",
+        "–: andelen er skjult, fordi færre end {} personer indgår (diskretionering). i.d.: ikke data (kilden mangler eller har selv skjult tallet, eller ingen er i målgruppen).",
         d.min
     )
 }

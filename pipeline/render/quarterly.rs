@@ -257,7 +257,7 @@ fn section(
     );
     let (m_now, k_now) = index.sexes(d, code, info.metric, &nk);
     let (m_then, k_then) = index.sexes(d, code, info.metric, &sk);
-    let (am_now, ak_now) = (
+    let (avg_men, avg_women) = (
         index.average(info.metric, &nk, "M"),
         index.average(info.metric, &nk, "K"),
     );
@@ -280,7 +280,7 @@ fn section(
                     m_now.clone(),
                     m_then.clone(),
                     d.change(&m_now, &m_then),
-                    am_now.clone(),
+                    avg_men.clone(),
                 ],
             },
             SexRow {
@@ -289,7 +289,7 @@ fn section(
                     k_now.clone(),
                     k_then.clone(),
                     d.change(&k_now, &k_then),
-                    ak_now.clone(),
+                    avg_women.clone(),
                 ],
             },
             SexRow {
@@ -302,7 +302,7 @@ fn section(
                         value: None,
                         state: State::Missing,
                     },
-                    gap(d, &am_now, &ak_now),
+                    gap(d, &avg_men, &avg_women),
                 ],
             },
         ],
@@ -328,7 +328,7 @@ fn section(
             value: average,
         },
         KeyFigure {
-            label: format!("Projektgennemsnit, baseline"),
+            label: "Projektgennemsnit, baseline".to_string(),
             value: average_then,
         },
         KeyFigure {
