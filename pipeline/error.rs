@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigErrors;
+use crate::deliver::DeliverError;
 use crate::extract::{Blame, ExtractError};
 use crate::land::LandError;
 use crate::parse::{ParseError, Rejection};
@@ -38,6 +39,9 @@ pub enum Error {
     /// Rendering a report failed.
     #[error("{0}")]
     Render(#[from] RenderError),
+    /// Delivering reports failed (for some recipients, or the setup).
+    #[error("{0}")]
+    Deliver(#[from] DeliverError),
     /// The command line asked for something impossible.
     #[error("{message}")]
     Usage {
@@ -58,6 +62,7 @@ impl Error {
             Self::Extract(e) => e.blame(),
             Self::Query(q) => q.blame(),
             Self::Render(r) => r.blame(),
+            Self::Deliver(d) => d.blame(),
             Self::Parse(_) | Self::Land(_) => Blame::Internal,
         }
     }

@@ -590,21 +590,9 @@ pub const LEDGER_FETCHES: &[ColumnSpec] = &[
 
 /// Appends records to the ledger as one new Parquet file (append-only, never rewritten).
 pub fn append_ledger(lake: &Path, run_id: &str, records: &[FetchRecord]) -> Result<(), LandError> {
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if records.is_empty() {
         return Ok(());
     }
-    let dir = lake.join("ledger").join("fetches");
-    fs::create_dir_all(&dir).map_err(io_err(&dir, "create ledger folder"))?;
-    let stamp = records[0].fetched_at.format("%Y%m%dT%H%M%S%3f");
-    // Several appends in one run (a range, the demo) each get their own file, in order.
-    let mut seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let mut final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
-    while final_path.exists() {
-        seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
-    }
-    let tmp = dir.join(format!(".tmp-{run_id}"));
     let schema = schema(LEDGER_FETCHES);
     let mut b = BatchBuilder::new(schema.clone());
     for r in records {
@@ -623,13 +611,40 @@ pub fn append_ledger(lake: &Path, run_id: &str, records: &[FetchRecord]) -> Resu
             .timestamp(Some(r.fetched_at));
         b.end_row();
     }
+    let stamp = records[0].fetched_at.format("%Y%m%dT%H%M%S%3f").to_string();
+    append_ledger_rows(lake, "fetches", run_id, &stamp, &schema, &mut b)
+}
+
+/// Appends the rows of `b` to ledger table `table` (`<lake>/ledger/<table>/`, queried as
+/// `ledger_<table>`) as one new Parquet file, written aside, fsynced and renamed: a
+/// reader sees all of the rows or none. Files are named in time order.
+pub fn append_ledger_rows(
+    lake: &Path,
+    table: &str,
+    run_id: &str,
+    stamp: &str,
+    schema: &SchemaRef,
+    b: &mut BatchBuilder,
+) -> Result<(), LandError> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = lake.join("ledger").join(table);
+    fs::create_dir_all(&dir).map_err(io_err(&dir, "create ledger folder"))?;
+    // Several appends in one run (a range, the demo) each get their own file, in order.
+    let mut seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let mut final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
+    while final_path.exists() {
+        seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
+    }
+    let tmp = dir.join(format!(".tmp-{run_id}-{seq}"));
     let perr = |e: &dyn std::fmt::Display| LandError::Parquet {
         path: tmp.display().to_string(),
         message: e.to_string(),
     };
     let batch = b.finish().map_err(|e| perr(&e))?;
     let file = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
-    let mut w = ArrowWriter::try_new(file, schema, Some(properties())).map_err(|e| perr(&e))?;
+    let mut w =
+        ArrowWriter::try_new(file, schema.clone(), Some(properties())).map_err(|e| perr(&e))?;
     w.write(&batch).map_err(|e| perr(&e))?;
     let file = w.into_inner().map_err(|e| perr(&e))?;
     file.sync_all().map_err(io_err(&tmp, "fsync"))?;

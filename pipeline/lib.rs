@@ -10,6 +10,7 @@
 //! environment are passed in from `run.rs` and `main.rs`.
 
 pub mod config;
+pub mod deliver;
 pub mod error;
 pub mod extract;
 pub mod lake;

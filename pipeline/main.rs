@@ -80,12 +80,46 @@ enum Command {
     /// Render PDF reports from the marts.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Render reports and mail each recipient theirs (never twice; see --resend).
+    Send {
+        /// Which report.
+        report: ReportKind,
+        /// Quarter (`2018Q4`) or, for the månedsbog, month (`2018-11`).
+        #[arg(long, visible_alias = "month")]
+        period: Period,
+        /// Render and list who would get what; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the PDFs this recipient would get to --out; send nothing.
+        #[arg(long, value_name = "EMAIL")]
+        preview_as: Option<String>,
+        /// Where --preview-as writes.
+        #[arg(long, default_value = "preview")]
+        out: PathBuf,
+        /// Send again to recipients who got this report before.
+        #[arg(long)]
+        resend: bool,
+        /// The date printed on the reports (default: the day the newest extract was fetched).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
     /// Sample data, then land every extract: the whole pipeline on the embedded default.
     Demo {
         /// Folder for the sample data.
         #[arg(long, default_value = "sample")]
         sample: PathBuf,
     },
+}
+
+/// The reports `send` knows.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ReportKind {
+    /// The quarterly status reports, to each municipality's project leads.
+    Quarterly,
+    /// The programme overview, to the secretariat.
+    Overview,
+    /// The månedsbog, to every employee with an email.
+    Maanedsbog,
 }
 
 /// Options every report command shares.
@@ -341,6 +375,43 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 ));
             }
         }
+        Command::Send {
+            report,
+            period,
+            dry_run,
+            preview_as,
+            out: dir,
+            resend,
+            date,
+        } => {
+            let cfg = load_config(cli)?;
+            let template = match report {
+                ReportKind::Quarterly => render::Template::Quarterly,
+                ReportKind::Overview => render::Template::Overview,
+                ReportKind::Maanedsbog => render::Template::Maanedsbog,
+            };
+            let options = run::SendOptions {
+                dry_run: *dry_run,
+                preview_as: preview_as.clone(),
+                preview_dir: dir.clone(),
+                resend: *resend,
+                date: *date,
+                smtp_url: std::env::var("MAALTAL_SMTP_URL").ok(),
+            };
+            let started = Utc::now();
+            let report = run::send_reports(
+                &cfg,
+                template,
+                *period,
+                &options,
+                &run_id(started),
+                Utc::now,
+            )
+            .await?;
+            for line in &report.lines {
+                out(line);
+            }
+        }
         Command::Report(cmd) => {
             let cfg = load_config(cli)?;
             report(&cfg, cmd)?;
@@ -461,6 +532,32 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 count(render::Template::Overview),
                 count(render::Template::Maanedsbog),
                 started.elapsed().as_millis()
+            ));
+            // Delivery on the embedded default: every mail an .eml file in the outbox.
+            let (deliveries, _) = maaltal::deliver::plan(&ctx.config, &pdfs);
+            let mailer = maaltal::deliver::OutboxMailer {
+                dir: ctx.config.mail.outbox.clone(),
+            };
+            let retry = maaltal::deliver::Retry {
+                retries: ctx.config.mail.retries,
+                backoff: ctx.config.mail.backoff,
+            };
+            let sent = maaltal::deliver::deliver(
+                &ctx.config.lake.path,
+                &ctx.run_id,
+                &ctx.config.mail,
+                &mailer,
+                &deliveries,
+                retry,
+                false,
+                Utc::now,
+            )
+            .await?;
+            out(&format!(
+                "mails in {}/: {} written, {} delivered before (see ledger_deliveries)",
+                ctx.config.mail.outbox.display(),
+                sent.delivered.len(),
+                sent.skipped.len()
             ));
             out(&format!(
                 "try: maaltal sql \"select count(*) from dream_persons\"   (lake: {})",

@@ -807,3 +807,174 @@ async fn ingest_fagsystem(
         })
         .collect())
 }
+
+/// What `send` is asked to do besides sending.
+#[derive(Debug, Clone, Default)]
+pub struct SendOptions {
+    /// Render and list who would get what; send nothing.
+    pub dry_run: bool,
+    /// Write the PDFs this recipient would get into `preview_dir`; send nothing.
+    pub preview_as: Option<String>,
+    /// Where previews go.
+    pub preview_dir: PathBuf,
+    /// Send again what was delivered before.
+    pub resend: bool,
+    /// The date printed on the reports (default: from the data).
+    pub date: Option<chrono::NaiveDate>,
+    /// `MAALTAL_SMTP_URL`, read by the caller.
+    pub smtp_url: Option<String>,
+}
+
+/// What `send` did.
+#[derive(Debug, Default)]
+pub struct SendReport {
+    /// Lines for the operator.
+    pub lines: Vec<String>,
+    /// Delivery outcome (none for a dry run or preview).
+    pub summary: Option<crate::deliver::Summary>,
+}
+
+/// Renders a report kind for a period and delivers it to its recipients: the code the
+/// `send` command and the scheduled jobs share.
+pub async fn send_reports(
+    config: &Config,
+    template: crate::render::Template,
+    period: Period,
+    options: &SendOptions,
+    run_id: &str,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<SendReport, Error> {
+    use crate::deliver;
+    use crate::render::{self, Template};
+    let lake = &config.lake.path;
+    let date = options
+        .date
+        .or_else(|| render::data_date(lake))
+        .ok_or_else(|| Error::Usage {
+            message: format!(
+                "nothing has been landed in {} yet: no data to report",
+                lake.display()
+            ),
+        })?;
+    let settings = render::Settings::new(config, date);
+    let preview = options.preview_as.as_deref();
+    let reports = match template {
+        Template::Quarterly => render::quarterly(config, period, None, settings)?,
+        Template::Overview => vec![render::overview(config, period, settings)?],
+        // A preview of a månedsbog renders only that recipient's.
+        Template::Maanedsbog => render::maanedsbog(config, period, preview, settings)?,
+    };
+    let (deliveries, unaddressed) = deliver::plan(config, &reports);
+    let mut out = SendReport::default();
+    for f in &unaddressed {
+        out.lines.push(format!(
+            "no recipient configured for {f} (see [recipients] in the configuration)"
+        ));
+    }
+    if let Some(who) = preview {
+        let mine: Vec<render::Rendered> = reports
+            .iter()
+            .filter(|r| {
+                deliveries
+                    .iter()
+                    .any(|d| d.file_name == r.file_name && d.recipient.eq_ignore_ascii_case(who))
+            })
+            .cloned()
+            .collect();
+        let paths = render::write_all(&options.preview_dir, &mine, false)?;
+        if paths.is_empty() {
+            out.lines.push(format!(
+                "{who} gets no {} report for {period}",
+                template.name()
+            ));
+        }
+        for p in paths {
+            out.lines
+                .push(format!("preview for {who}: {}", p.display()));
+        }
+        return Ok(out);
+    }
+    if options.dry_run {
+        let done: HashSet<(String, String, String)> = deliver::ledger(lake)
+            .into_iter()
+            .filter(|o| o.state == "delivered")
+            .map(|o| (o.report, o.period, o.recipient.to_lowercase()))
+            .collect();
+        for d in &deliveries {
+            let key = (
+                d.report.to_string(),
+                d.period.clone(),
+                d.recipient.to_lowercase(),
+            );
+            let note = if done.contains(&key) && !options.resend {
+                "  (delivered before: skipped)"
+            } else {
+                ""
+            };
+            out.lines.push(format!(
+                "would send {} ({} bytes) to {}{note}",
+                d.file_name,
+                d.pdf.len(),
+                d.recipient
+            ));
+        }
+        out.lines
+            .push(format!("dry run: {} mails, nothing sent", deliveries.len()));
+        return Ok(out);
+    }
+    let retry = deliver::Retry {
+        retries: config.mail.retries,
+        backoff: config.mail.backoff,
+    };
+    let summary = match deliver::mailer_from(config, options.smtp_url.clone())? {
+        deliver::Either::Smtp(m, url) => {
+            info!(stage = "deliver", "sending over {url}");
+            deliver::deliver(
+                lake,
+                run_id,
+                &config.mail,
+                &m,
+                &deliveries,
+                retry,
+                options.resend,
+                &now,
+            )
+            .await?
+        }
+        deliver::Either::Outbox(m) => {
+            info!(stage = "deliver", "writing mails to {}", m.dir.display());
+            deliver::deliver(
+                lake,
+                run_id,
+                &config.mail,
+                &m,
+                &deliveries,
+                retry,
+                options.resend,
+                &now,
+            )
+            .await?
+        }
+    };
+    out.lines.push(format!(
+        "{} {} for {period}: {} delivered, {} delivered before (skipped), {} failed",
+        deliveries.len(),
+        if deliveries.len() == 1 {
+            "mail"
+        } else {
+            "mails"
+        },
+        summary.delivered.len(),
+        summary.skipped.len(),
+        summary.failed.len()
+    ));
+    if !summary.failed.is_empty() {
+        return Err(deliver::DeliverError::Failed {
+            failed: summary.failed,
+            total: deliveries.len(),
+        }
+        .into());
+    }
+    out.summary = Some(summary);
+    Ok(out)
+}

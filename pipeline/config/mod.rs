@@ -21,8 +21,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::municipality;
 use raw::{
-    RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawMetrics, RawProgram, RawPseudonym,
-    RawReports, RawSources,
+    RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawMail, RawMetrics, RawProgram,
+    RawPseudonym, RawRecipients, RawReports, RawSources,
 };
 
 /// The embedded default configuration (`config/maaltal.toml`).
@@ -226,6 +226,146 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Reports.
     pub reports: ReportsConfig,
+    /// Delivery.
+    pub mail: MailConfig,
+    /// Who gets what.
+    pub recipients: RecipientsConfig,
+}
+
+/// `[mail]`, validated.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// Sender mailbox.
+    pub from: String,
+    /// Reply-To mailbox.
+    pub reply_to: String,
+    /// The SMTP server (none: the outbox).
+    pub url: Option<SmtpUrl>,
+    /// Env var holding the password.
+    pub password_env: Option<String>,
+    /// Outbox folder for `.eml` files.
+    pub outbox: PathBuf,
+    /// Per-send timeout.
+    pub timeout: Duration,
+    /// Retries of transient failures.
+    pub retries: u32,
+    /// First backoff.
+    pub backoff: Duration,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// STARTTLS required (fails before credentials when not offered).
+    Required,
+    /// TLS from the first byte (port 465).
+    Wrapper,
+    /// Plain text: only to a loopback address.
+    None,
+}
+
+/// A checked SMTP server address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User for AUTH, if any.
+    pub user: Option<String>,
+    /// Security.
+    pub tls: SmtpTls,
+}
+
+impl fmt::Display for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls == SmtpTls::Wrapper {
+            "smtps"
+        } else {
+            "smtp"
+        };
+        let user = self
+            .user
+            .as_ref()
+            .map_or_else(String::new, |u| format!("{u}@"));
+        let tls = match self.tls {
+            SmtpTls::Required => "?tls=required",
+            SmtpTls::None => "?tls=none",
+            SmtpTls::Wrapper => "",
+        };
+        write!(f, "{scheme}://{user}{}:{}{tls}", self.host, self.port)
+    }
+}
+
+/// Parses an SMTP URL: `smtp://user@host:587?tls=required`, `smtps://host:465`,
+/// `smtp://127.0.0.1:2525?tls=none` (plain text only to a loopback host). A password in
+/// the URL is refused: it belongs in the environment.
+pub fn parse_smtp_url(s: &str) -> Result<SmtpUrl, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+    if u.password().is_some() {
+        return Err("the URL holds a password; put it in the variable `password_env` names".into());
+    }
+    let wrapper = match u.scheme() {
+        "smtp" => false,
+        "smtps" => true,
+        other => return Err(format!("scheme `{other}`; valid: `smtp`, `smtps`")),
+    };
+    let host = u
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or("no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let mut tls = if wrapper {
+        SmtpTls::Wrapper
+    } else {
+        SmtpTls::Required
+    };
+    for (k, v) in u.query_pairs() {
+        match (k.as_ref(), v.as_ref()) {
+            ("tls", "required") if !wrapper => tls = SmtpTls::Required,
+            ("tls", "none") if !wrapper => tls = SmtpTls::None,
+            ("tls", other) => {
+                return Err(format!(
+                    "tls=`{other}`; valid: `required` or `none` (with smtp://)"
+                ));
+            }
+            (other, _) => return Err(format!("unknown parameter `{other}`; valid: `tls`")),
+        }
+    }
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if tls == SmtpTls::None && !loopback {
+        return Err(format!(
+            "tls=none sends mail and passwords in plain text; allowed only to a loopback address, not `{host}`"
+        ));
+    }
+    let port = u.port().unwrap_or(if wrapper { 465 } else { 587 });
+    let user = (!u.username().is_empty()).then(|| {
+        url::form_urlencoded::parse(format!("u={}", u.username()).as_bytes())
+            .next()
+            .map_or_else(|| u.username().to_string(), |(_, v)| v.into_owned())
+    });
+    Ok(SmtpUrl {
+        host,
+        port,
+        user,
+        tls,
+    })
+}
+
+/// `[recipients]`, validated.
+#[derive(Debug, Clone, Default)]
+pub struct RecipientsConfig {
+    /// The secretariat.
+    pub secretariat: Vec<String>,
+    /// Project leads per municipality.
+    pub project_leads: BTreeMap<i32, Vec<String>>,
+    /// The operator.
+    pub operator: Option<String>,
 }
 
 /// `[reports]`, validated.
@@ -679,13 +819,15 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             "sources",
             "metrics",
             "reports",
+            "mail",
+            "recipients",
         ]
         .contains(&k.as_ref())
         {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`",
             );
         }
     }
@@ -719,6 +861,18 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         }
         ReportsConfig { min_group_size }
     });
+    let mail: Option<RawMail> = if root.contains_key("mail") {
+        p.section("mail")
+    } else {
+        Some(RawMail::default())
+    };
+    let mail = mail.map(|r| validate_mail(&mut p, r, base_dir));
+    let recipients: Option<RawRecipients> = if root.contains_key("recipients") {
+        p.section("recipients")
+    } else {
+        Some(RawRecipients::default())
+    };
+    let recipients = recipients.map(|r| validate_recipients(&mut p, r));
 
     let program = program.map(|r| {
         if r.id.trim().is_empty() {
@@ -783,7 +937,9 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     });
     let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
 
-    match (program, lake, pseudonym, http, sources, metrics, reports) {
+    match (
+        program, lake, pseudonym, http, sources, metrics, reports, mail, recipients,
+    ) {
         (
             Some(program),
             Some(lake),
@@ -792,6 +948,8 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             Some(sources),
             Some(metrics),
             Some(reports),
+            Some(mail),
+            Some(recipients),
         ) if p.errors.is_empty() => Ok(Config {
             origin: file.to_string(),
             base_dir: base_dir.to_path_buf(),
@@ -802,6 +960,8 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             sources,
             metrics,
             reports,
+            mail,
+            recipients,
         }),
         _ => {
             let mut errors = p.errors;
@@ -809,6 +969,81 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             errors.dedup();
             Err(ConfigErrors(errors))
         }
+    }
+}
+
+fn mailbox(p: &mut Problems<'_>, field: &str, v: &str) {
+    if v.parse::<lettre::message::Mailbox>().is_err() {
+        p.at(
+            field,
+            format!("`{v}` is not an email address (`name@domain` or `Name <name@domain>`)"),
+        );
+    }
+}
+
+fn validate_mail(p: &mut Problems<'_>, r: RawMail, base_dir: &Path) -> MailConfig {
+    let from = r
+        .from
+        .unwrap_or_else(|| "maaltal <maaltal@localhost>".into());
+    mailbox(p, "mail.from", &from);
+    let reply_to = r.reply_to.unwrap_or_else(|| from.clone());
+    mailbox(p, "mail.reply_to", &reply_to);
+    let url = r.url.as_deref().and_then(|u| match parse_smtp_url(u) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            p.at("mail.url", e);
+            None
+        }
+    });
+    if let Some(env) = &r.password_env {
+        env_name(p, "mail.password_env", env);
+    }
+    let timeout = r.timeout_secs.unwrap_or(60);
+    if timeout == 0 {
+        p.at("mail.timeout_secs", "must be at least 1");
+    }
+    if r.retries.is_some_and(|n| n > 20) {
+        p.at("mail.retries", "at most 20");
+    }
+    MailConfig {
+        from,
+        reply_to,
+        url,
+        password_env: r.password_env,
+        outbox: base_dir.join(r.outbox.as_deref().unwrap_or("outbox")),
+        timeout: Duration::from_secs(timeout),
+        retries: r.retries.unwrap_or(3),
+        backoff: Duration::from_millis(r.backoff_ms.unwrap_or(1000)),
+    }
+}
+
+fn validate_recipients(p: &mut Problems<'_>, r: RawRecipients) -> RecipientsConfig {
+    for (i, a) in r.secretariat.iter().enumerate() {
+        mailbox(p, &format!("recipients.secretariat[{i}]"), a);
+    }
+    if let Some(o) = &r.operator {
+        mailbox(p, "recipients.operator", o);
+    }
+    let mut project_leads = BTreeMap::new();
+    for (code, addrs) in r.project_leads {
+        let field = format!("recipients.project_leads.{code}");
+        let Some(c) = municipality::parse_code(&code).filter(|c| municipality::name(*c).is_some())
+        else {
+            p.at(
+                &field,
+                format!("`{code}` is not a municipality code (DST, e.g. 350 for Lejre)"),
+            );
+            continue;
+        };
+        for (i, a) in addrs.iter().enumerate() {
+            mailbox(p, &format!("{field}[{i}]"), a);
+        }
+        project_leads.insert(c, addrs);
+    }
+    RecipientsConfig {
+        secretariat: r.secretariat,
+        project_leads,
+        operator: r.operator,
     }
 }
 

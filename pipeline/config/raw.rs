@@ -71,6 +71,46 @@ pub struct RawReports {
     pub min_group_size: Option<i64>,
 }
 
+/// `[mail]`: how reports are delivered.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMail {
+    /// Sender, `"maaltal <maaltal@kommune.dk>"`.
+    pub from: Option<String>,
+    /// Where replies go (default: `from`).
+    pub reply_to: Option<String>,
+    /// SMTP server, `smtp://user@host:587?tls=required` (STARTTLS, the default),
+    /// `smtps://user@host:465` (TLS from the start) or, for a loopback host only,
+    /// `smtp://127.0.0.1:2525?tls=none`. No password in it: see `password_env`. The env
+    /// var `MAALTAL_SMTP_URL` overrides it. Unset: mails are written to `outbox`.
+    pub url: Option<String>,
+    /// Name of the environment variable holding the SMTP password.
+    pub password_env: Option<String>,
+    /// Folder `.eml` files are written to when no SMTP server is configured.
+    pub outbox: Option<String>,
+    /// Seconds one SMTP send may take (connect, dialogue, reply) before it counts as failed.
+    pub timeout_secs: Option<u64>,
+    /// Retries of a transient failure (refused or reset connection, timeout, 4xx reply).
+    pub retries: Option<u32>,
+    /// First backoff in milliseconds; doubles on each retry.
+    pub backoff_ms: Option<u64>,
+}
+
+/// `[recipients]`: who gets which report (the månedsbog goes to every employee with
+/// an email in the fagsystem extract).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecipients {
+    /// The programme secretariat: gets the overview.
+    #[serde(default)]
+    pub secretariat: Vec<String>,
+    /// Project leads per municipality (DST code as the key): get its quarterly report.
+    #[serde(default)]
+    pub project_leads: BTreeMap<String, Vec<String>>,
+    /// The operator: told when a job fails.
+    pub operator: Option<String>,
+}
+
 /// `[sources.dream]`: DREAM quarterly extracts.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -14,6 +14,7 @@ mod http_sources;
 mod ingest;
 mod lake_doc;
 mod maanedsbog;
+mod mail;
 mod metrics;
 mod privacy;
 mod reports;

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::common::{Workspace, text};
 
 /// One lake with every sample extract landed and transformed, shared read-only.
-fn full() -> &'static Workspace {
+pub(crate) fn full() -> &'static Workspace {
     static WS: OnceLock<Workspace> = OnceLock::new();
     WS.get_or_init(|| {
         let ws = Workspace::new();

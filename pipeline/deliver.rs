@@ -1,0 +1,665 @@
+//! Delivery: rendered reports → one mail per recipient (lettre over SMTP, or `.eml`
+//! files in an outbox), recorded in the delivery ledger so that nothing is sent twice.
+//!
+//! ```text
+//! Rendered ──plan──► Delivery (report, period, recipient, PDF) ──compose──► Message
+//!          ──Mailer (SMTP | outbox), retries with backoff──► ledger/deliveries (one file per outcome)
+//! ```
+//! A delivered (report, period, recipient) is never sent again unless `--resend`. Each
+//! outcome is written to the ledger right after the server's reply, so a run that is
+//! killed resumes with only the unsent ones. A permanent failure for one recipient is
+//! recorded and the others still go out; the run then fails naming who got no mail.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, MailConfig, SmtpTls, SmtpUrl};
+use crate::extract::Blame;
+use crate::land::{self, BatchBuilder, ColumnSpec, Kind, LandError};
+use crate::period::Period;
+use crate::render::{Rendered, Template, format, marts};
+
+/// Errors of the delivery stage.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    /// Some recipients got no mail; the others did.
+    #[error("{} of {total} mails not delivered: {}", failed.len(), failed.iter().map(|(r, why)| format!("{r} ({why})")).collect::<Vec<_>>().join("; "))]
+    Failed {
+        /// Recipient and the last reply.
+        failed: Vec<(String, String)>,
+        /// Mails attempted.
+        total: usize,
+    },
+    /// The mail setup is wrong (bad address, URL, missing password).
+    #[error("{field}: {message}")]
+    Setup {
+        /// Config key or env var.
+        field: String,
+        /// What.
+        message: String,
+    },
+    /// Writing the ledger, the outbox or a preview failed.
+    #[error("{0}")]
+    Land(#[from] LandError),
+    /// File system.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+impl DeliverError {
+    /// Whose problem it is.
+    #[must_use]
+    pub fn blame(&self) -> Blame {
+        match self {
+            Self::Setup { .. } => Blame::User,
+            Self::Failed { .. } | Self::Io { .. } => Blame::External,
+            Self::Land(_) => Blame::Internal,
+        }
+    }
+}
+
+/// One mail to send: a report for one recipient.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// `quarterly`, `overview`, `maanedsbog`.
+    pub report: &'static str,
+    /// `2018Q4`, `2018-11`.
+    pub period: String,
+    /// Municipality (none for the overview).
+    pub municipality: Option<i32>,
+    /// The recipient's address.
+    pub recipient: String,
+    /// Attachment file name.
+    pub file_name: String,
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// Its sha256, hex.
+    pub pdf_sha256: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// Who gets which rendered report: project leads their municipality's quarterly
+/// report, the secretariat the overview, each månedsbog its own recipient. Returns the
+/// deliveries and the reports nobody is configured to get.
+#[must_use]
+pub fn plan(config: &Config, reports: &[Rendered]) -> (Vec<Delivery>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut unaddressed = Vec::new();
+    for r in reports {
+        let to: Vec<String> = match r.template {
+            Template::Quarterly => r
+                .municipality
+                .and_then(|m| config.recipients.project_leads.get(&m))
+                .cloned()
+                .unwrap_or_default(),
+            Template::Overview => config.recipients.secretariat.clone(),
+            Template::Maanedsbog => r.recipient.iter().cloned().collect(),
+        };
+        if to.is_empty() {
+            unaddressed.push(r.file_name.clone());
+        }
+        let mut seen = BTreeSet::new();
+        for recipient in to {
+            if !seen.insert(recipient.to_lowercase()) {
+                continue;
+            }
+            let (subject, body) = texts(config, r);
+            out.push(Delivery {
+                report: r.template.name(),
+                period: r.period.clone(),
+                municipality: r.municipality,
+                recipient,
+                file_name: r.file_name.clone(),
+                pdf_sha256: sha256_hex(&r.pdf),
+                pdf: r.pdf.clone(),
+                subject,
+                body,
+            });
+        }
+    }
+    (out, unaddressed)
+}
+
+fn period_text(p: &str) -> String {
+    p.parse::<Period>()
+        .map_or_else(|_| p.to_string(), format::period_label)
+}
+
+/// The Danish subject and body of a report's mail.
+fn texts(config: &Config, r: &Rendered) -> (String, String) {
+    let program = &config.program.name;
+    let period = period_text(&r.period);
+    let kommune = r
+        .municipality
+        .and_then(crate::municipality::name)
+        .unwrap_or("kommunen");
+    let footer = format!(
+        "Venlig hilsen\n{program}\n\nMailen er sendt automatisk af maaltal. Tallene bygger på data fra DREAM, Jobindsats og jobcentrenes fagsystemer; små grupper er skjult i rapporten."
+    );
+    match r.template {
+        Template::Quarterly => (
+            format!("Statusrapport for {kommune} Kommune, {period}"),
+            format!(
+                "Kære projektleder\n\nHermed statusrapporten for {kommune} Kommune for {period} i {program}. Den viser kommunens udvikling på projektets tre målsætninger: værdien i perioden, baseline, ændringen, projektkommunegennemsnittet og kommunens placering.\n\nRapporten er vedhæftet som PDF ({}).\n\n{footer}\n",
+                r.file_name
+            ),
+        ),
+        Template::Overview => (
+            format!("Programoversigt for {program}, {period}"),
+            format!(
+                "Kære sekretariat\n\nHermed programoversigten for {period}: alle projektkommuner side om side på de tre målsætninger, også fordelt på mænd og kvinder.\n\nOversigten er vedhæftet som PDF ({}).\n\n{footer}\n",
+                r.file_name
+            ),
+        ),
+        Template::Maanedsbog => (
+            format!("Månedsbog for {period}, {kommune} Kommune"),
+            format!(
+                "Hej\n\nHer er din månedsbog for {period}. Den viser tallene for alle afdelinger og de medarbejdertal, du har adgang til, med udviklingen de seneste seks måneder.\n\nMånedsbogen er vedhæftet som PDF ({}).\n\nVenlig hilsen\nJobcentret, {kommune} Kommune\n\nMailen er sendt automatisk af maaltal.\n",
+                r.file_name
+            ),
+        ),
+    }
+}
+
+/// The Message-ID of a delivery: the same report, period, recipient and PDF always get
+/// the same id, so a mail client can tell a repeat from a new version.
+#[must_use]
+pub fn message_id(d: &Delivery, from: &str) -> String {
+    let key = format!(
+        "{}\n{}\n{}\n{}",
+        d.report,
+        d.period,
+        d.recipient.to_lowercase(),
+        d.pdf_sha256
+    );
+    let domain = from.parse::<Mailbox>().map_or_else(
+        |_| "maaltal.invalid".to_string(),
+        |m| m.email.domain().to_string(),
+    );
+    format!("<{}@{domain}>", &sha256_hex(key.as_bytes())[..32])
+}
+
+/// The mail of a delivery: one recipient in To, the PDF attached.
+pub fn compose(
+    d: &Delivery,
+    mail: &MailConfig,
+    now: DateTime<Utc>,
+) -> Result<Message, DeliverError> {
+    let setup = |field: &str, message: String| DeliverError::Setup {
+        field: field.into(),
+        message,
+    };
+    let from: Mailbox = mail
+        .from
+        .parse()
+        .map_err(|e| setup("mail.from", format!("{e}")))?;
+    let reply_to: Mailbox = mail
+        .reply_to
+        .parse()
+        .map_err(|e| setup("mail.reply_to", format!("{e}")))?;
+    let to: Mailbox = d
+        .recipient
+        .parse()
+        .map_err(|e| setup("recipient", format!("`{}`: {e}", d.recipient)))?;
+    let pdf =
+        ContentType::parse("application/pdf").map_err(|e| setup("content-type", e.to_string()))?;
+    Message::builder()
+        .from(from)
+        .reply_to(reply_to)
+        .to(to)
+        .subject(d.subject.clone())
+        .date(now.into())
+        .message_id(Some(message_id(d, &mail.from)))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(d.body.clone()))
+                .singlepart(Attachment::new(d.file_name.clone()).body(d.pdf.clone(), pdf)),
+        )
+        .map_err(|e| setup("message", e.to_string()))
+}
+
+/// Why a send failed.
+#[derive(Debug, Clone)]
+pub struct SendFailure {
+    /// Worth trying again (connection refused or reset, timeout, a 4xx reply).
+    pub transient: bool,
+    /// The server's reply, or what went wrong.
+    pub reply: String,
+}
+
+/// Where mails go.
+pub trait Mailer {
+    /// `smtp` or `outbox`.
+    fn kind(&self) -> &'static str;
+    /// Sends one message; the server's reply on success.
+    fn send(
+        &self,
+        message: &Message,
+        d: &Delivery,
+    ) -> impl Future<Output = Result<String, SendFailure>> + Send;
+}
+
+/// SMTP with lettre: STARTTLS required unless configured otherwise, AUTH with the
+/// password from the environment, pooled connections, a timeout around every send.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    timeout: Duration,
+}
+
+impl SmtpMailer {
+    /// A mailer for `url`, with the password (if any) from `password`.
+    pub fn new(
+        url: &SmtpUrl,
+        password: Option<SecretString>,
+        timeout: Duration,
+    ) -> Result<Self, DeliverError> {
+        let tls_err = |e: lettre::transport::smtp::Error| DeliverError::Setup {
+            field: "mail.url".into(),
+            message: e.to_string(),
+        };
+        let builder = match url.tls {
+            SmtpTls::Required => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&url.host).map_err(tls_err)?
+            }
+            SmtpTls::Wrapper => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&url.host).map_err(tls_err)?
+            }
+            SmtpTls::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.clone())
+            }
+        };
+        let mut builder = builder.port(url.port).timeout(Some(timeout));
+        match (&url.user, password) {
+            (Some(user), Some(pw)) => {
+                builder = builder.credentials(Credentials::new(
+                    user.clone(),
+                    pw.expose_secret().to_string(),
+                ));
+            }
+            (Some(user), None) => {
+                return Err(DeliverError::Setup {
+                    field: "mail.password_env".into(),
+                    message: format!(
+                        "the SMTP URL names user `{user}` but no password variable is set"
+                    ),
+                });
+            }
+            _ => {}
+        }
+        Ok(Self {
+            transport: builder.build(),
+            timeout,
+        })
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn kind(&self) -> &'static str {
+        "smtp"
+    }
+
+    async fn send(&self, message: &Message, _d: &Delivery) -> Result<String, SendFailure> {
+        // lettre's timeout bounds the connect only; a server that stops answering must
+        // not hold the run, so the whole send is bounded here.
+        match tokio::time::timeout(self.timeout, self.transport.send(message.clone())).await {
+            Err(_) => Err(SendFailure {
+                transient: true,
+                reply: format!("no reply within {} s", self.timeout.as_secs()),
+            }),
+            Ok(Ok(resp)) => Ok(format!(
+                "{} {}",
+                resp.code(),
+                resp.message().collect::<Vec<_>>().join(" ")
+            )),
+            Ok(Err(e)) => Err(SendFailure {
+                // A 5xx reply or a TLS problem will not change by trying again; a 4xx, a
+                // timeout, a refused or reset connection may.
+                transient: !(e.is_permanent() || e.is_tls()),
+                reply: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// The embedded default's mailer: every mail written as an `.eml` file.
+pub struct OutboxMailer {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+impl Mailer for OutboxMailer {
+    fn kind(&self) -> &'static str {
+        "outbox"
+    }
+
+    async fn send(&self, message: &Message, d: &Delivery) -> Result<String, SendFailure> {
+        let fail = |e: std::io::Error| SendFailure {
+            transient: false,
+            reply: e.to_string(),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        let stem = d.file_name.trim_end_matches(".pdf");
+        let who = crate::render::slug(&d.recipient);
+        let path = self.dir.join(format!("{stem}__{who}.eml"));
+        let tmp = self.dir.join(format!(".{stem}__{who}.eml.tmp"));
+        std::fs::write(&tmp, message.formatted()).map_err(fail)?;
+        std::fs::rename(&tmp, &path).map_err(fail)?;
+        Ok(format!("written {}", path.display()))
+    }
+}
+
+/// Columns of `ledger_deliveries`.
+pub const LEDGER_DELIVERIES: &[ColumnSpec] = &[
+    ("run_id", Kind::Text, false),
+    ("report", Kind::Text, false),
+    ("period", Kind::Text, false),
+    ("municipality", Kind::Int32, true),
+    ("recipient", Kind::Text, false),
+    ("file_name", Kind::Text, false),
+    ("pdf_sha256", Kind::Text, false),
+    ("message_id", Kind::Text, false),
+    ("transport", Kind::Text, false),
+    ("attempts", Kind::Int32, false),
+    ("last_reply", Kind::Text, true),
+    ("state", Kind::Text, false),
+    ("at", Kind::Timestamp, false),
+];
+
+/// One outcome, as the ledger keeps it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Outcome {
+    /// Report.
+    pub report: String,
+    /// Period.
+    pub period: String,
+    /// Recipient.
+    pub recipient: String,
+    /// `delivered` or `failed`.
+    pub state: String,
+    /// PDF hash.
+    pub pdf_sha256: String,
+}
+
+/// Every outcome in the delivery ledger, oldest first.
+#[must_use]
+pub fn ledger(lake: &Path) -> Vec<Outcome> {
+    let dir = lake.join("ledger").join("deliveries");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| marts::read_file::<Outcome>(f).unwrap_or_default())
+        .collect()
+}
+
+/// The outcome of one delivery, as recorded.
+struct Attempt<'a> {
+    message_id: &'a str,
+    transport: &'a str,
+    attempts: u32,
+    reply: &'a str,
+    state: &'a str,
+    at: DateTime<Utc>,
+}
+
+fn record(lake: &Path, run_id: &str, d: &Delivery, a: &Attempt<'_>) -> Result<(), LandError> {
+    let schema = land::schema(LEDGER_DELIVERIES);
+    let mut b = BatchBuilder::new(schema.clone());
+    b.text(Some(run_id))
+        .text(Some(d.report))
+        .text(Some(&d.period))
+        .i32(d.municipality)
+        .text(Some(&d.recipient));
+    b.text(Some(&d.file_name))
+        .text(Some(&d.pdf_sha256))
+        .text(Some(a.message_id))
+        .text(Some(a.transport))
+        .i32(Some(a.attempts as i32));
+    b.text(Some(a.reply))
+        .text(Some(a.state))
+        .timestamp(Some(a.at));
+    b.end_row();
+    let stamp = a.at.format("%Y%m%dT%H%M%S%3f").to_string();
+    land::append_ledger_rows(lake, "deliveries", run_id, &stamp, &schema, &mut b)
+}
+
+/// What a delivery run did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Sent now: (recipient, file).
+    pub delivered: Vec<(String, String)>,
+    /// Already delivered earlier: (recipient, file).
+    pub skipped: Vec<(String, String)>,
+    /// Not delivered: (recipient, last reply).
+    pub failed: Vec<(String, String)>,
+}
+
+/// Retry policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// First backoff; doubles.
+    pub backoff: Duration,
+}
+
+/// Sends every delivery not yet delivered (all with `resend`), recording each outcome.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's inputs, passed in plainly"
+)]
+pub async fn deliver(
+    lake: &Path,
+    run_id: &str,
+    mail: &MailConfig,
+    mailer: &impl Mailer,
+    deliveries: &[Delivery],
+    retry: Retry,
+    resend: bool,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<Summary, DeliverError> {
+    let done: BTreeSet<(String, String, String)> = ledger(lake)
+        .into_iter()
+        .filter(|o| o.state == "delivered")
+        .map(|o| (o.report, o.period, o.recipient.to_lowercase()))
+        .collect();
+    let mut summary = Summary::default();
+    for d in deliveries {
+        let key = (
+            d.report.to_string(),
+            d.period.clone(),
+            d.recipient.to_lowercase(),
+        );
+        if !resend && done.contains(&key) {
+            summary
+                .skipped
+                .push((d.recipient.clone(), d.file_name.clone()));
+            continue;
+        }
+        let message = compose(d, mail, now())?;
+        let id = message_id(d, &mail.from);
+        let mut attempts = 0;
+        let outcome = loop {
+            attempts += 1;
+            match mailer.send(&message, d).await {
+                Ok(reply) => break Ok(reply),
+                Err(f) if f.transient && attempts <= retry.retries => {
+                    let wait = retry.backoff * 2u32.saturating_pow(attempts - 1);
+                    tracing::warn!(stage = "deliver", report = d.report, attempt = attempts, error = %f.reply, "transient failure; retrying in {} ms", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                }
+                Err(f) => break Err(f.reply),
+            }
+        };
+        match outcome {
+            Ok(reply) => {
+                let attempt = Attempt {
+                    message_id: &id,
+                    transport: mailer.kind(),
+                    attempts,
+                    reply: &reply,
+                    state: "delivered",
+                    at: now(),
+                };
+                record(lake, run_id, d, &attempt)?;
+                tracing::debug!(stage = "deliver", report = d.report, period = %d.period, attempts, "delivered {}", d.file_name);
+                summary
+                    .delivered
+                    .push((d.recipient.clone(), d.file_name.clone()));
+            }
+            Err(reply) => {
+                let attempt = Attempt {
+                    message_id: &id,
+                    transport: mailer.kind(),
+                    attempts,
+                    reply: &reply,
+                    state: "failed",
+                    at: now(),
+                };
+                record(lake, run_id, d, &attempt)?;
+                tracing::error!(stage = "deliver", report = d.report, period = %d.period, attempts, error = %reply, "not delivered: {}", d.file_name);
+                summary.failed.push((d.recipient.clone(), reply));
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// The mailer the config asks for: `MAALTAL_SMTP_URL` or `mail.url`, else the outbox.
+pub fn mailer_from(config: &Config, env_url: Option<String>) -> Result<Either, DeliverError> {
+    let url = match env_url.filter(|u| !u.trim().is_empty()) {
+        Some(u) => {
+            Some(
+                crate::config::parse_smtp_url(&u).map_err(|message| DeliverError::Setup {
+                    field: "MAALTAL_SMTP_URL".into(),
+                    message,
+                })?,
+            )
+        }
+        None => config.mail.url.clone(),
+    };
+    let Some(url) = url else {
+        return Ok(Either::Outbox(OutboxMailer {
+            dir: config.mail.outbox.clone(),
+        }));
+    };
+    let password = config
+        .mail
+        .password_env
+        .as_ref()
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|p| !p.is_empty())
+        .map(SecretString::from);
+    Ok(Either::Smtp(
+        SmtpMailer::new(&url, password, config.mail.timeout)?,
+        url,
+    ))
+}
+
+/// The configured mailer.
+pub enum Either {
+    /// SMTP, and where to.
+    Smtp(SmtpMailer, SmtpUrl),
+    /// `.eml` files.
+    Outbox(OutboxMailer),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery() -> Delivery {
+        Delivery {
+            report: "quarterly",
+            period: "2018Q4".into(),
+            municipality: Some(350),
+            recipient: "Projektleder <pl@lejre.example>".into(),
+            file_name: "statusrapport_2018Q4_lejre.pdf".into(),
+            pdf: b"%PDF-1.7 test".to_vec(),
+            pdf_sha256: sha256_hex(b"%PDF-1.7 test"),
+            subject: "Statusrapport for Lejre Kommune, 4. kvartal 2018".into(),
+            body: "Kære projektleder\n\nHermed statusrapporten.\n".into(),
+        }
+    }
+
+    fn mail() -> MailConfig {
+        MailConfig {
+            from: "I mål med integration <maaltal@imi.example>".into(),
+            reply_to: "sekretariat@imi.example".into(),
+            url: None,
+            password_env: None,
+            outbox: PathBuf::from("outbox"),
+            timeout: Duration::from_secs(5),
+            retries: 1,
+            backoff: Duration::from_millis(1),
+        }
+    }
+
+    #[test]
+    fn a_mail_has_one_recipient_danish_headers_and_the_pdf() {
+        let now = DateTime::parse_from_rfc3339("2019-02-01T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let m = compose(&delivery(), &mail(), now).unwrap();
+        let text = String::from_utf8(m.formatted()).unwrap();
+        assert!(
+            text.contains("To: \"Projektleder\" <pl@lejre.example>")
+                || text.contains("To: Projektleder <pl@lejre.example>"),
+            "{text}"
+        );
+        assert!(text.contains("Reply-To: sekretariat@imi.example"), "{text}");
+        // The Danish subject is RFC 2047-encoded, never raw 8-bit in a header.
+        let subject = text.lines().find(|l| l.starts_with("Subject:")).unwrap();
+        assert!(subject.contains("=?utf-8?"), "{subject}");
+        assert!(
+            text.contains("filename=\"statusrapport_2018Q4_lejre.pdf\""),
+            "{text}"
+        );
+        assert!(text.contains("Content-Type: application/pdf"), "{text}");
+        assert_eq!(m.envelope().to().len(), 1);
+    }
+
+    #[test]
+    fn the_message_id_follows_the_content() {
+        let a = delivery();
+        let mut b = delivery();
+        assert_eq!(
+            message_id(&a, "x@imi.example"),
+            message_id(&b, "x@imi.example")
+        );
+        b.pdf_sha256 = "other".into();
+        assert_ne!(
+            message_id(&a, "x@imi.example"),
+            message_id(&b, "x@imi.example")
+        );
+        assert!(message_id(&a, "x@imi.example").ends_with("@imi.example>"));
+    }
+}
