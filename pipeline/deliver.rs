@@ -605,7 +605,7 @@ mod tests {
             file_name: "statusrapport_2018Q4_lejre.pdf".into(),
             pdf: b"%PDF-1.7 test".to_vec(),
             pdf_sha256: sha256_hex(b"%PDF-1.7 test"),
-            subject: "Statusrapport for Lejre Kommune, 4. kvartal 2018".into(),
+            subject: "Månedsbog for november 2018, Lejre Kommune".into(),
             body: "Kære projektleder\n\nHermed statusrapporten.\n".into(),
         }
     }
