@@ -418,6 +418,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
         }
         Command::Validate => {
             let cfg = load_config(cli)?;
+            for file in maaltal::transform::plan_all(&cfg).await? {
+                out(&format!("{file}: plans against the lake's schemas"));
+            }
             let today = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default();
             for t in render::Template::ALL {
                 render::pdf(t, None, today, "validate")?;
@@ -445,17 +448,35 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 dir.display()
             ));
             let mut cfg = load_config(cli)?;
+            // The sample data served on 127.0.0.1 as the real sources answer: every
+            // extract is pulled over HTTP through the production fetcher.
+            let root = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            let server = sample::serve::serve(root).await.map_err(|e| Error::Usage {
+                message: format!("cannot serve the sample data on 127.0.0.1: {e}"),
+            })?;
             if cli.config.is_none() {
-                // The embedded default reads `sample/`; follow --sample.
+                // The embedded default reads `sample/`: point it at the server instead.
                 for loc in [
                     &mut cfg.sources.dream.location,
                     &mut cfg.sources.jobindsats.location,
                     &mut cfg.sources.fagsystem.location,
                 ] {
                     if let Some(rest) = loc.strip_prefix("sample/") {
-                        *loc = dir.join(rest).to_string_lossy().into_owned();
+                        *loc = if rest.starts_with("jobindsats") {
+                            server.base.clone()
+                        } else {
+                            format!("{}/files/{rest}", server.base)
+                        };
                     }
                 }
+                // The demo server asks for no credentials.
+                cfg.sources.dream.auth_env = None;
+                cfg.sources.jobindsats.api_key_env = None;
+                cfg.sources.fagsystem.auth_env = None;
+                out(&format!(
+                    "serving the sample data on {} (files and the Jobindsats v2 API)",
+                    server.base
+                ));
             }
             let now = Utc::now();
             let ctx = Context::new(cfg, now, run_id(now))?;

@@ -526,6 +526,119 @@ fn write_mart(
     Ok(rows)
 }
 
+/// The queries in the order they run: mart, file, SQL, schema. Later ones read earlier marts.
+const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 6] = [
+    (
+        "target_metrics",
+        "queries/target_metrics.sql",
+        TARGET_METRICS_SQL,
+        TARGET_METRICS,
+    ),
+    (
+        "project_average",
+        "queries/project_average.sql",
+        PROJECT_AVERAGE_SQL,
+        PROJECT_AVERAGE,
+    ),
+    (
+        "metric_comparison",
+        "queries/metric_comparison.sql",
+        METRIC_COMPARISON_SQL,
+        METRIC_COMPARISON,
+    ),
+    (
+        "maanedsbog",
+        "queries/maanedsbog.sql",
+        MAANEDSBOG_SQL,
+        MAANEDSBOG,
+    ),
+    (
+        "maanedsbog_afdeling",
+        "queries/maanedsbog_afdeling.sql",
+        MAANEDSBOG_AFDELING_SQL,
+        MAANEDSBOG_AFDELING,
+    ),
+    (
+        "maanedsbog_visibility",
+        "queries/maanedsbog_visibility.sql",
+        MAANEDSBOG_VISIBILITY_SQL,
+        MAANEDSBOG_VISIBILITY,
+    ),
+];
+
+fn params(cfg: &Config) -> [(&'static str, ScalarValue); 3] {
+    let m = &cfg.metrics;
+    [
+        ("min_weeks", ScalarValue::Int64(Some(m.min_weeks))),
+        ("measure", ScalarValue::Utf8(Some(m.measure.clone()))),
+        (
+            "jobparat",
+            ScalarValue::Utf8(Some(m.jobparat_label.clone())),
+        ),
+    ]
+}
+
+/// Plans every query in `queries/` against the lake's schemas (tables not landed yet
+/// count as empty, with their documented schema) without running any: what
+/// `maaltal validate` checks. Returns the files planned.
+pub async fn plan_all(cfg: &Config) -> Result<Vec<String>, Error> {
+    let lake = &cfg.lake.path;
+    let ctx = if lake.exists() {
+        query::session(lake).await?
+    } else {
+        SessionContext::new()
+    };
+    register_inputs(&ctx, cfg)?;
+    let params = params(cfg);
+    let mut planned = Vec::new();
+    for (name, file, sql, spec) in QUERIES {
+        let declared = declared_params(sql);
+        if let Some(missing) = declared
+            .iter()
+            .find(|d| !params.iter().any(|(n, _)| n == d))
+        {
+            return Err(QueryError::Sql {
+                query: format!("{file}:1:1"),
+                message: format!("parameter `${missing}` has no value"),
+            }
+            .into());
+        }
+        let bound: Vec<(String, ScalarValue)> = params
+            .iter()
+            .filter(|(n, _)| declared.iter().any(|d| d == n))
+            .map(|(n, v)| ((*n).to_string(), v.clone()))
+            .collect();
+        let df = ctx.sql(sql).await.map_err(|e| sql_error(file, sql, &e))?;
+        let df = if bound.is_empty() {
+            df
+        } else {
+            df.with_param_values(bound)
+                .map_err(|e| sql_error(file, sql, &e))?
+        };
+        // The query's columns must be the mart's contract.
+        let got: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let want: Vec<String> = spec.iter().map(|(c, _, _)| (*c).to_string()).collect();
+        if got != want {
+            return Err(QueryError::Sql {
+                query: format!("{file}:1:1"),
+                message: format!(
+                    "the query's columns {got:?} are not the mart's {want:?} (docs/lake.md)"
+                ),
+            }
+            .into());
+        }
+        // Later queries read this mart: plan them against its schema.
+        register(&ctx, name, land::schema(spec), Vec::new())?;
+        planned.push(file.to_string());
+    }
+    Ok(planned)
+}
+
 /// Builds the marts; with `period`, only that period's rows are replaced.
 pub async fn transform(
     cfg: &Config,
@@ -537,15 +650,7 @@ pub async fn transform(
     land::recover(lake)?;
     let ctx = query::session(lake).await?;
     let missing_tables = register_inputs(&ctx, cfg)?;
-    let m = &cfg.metrics;
-    let params = [
-        ("min_weeks", ScalarValue::Int64(Some(m.min_weeks))),
-        ("measure", ScalarValue::Utf8(Some(m.measure.clone()))),
-        (
-            "jobparat",
-            ScalarValue::Utf8(Some(m.jobparat_label.clone())),
-        ),
-    ];
+    let params = params(cfg);
     let mut report = TransformReport {
         marts: Vec::new(),
         missing_tables,
@@ -555,44 +660,7 @@ pub async fn transform(
     let covered_months: Option<BTreeSet<String>> =
         period.map(|p| p.months().iter().map(ToString::to_string).collect());
 
-    for (name, file, sql, spec) in [
-        (
-            "target_metrics",
-            "queries/target_metrics.sql",
-            TARGET_METRICS_SQL,
-            TARGET_METRICS,
-        ),
-        (
-            "project_average",
-            "queries/project_average.sql",
-            PROJECT_AVERAGE_SQL,
-            PROJECT_AVERAGE,
-        ),
-        (
-            "metric_comparison",
-            "queries/metric_comparison.sql",
-            METRIC_COMPARISON_SQL,
-            METRIC_COMPARISON,
-        ),
-        (
-            "maanedsbog",
-            "queries/maanedsbog.sql",
-            MAANEDSBOG_SQL,
-            MAANEDSBOG,
-        ),
-        (
-            "maanedsbog_afdeling",
-            "queries/maanedsbog_afdeling.sql",
-            MAANEDSBOG_AFDELING_SQL,
-            MAANEDSBOG_AFDELING,
-        ),
-        (
-            "maanedsbog_visibility",
-            "queries/maanedsbog_visibility.sql",
-            MAANEDSBOG_VISIBILITY_SQL,
-            MAANEDSBOG_VISIBILITY,
-        ),
-    ] {
+    for (name, file, sql, spec) in QUERIES {
         let fresh = conform(&run_file(&ctx, file, sql, &params).await?, spec)?;
         let (column, keys) = if name.starts_with("maanedsbog") {
             ("month", &covered_months)

@@ -15,6 +15,7 @@ pub mod dream;
 pub mod fagsystem;
 pub mod jobindsats;
 pub mod rng;
+pub mod serve;
 
 use std::path::Path;
 

@@ -10,6 +10,7 @@
 mod analysts_guide;
 mod common;
 mod config_files;
+mod demo;
 mod http_sources;
 mod ingest;
 mod lake_doc;
