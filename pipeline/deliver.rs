@@ -89,6 +89,10 @@ pub struct Delivery {
     pub pdf: Vec<u8>,
     /// Its sha256, hex.
     pub pdf_sha256: String,
+    /// The report data's fingerprint (figures, not the date).
+    pub data_sha256: String,
+    /// Set when this is a re-issue after the data changed: what changed (Danish).
+    pub update_note: Option<String>,
     /// Subject.
     pub subject: String,
     /// Plain-text body.
@@ -132,6 +136,8 @@ pub fn plan(config: &Config, reports: &[Rendered]) -> (Vec<Delivery>, Vec<String
                 recipient,
                 file_name: r.file_name.clone(),
                 pdf_sha256: sha256_hex(&r.pdf),
+                data_sha256: r.data_sha256.clone(),
+                update_note: None,
                 pdf: r.pdf.clone(),
                 subject,
                 body,
@@ -228,12 +234,21 @@ pub fn compose(
         .from(from)
         .reply_to(reply_to)
         .to(to)
-        .subject(d.subject.clone())
+        .subject(match &d.update_note {
+            Some(_) => format!("Opdateret version: {}", d.subject),
+            None => d.subject.clone(),
+        })
         .date(now.into())
         .message_id(Some(message_id(d, &mail.from)))
         .multipart(
             MultiPart::mixed()
-                .singlepart(SinglePart::plain(d.body.clone()))
+                .singlepart(SinglePart::plain(match &d.update_note {
+                    Some(note) => format!(
+                        "Opdateret version. {note} Den vedhæftede rapport erstatter den, du fik tidligere.\n\n{}",
+                        d.body
+                    ),
+                    None => d.body.clone(),
+                }))
                 .singlepart(Attachment::new(d.file_name.clone()).body(d.pdf.clone(), pdf)),
         )
         .map_err(|e| setup("message", e.to_string()))
@@ -361,8 +376,17 @@ impl Mailer for OutboxMailer {
         std::fs::create_dir_all(&self.dir).map_err(fail)?;
         let stem = d.file_name.trim_end_matches(".pdf");
         let who = crate::render::slug(&d.recipient);
-        let path = self.dir.join(format!("{stem}__{who}.eml"));
-        let tmp = self.dir.join(format!(".{stem}__{who}.eml.tmp"));
+        // An updated version gets a file of its own beside the first.
+        let version = if d.update_note.is_some() {
+            format!(
+                "__opdateret_{}",
+                &d.data_sha256[..8.min(d.data_sha256.len())]
+            )
+        } else {
+            String::new()
+        };
+        let path = self.dir.join(format!("{stem}__{who}{version}.eml"));
+        let tmp = self.dir.join(format!(".{stem}__{who}{version}.eml.tmp"));
         std::fs::write(&tmp, message.formatted()).map_err(fail)?;
         std::fs::rename(&tmp, &path).map_err(fail)?;
         Ok(format!("written {}", path.display()))
@@ -378,6 +402,8 @@ pub const LEDGER_DELIVERIES: &[ColumnSpec] = &[
     ("recipient", Kind::Text, false),
     ("file_name", Kind::Text, false),
     ("pdf_sha256", Kind::Text, false),
+    ("data_sha256", Kind::Text, true),
+    ("updated", Kind::Bool, true),
     ("message_id", Kind::Text, false),
     ("transport", Kind::Text, false),
     ("attempts", Kind::Int32, false),
@@ -399,6 +425,53 @@ pub struct Outcome {
     pub state: String,
     /// PDF hash.
     pub pdf_sha256: String,
+    /// Data fingerprint (none in ledgers written before it was kept).
+    #[serde(default)]
+    pub data_sha256: String,
+    /// When (as arrow prints it).
+    pub at: String,
+}
+
+/// Has a delivery been made before, and with these figures?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Never delivered.
+    New,
+    /// Delivered with the same figures.
+    Same,
+    /// Delivered, but the figures have changed since: the time of the first delivery.
+    Changed(String),
+}
+
+/// The status of `d` against the ledger's outcomes.
+#[must_use]
+pub fn status(ledger: &[Outcome], d: &Delivery) -> Status {
+    let mine: Vec<&Outcome> = ledger
+        .iter()
+        .filter(|o| {
+            o.state == "delivered"
+                && o.report == d.report
+                && o.period == d.period
+                && o.recipient.eq_ignore_ascii_case(&d.recipient)
+        })
+        .collect();
+    match mine.first() {
+        None => Status::New,
+        Some(_) if mine.iter().any(|o| o.data_sha256 == d.data_sha256) => Status::Same,
+        Some(first) => Status::Changed(first.at.clone()),
+    }
+}
+
+/// Which deliveries a run sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Those never delivered (`maaltal send`).
+    Once,
+    /// All (`--resend`).
+    Resend,
+    /// Those never delivered, and those whose figures changed since (scheduled jobs):
+    /// the latter go out once, marked "Opdateret version".
+    Updates,
 }
 
 /// Every outcome in the delivery ledger, oldest first.
@@ -440,6 +513,8 @@ fn record(lake: &Path, run_id: &str, d: &Delivery, a: &Attempt<'_>) -> Result<()
         .text(Some(&d.recipient));
     b.text(Some(&d.file_name))
         .text(Some(&d.pdf_sha256))
+        .text(Some(&d.data_sha256))
+        .bool(Some(d.update_note.is_some()))
         .text(Some(a.message_id))
         .text(Some(a.transport))
         .i32(Some(a.attempts as i32));
@@ -483,22 +558,18 @@ pub async fn deliver(
     mailer: &impl Mailer,
     deliveries: &[Delivery],
     retry: Retry,
-    resend: bool,
+    mode: Mode,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<Summary, DeliverError> {
-    let done: BTreeSet<(String, String, String)> = ledger(lake)
-        .into_iter()
-        .filter(|o| o.state == "delivered")
-        .map(|o| (o.report, o.period, o.recipient.to_lowercase()))
-        .collect();
+    let past = ledger(lake);
     let mut summary = Summary::default();
     for d in deliveries {
-        let key = (
-            d.report.to_string(),
-            d.period.clone(),
-            d.recipient.to_lowercase(),
-        );
-        if !resend && done.contains(&key) {
+        let skip = match (mode, status(&past, d)) {
+            (Mode::Resend, _) | (_, Status::New) => false,
+            (Mode::Updates, Status::Changed(_)) => d.update_note.is_none(),
+            _ => true,
+        };
+        if skip {
             summary
                 .skipped
                 .push((d.recipient.clone(), d.file_name.clone()));
@@ -584,6 +655,62 @@ pub fn mailer_from(config: &Config, env_url: Option<String>) -> Result<Either, D
     ))
 }
 
+/// Tells the operator (`[recipients] operator`) that something failed: a plain mail
+/// over the configured transport. Nothing happens when no operator is configured.
+pub async fn notify_operator(
+    config: &Config,
+    smtp_url: Option<String>,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DeliverError> {
+    let Some(to) = &config.recipients.operator else {
+        return Ok(());
+    };
+    let setup = |field: &str, message: String| DeliverError::Setup {
+        field: field.into(),
+        message,
+    };
+    let from: Mailbox = config
+        .mail
+        .from
+        .parse()
+        .map_err(|e| setup("mail.from", format!("{e}")))?;
+    let to_box: Mailbox = to
+        .parse()
+        .map_err(|e| setup("recipients.operator", format!("{e}")))?;
+    let message = Message::builder()
+        .from(from)
+        .to(to_box)
+        .subject(subject)
+        .date(now.into())
+        .body(body.to_string())
+        .map_err(|e| setup("message", e.to_string()))?;
+    match mailer_from(config, smtp_url)? {
+        Either::Smtp(m, _) => {
+            match tokio::time::timeout(m.timeout, m.transport.send(message)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(setup("recipients.operator", e.to_string())),
+                Err(_) => Err(setup(
+                    "recipients.operator",
+                    "no reply from the SMTP server".into(),
+                )),
+            }
+        }
+        Either::Outbox(m) => {
+            let io = |e: std::io::Error| DeliverError::Io {
+                path: m.dir.display().to_string(),
+                source: e,
+            };
+            std::fs::create_dir_all(&m.dir).map_err(io)?;
+            let path = m
+                .dir
+                .join(format!("operator-{}.eml", now.format("%Y%m%dT%H%M%S%3f")));
+            std::fs::write(&path, message.formatted()).map_err(io)
+        }
+    }
+}
+
 /// The configured mailer.
 pub enum Either {
     /// SMTP, and where to.
@@ -605,6 +732,8 @@ mod tests {
             file_name: "statusrapport_2018Q4_lejre.pdf".into(),
             pdf: b"%PDF-1.7 test".to_vec(),
             pdf_sha256: sha256_hex(b"%PDF-1.7 test"),
+            data_sha256: "d".into(),
+            update_note: None,
             subject: "Månedsbog for november 2018, Lejre Kommune".into(),
             body: "Kære projektleder\n\nHermed statusrapporten.\n".into(),
         }

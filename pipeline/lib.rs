@@ -24,5 +24,7 @@ pub mod redact;
 pub mod render;
 pub mod run;
 pub mod sample;
+pub mod schedule;
+pub mod serve;
 pub mod transform;
 pub mod visibility;

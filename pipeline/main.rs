@@ -80,6 +80,19 @@ enum Command {
     /// Render PDF reports from the marts.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The daemon: catch up on missed periods, then run every job on its schedule.
+    Serve,
+    /// Run one job now, for the period its last firing stands for or the one given
+    /// (also to back-fill past periods).
+    Run {
+        /// The job's name in `[jobs]`.
+        job: String,
+        /// Period (`2018Q4`, `2018-11`) or a range (`2018-09..2018-11`).
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// List the jobs: schedule, next run, last result, what is due.
+    Jobs,
     /// Render reports and mail each recipient theirs (never twice; see --resend).
     Send {
         /// Which report.
@@ -269,6 +282,20 @@ fn summarise(reports: &[run::IngestReport]) -> String {
     s
 }
 
+/// The clock: the machine's, or started at `MAALTAL_NOW` (RFC 3339) and running on.
+fn clock() -> Result<maaltal::serve::Clock, Error> {
+    let offset = match std::env::var("MAALTAL_NOW") {
+        Ok(s) if !s.is_empty() => {
+            let t = chrono::DateTime::parse_from_rfc3339(&s).map_err(|e| Error::Usage {
+                message: format!("MAALTAL_NOW=`{s}`: {e} (give RFC 3339, 2019-01-02T06:00:00Z)"),
+            })?;
+            t.with_timezone(&Utc) - Utc::now()
+        }
+        _ => chrono::Duration::zero(),
+    };
+    Ok(maaltal::serve::Clock { offset })
+}
+
 fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
     let (ReportCommand::Quarterly { out: o, .. }
     | ReportCommand::Overview { out: o, .. }
@@ -289,11 +316,11 @@ fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
             period,
             municipality,
             ..
-        } => render::quarterly(cfg, *period, *municipality, settings)?,
-        ReportCommand::Overview { period, .. } => vec![render::overview(cfg, *period, settings)?],
+        } => render::quarterly(cfg, *period, *municipality, &settings)?,
+        ReportCommand::Overview { period, .. } => vec![render::overview(cfg, *period, &settings)?],
         ReportCommand::Maanedsbog {
             month, recipient, ..
-        } => render::maanedsbog(cfg, *month, recipient.as_deref(), settings)?,
+        } => render::maanedsbog(cfg, *month, recipient.as_deref(), &settings)?,
     };
     let paths = render::write_all(&o.out, &reports, o.json)?;
     for (r, p) in reports.iter().zip(&paths) {
@@ -397,6 +424,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 resend: *resend,
                 date: *date,
                 smtp_url: std::env::var("MAALTAL_SMTP_URL").ok(),
+                updates: false,
             };
             let started = Utc::now();
             let report = run::send_reports(
@@ -410,6 +438,57 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             .await?;
             for line in &report.lines {
                 out(line);
+            }
+        }
+        Command::Serve => {
+            let cfg = load_config(cli)?;
+            if cfg.jobs.is_empty() {
+                return Err(Error::Usage {
+                    message: "no jobs in the configuration (`[jobs.<name>]`)".into(),
+                });
+            }
+            maaltal::serve::serve(cfg, clock()?, std::env::var("MAALTAL_SMTP_URL").ok()).await?;
+        }
+        Command::Run { job, period } => {
+            let cfg = load_config(cli)?;
+            let Some(j) = cfg.jobs.get(job) else {
+                return Err(Error::Usage {
+                    message: format!(
+                        "no job `{job}`; jobs: {}",
+                        cfg.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            };
+            let clock = clock()?;
+            let now = clock.now();
+            let periods = match period {
+                Some(p) => period::parse_range(p).map_err(|e| Error::Usage {
+                    message: e.to_string(),
+                })?,
+                None => vec![
+                    j.kind
+                        .period_for(now.with_timezone(&j.timezone).date_naive()),
+                ],
+            };
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            for p in periods {
+                let summary = maaltal::serve::run_job(
+                    &cfg,
+                    j,
+                    p,
+                    now,
+                    clock,
+                    std::env::var("MAALTAL_SMTP_URL").ok(),
+                    &stop,
+                )
+                .await?;
+                out(&format!("{} {p}: done: {summary}", j.name));
+            }
+        }
+        Command::Jobs => {
+            let cfg = load_config(cli)?;
+            for line in maaltal::serve::describe(&cfg, clock()?.now()) {
+                out(&line);
             }
         }
         Command::Report(cmd) => {
@@ -535,13 +614,13 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 month: 12,
             });
             let started = std::time::Instant::now();
-            let mut pdfs = render::quarterly(&ctx.config, latest_quarter, None, settings)?;
-            pdfs.push(render::overview(&ctx.config, latest_quarter, settings)?);
+            let mut pdfs = render::quarterly(&ctx.config, latest_quarter, None, &settings)?;
+            pdfs.push(render::overview(&ctx.config, latest_quarter, &settings)?);
             pdfs.extend(render::maanedsbog(
                 &ctx.config,
                 latest_month,
                 None,
-                settings,
+                &settings,
             )?);
             let reports_dir = PathBuf::from("reports");
             render::write_all(&reports_dir, &pdfs, false)?;
@@ -570,7 +649,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 &mailer,
                 &deliveries,
                 retry,
-                false,
+                maaltal::deliver::Mode::Once,
                 Utc::now,
             )
             .await?;

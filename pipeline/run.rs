@@ -823,6 +823,9 @@ pub struct SendOptions {
     pub date: Option<chrono::NaiveDate>,
     /// `MAALTAL_SMTP_URL`, read by the caller.
     pub smtp_url: Option<String>,
+    /// Scheduled jobs: re-issue, once and marked, reports whose figures changed since
+    /// they were delivered.
+    pub updates: bool,
 }
 
 /// What `send` did.
@@ -859,12 +862,53 @@ pub async fn send_reports(
     let settings = render::Settings::new(config, date);
     let preview = options.preview_as.as_deref();
     let reports = match template {
-        Template::Quarterly => render::quarterly(config, period, None, settings)?,
-        Template::Overview => vec![render::overview(config, period, settings)?],
+        Template::Quarterly => render::quarterly(config, period, None, &settings)?,
+        Template::Overview => vec![render::overview(config, period, &settings)?],
         // A preview of a månedsbog renders only that recipient's.
-        Template::Maanedsbog => render::maanedsbog(config, period, preview, settings)?,
+        Template::Maanedsbog => render::maanedsbog(config, period, preview, &settings)?,
     };
-    let (deliveries, unaddressed) = deliver::plan(config, &reports);
+    let (mut deliveries, unaddressed) = deliver::plan(config, &reports);
+    if options.updates && preview.is_none() && !options.dry_run {
+        // Figures changed since a delivery: render those again, marked as an update.
+        let past = deliver::ledger(lake);
+        let changed: Vec<(usize, String)> = deliveries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| match deliver::status(&past, d) {
+                deliver::Status::Changed(at) => Some((i, at)),
+                _ => None,
+            })
+            .collect();
+        if let Some((_, first_at)) = changed.first() {
+            let note = changes_since(lake, first_at);
+            let marked = render::Settings {
+                update_note: Some(note.clone()),
+                ..settings.clone()
+            };
+            let again = match template {
+                Template::Quarterly => render::quarterly(config, period, None, &marked)?,
+                Template::Overview => vec![render::overview(config, period, &marked)?],
+                Template::Maanedsbog => render::maanedsbog(config, period, None, &marked)?,
+            };
+            let (fresh, _) = deliver::plan(config, &again);
+            for (i, _) in &changed {
+                let old = &deliveries[*i];
+                if let Some(new) = fresh
+                    .iter()
+                    .find(|n| n.file_name == old.file_name && n.recipient == old.recipient)
+                {
+                    let mut new = new.clone();
+                    new.update_note = Some(note.clone());
+                    deliveries[*i] = new;
+                }
+            }
+            info!(
+                stage = "deliver",
+                "{} report(s) changed since delivery: re-issued as updated versions",
+                changed.len()
+            );
+        }
+    }
     let mut out = SendReport::default();
     for f in &unaddressed {
         out.lines.push(format!(
@@ -926,6 +970,13 @@ pub async fn send_reports(
         retries: config.mail.retries,
         backoff: config.mail.backoff,
     };
+    let mode = if options.resend {
+        deliver::Mode::Resend
+    } else if options.updates {
+        deliver::Mode::Updates
+    } else {
+        deliver::Mode::Once
+    };
     let summary = match deliver::mailer_from(config, options.smtp_url.clone())? {
         deliver::Either::Smtp(m, url) => {
             info!(stage = "deliver", "sending over {url}");
@@ -936,7 +987,7 @@ pub async fn send_reports(
                 &m,
                 &deliveries,
                 retry,
-                options.resend,
+                mode,
                 &now,
             )
             .await?
@@ -950,7 +1001,7 @@ pub async fn send_reports(
                 &m,
                 &deliveries,
                 retry,
-                options.resend,
+                mode,
                 &now,
             )
             .await?
@@ -977,4 +1028,49 @@ pub async fn send_reports(
     }
     out.summary = Some(summary);
     Ok(out)
+}
+
+/// What was landed after `since` (as the ledger prints times), in Danish: the note an
+/// updated report carries.
+fn changes_since(lake: &Path, since: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Fetch {
+        source: String,
+        period: String,
+        status: String,
+        fetched_at: String,
+    }
+    let dir = lake.join("ledger").join("fetches");
+    let mut changed: std::collections::BTreeSet<(String, String)> =
+        std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let rows: Vec<Fetch> = crate::render::marts::read_file(&entry.path()).unwrap_or_default();
+        for r in rows {
+            if r.status == "landed" && r.fetched_at.as_str() > since {
+                changed.insert((r.source, r.period));
+            }
+        }
+    }
+    let what: Vec<String> = changed
+        .iter()
+        .map(|(s, p)| {
+            let source = match s.as_str() {
+                "dream" => "DREAM",
+                "jobindsats" => "Jobindsats",
+                _ => "fagsystemet",
+            };
+            let period = p
+                .parse::<Period>()
+                .map_or_else(|_| p.clone(), crate::render::format::period_label);
+            format!("{source} ({period})")
+        })
+        .collect();
+    if what.is_empty() {
+        "Tallene er beregnet igen.".to_string()
+    } else {
+        format!(
+            "Tallene er beregnet igen, fordi der er kommet nye eller rettede data fra {}.",
+            what.join(", ")
+        )
+    }
 }

@@ -21,8 +21,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::municipality;
 use raw::{
-    RawDream, RawFagsystem, RawHttp, RawJobindsats, RawLake, RawMail, RawMetrics, RawProgram,
-    RawPseudonym, RawRecipients, RawReports, RawSources,
+    RawDream, RawFagsystem, RawHttp, RawJob, RawJobindsats, RawLake, RawMail, RawMetrics,
+    RawProgram, RawPseudonym, RawRecipients, RawReports, RawSources,
 };
 
 /// The embedded default configuration (`config/maaltal.toml`).
@@ -230,6 +230,29 @@ pub struct Config {
     pub mail: MailConfig,
     /// Who gets what.
     pub recipients: RecipientsConfig,
+    /// Scheduled jobs, by name.
+    pub jobs: BTreeMap<String, JobConfig>,
+}
+
+/// `[jobs.<name>]`, validated.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    /// Its name.
+    pub name: String,
+    /// What it does.
+    pub kind: crate::schedule::JobKind,
+    /// The cron expression as written.
+    pub schedule: String,
+    /// Parsed.
+    pub cron: croner::Cron,
+    /// Time zone.
+    pub timezone: chrono_tz::Tz,
+    /// Catch-up window.
+    pub catch_up: chrono::Duration,
+    /// Between tries for late data.
+    pub retry_every: Duration,
+    /// After the firing, when late data fails the job.
+    pub deadline: chrono::Duration,
 }
 
 /// `[mail]`, validated.
@@ -821,13 +844,14 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             "reports",
             "mail",
             "recipients",
+            "jobs",
         ]
         .contains(&k.as_ref())
         {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`",
             );
         }
     }
@@ -873,6 +897,12 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         Some(RawRecipients::default())
     };
     let recipients = recipients.map(|r| validate_recipients(&mut p, r));
+    let jobs: Option<BTreeMap<String, RawJob>> = if root.contains_key("jobs") {
+        p.section("jobs")
+    } else {
+        Some(BTreeMap::new())
+    };
+    let jobs = jobs.map(|j| validate_jobs(&mut p, j));
 
     let program = program.map(|r| {
         if r.id.trim().is_empty() {
@@ -938,7 +968,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
 
     match (
-        program, lake, pseudonym, http, sources, metrics, reports, mail, recipients,
+        program, lake, pseudonym, http, sources, metrics, reports, mail, recipients, jobs,
     ) {
         (
             Some(program),
@@ -950,6 +980,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             Some(reports),
             Some(mail),
             Some(recipients),
+            Some(jobs),
         ) if p.errors.is_empty() => Ok(Config {
             origin: file.to_string(),
             base_dir: base_dir.to_path_buf(),
@@ -962,6 +993,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             reports,
             mail,
             recipients,
+            jobs,
         }),
         _ => {
             let mut errors = p.errors;
@@ -1015,6 +1047,61 @@ fn validate_mail(p: &mut Problems<'_>, r: RawMail, base_dir: &Path) -> MailConfi
         retries: r.retries.unwrap_or(3),
         backoff: Duration::from_millis(r.backoff_ms.unwrap_or(1000)),
     }
+}
+
+fn validate_jobs(
+    p: &mut Problems<'_>,
+    raw: BTreeMap<String, RawJob>,
+) -> BTreeMap<String, JobConfig> {
+    use crate::schedule::JobKind;
+    let mut out = BTreeMap::new();
+    for (name, r) in raw {
+        let field = |k: &str| format!("jobs.{name}.{k}");
+        let kind = JobKind::ALL.iter().copied().find(|k| k.name() == r.kind);
+        if kind.is_none() {
+            p.at(
+                &field("kind"),
+                format!(
+                    "unknown kind `{}`; valid: `dream`, `jobindsats`, `quarterly`, `maanedsbog`",
+                    r.kind
+                ),
+            );
+        }
+        let cron = match crate::schedule::parse_cron(&r.schedule) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                p.at(&field("schedule"), e);
+                None
+            }
+        };
+        let tz_name = r.timezone.as_deref().unwrap_or("Europe/Copenhagen");
+        let timezone = tz_name.parse::<chrono_tz::Tz>().ok();
+        if timezone.is_none() {
+            p.at(
+                &field("timezone"),
+                format!("unknown time zone `{tz_name}` (e.g. `Europe/Copenhagen`)"),
+            );
+        }
+        if r.retry_secs == Some(0) {
+            p.at(&field("retry_secs"), "must be at least 1");
+        }
+        if let (Some(kind), Some(cron), Some(timezone)) = (kind, cron, timezone) {
+            out.insert(
+                name.clone(),
+                JobConfig {
+                    name,
+                    kind,
+                    schedule: r.schedule,
+                    cron,
+                    timezone,
+                    catch_up: chrono::Duration::days(i64::from(r.catch_up_days.unwrap_or(100))),
+                    retry_every: Duration::from_secs(r.retry_secs.unwrap_or(3600)),
+                    deadline: chrono::Duration::hours(r.deadline_hours.unwrap_or(336) as i64),
+                },
+            );
+        }
+    }
+    out
 }
 
 fn validate_recipients(p: &mut Problems<'_>, r: RawRecipients) -> RecipientsConfig {

@@ -142,6 +142,16 @@ pub enum ExtractError {
 }
 
 impl ExtractError {
+    /// Is the extract simply not published yet (404, or a period the Jobindsats
+    /// metadata does not list)? The scheduler waits for such data until a deadline.
+    #[must_use]
+    pub fn not_published_yet(&self) -> bool {
+        matches!(
+            self,
+            Self::NotFound { .. } | Self::NotPublished { .. } | Self::Status { status: 404, .. }
+        )
+    }
+
     /// Is a later retry likely to help?
     #[must_use]
     pub fn retryable(&self) -> bool {

@@ -241,6 +241,8 @@ pub struct Rendered {
     pub pdf: Vec<u8>,
     /// The JSON document it was made from.
     pub data: Vec<u8>,
+    /// [`fingerprint`] of the data.
+    pub data_sha256: String,
 }
 
 /// Lower-case ASCII for file names: "Faaborg-Midtfyn" → "faaborg-midtfyn", "Brønderslev" → "broenderslev".
@@ -328,12 +330,14 @@ pub fn data_date(lake: &std::path::Path) -> Option<NaiveDate> {
 }
 
 /// What every report of a run shares.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// The disclosure threshold.
     pub disclosure: disclosure::Disclosure,
     /// The document date.
     pub date: NaiveDate,
+    /// Printed at the top when this is a re-issue after the data changed.
+    pub update_note: Option<String>,
 }
 
 impl Settings {
@@ -345,6 +349,7 @@ impl Settings {
                 min: config.reports.min_group_size,
             },
             date,
+            update_note: None,
         }
     }
 }
@@ -365,8 +370,33 @@ fn metric_index(
     ))
 }
 
-fn json<T: serde::Serialize>(data: &T) -> Vec<u8> {
-    serde_json::to_vec(data).expect("report data is plain structs, always serialisable")
+/// The report's JSON, with the update note (if any) added.
+fn json<T: serde::Serialize>(data: &T, settings: &Settings) -> Vec<u8> {
+    let mut v =
+        serde_json::to_value(data).expect("report data is plain structs, always serialisable");
+    if let serde_json::Value::Object(m) = &mut v {
+        m.insert(
+            "update_note".into(),
+            settings
+                .update_note
+                .clone()
+                .map_or(serde_json::Value::Null, Into::into),
+        );
+    }
+    serde_json::to_vec(&v).expect("a JSON value always serialises")
+}
+
+/// The fingerprint of a report's data: its JSON without the date and the update note,
+/// so a new fetch date alone never counts as new figures.
+#[must_use]
+pub fn fingerprint(data: &[u8]) -> String {
+    use sha2::Digest;
+    let mut v: serde_json::Value = serde_json::from_slice(data).unwrap_or_default();
+    if let serde_json::Value::Object(m) = &mut v {
+        m.remove("date_label");
+        m.remove("update_note");
+    }
+    hex::encode(sha2::Sha256::digest(v.to_string().as_bytes()))
 }
 
 /// The quarterly status reports of `quarter`: every programme municipality, or one.
@@ -374,7 +404,7 @@ pub fn quarterly(
     config: &crate::config::Config,
     quarter: crate::period::Period,
     municipality: Option<i32>,
-    settings: Settings,
+    settings: &Settings,
 ) -> Result<Vec<Rendered>, RenderError> {
     if !quarter.is_quarter() {
         return Err(RenderError::Nothing {
@@ -414,7 +444,7 @@ pub fn quarterly(
                 quarter,
                 &date_label,
             );
-            let bytes = json(&data);
+            let bytes = json(&data, settings);
             let pdf = pdf(
                 Template::Quarterly,
                 Some(&bytes),
@@ -428,6 +458,7 @@ pub fn quarterly(
                 recipient: None,
                 file_name: format!("statusrapport_{quarter}_{}.pdf", slug(&data.municipality)),
                 pdf,
+                data_sha256: fingerprint(&bytes),
                 data: bytes,
             })
         })
@@ -438,7 +469,7 @@ pub fn quarterly(
 pub fn overview(
     config: &crate::config::Config,
     quarter: crate::period::Period,
-    settings: Settings,
+    settings: &Settings,
 ) -> Result<Rendered, RenderError> {
     if !quarter.is_quarter() {
         return Err(RenderError::Nothing {
@@ -453,7 +484,7 @@ pub fn overview(
         quarter,
         &format::date_label(settings.date),
     );
-    let bytes = json(&data);
+    let bytes = json(&data, settings);
     let pdf = pdf(
         Template::Overview,
         Some(&bytes),
@@ -467,6 +498,7 @@ pub fn overview(
         recipient: None,
         file_name: format!("oversigt_{quarter}.pdf"),
         pdf,
+        data_sha256: fingerprint(&bytes),
         data: bytes,
     })
 }
@@ -477,7 +509,7 @@ pub fn maanedsbog(
     config: &crate::config::Config,
     month: crate::period::Period,
     recipient: Option<&str>,
-    settings: Settings,
+    settings: &Settings,
 ) -> Result<Vec<Rendered>, RenderError> {
     if month.is_quarter() {
         return Err(RenderError::Nothing {
@@ -528,7 +560,7 @@ pub fn maanedsbog(
             let Some(data) = book.for_recipient(&email, &date_label, settings.disclosure) else {
                 continue;
             };
-            let bytes = json(&data);
+            let bytes = json(&data, settings);
             let pdf = pdf(
                 Template::Maanedsbog,
                 Some(&bytes),
@@ -542,6 +574,7 @@ pub fn maanedsbog(
                 recipient: Some(email.clone()),
                 file_name: format!("maanedsbog_{key}_{}_{}.pdf", slug(name), slug(&id)),
                 pdf,
+                data_sha256: fingerprint(&bytes),
                 data: bytes,
             });
         }

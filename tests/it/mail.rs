@@ -16,13 +16,13 @@ use crate::common::{Workspace, text};
 use crate::reports::full;
 
 /// A running smtp_sink.py.
-struct Sink {
+pub(crate) struct Sink {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -31,7 +31,7 @@ fn free_port() -> u16 {
 }
 
 impl Sink {
-    fn start(port: u16, extra: &[&str]) -> Self {
+    pub(crate) fn start(port: u16, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
         let mut child = Command::new("python3")
@@ -54,12 +54,12 @@ impl Sink {
         Self { child, port, dir }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}?tls=none", self.port)
     }
 
     /// Every stored message, oldest first.
-    fn messages(&self) -> Vec<(Value, Vec<u8>)> {
+    pub(crate) fn messages(&self) -> Vec<(Value, Vec<u8>)> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -94,7 +94,7 @@ impl Drop for Sink {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();

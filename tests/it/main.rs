@@ -19,5 +19,6 @@ mod mail;
 mod metrics;
 mod privacy;
 mod reports;
+mod schedule;
 mod third_party;
 mod validation;

@@ -1,0 +1,528 @@
+//! The daemon and its jobs: `maaltal serve`, `maaltal run <job>`, `maaltal jobs`.
+//!
+//! ```text
+//! serve ─► catch-up: every due period (schedule::due over the run history), oldest first
+//!       └► tokio-cron-scheduler ticks each second ─► a job whose next firing (croner,
+//!          Europe/Copenhagen) has passed runs its due periods ─► run_job:
+//!          lock ─► pull + land (waiting for late data) ─► transform ─► render ─► deliver ─► ledger/runs
+//! ```
+//! The scheduler is the timer; which firing stands for which period, and whether it is
+//! done, is decided by the pure functions in `schedule.rs` from the run history, so a
+//! restart, a machine that was off, or a day the clocks change never loses or doubles a
+//! period. A job never runs twice at once (a lock file a dead holder does not keep);
+//! SIGTERM lets the running stage finish and stops before the next.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use tracing::{error, info, warn};
+
+use crate::config::{Config, JobConfig};
+use crate::error::Error;
+use crate::land::{self, BatchBuilder, ColumnSpec, Kind};
+use crate::period::Period;
+use crate::render::marts;
+use crate::run::{self, Context, SendOptions, SourceKind};
+use crate::schedule::{self, JobKind};
+
+/// The time: the machine's clock, shifted by a fixed offset (`MAALTAL_NOW` sets where
+/// the clock starts, for tests and rehearsals; it then runs on in real time).
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// Added to the machine's time.
+    pub offset: Duration,
+}
+
+impl Clock {
+    /// Now.
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
+/// Columns of `ledger_runs`: the run history.
+pub const LEDGER_RUNS: &[ColumnSpec] = &[
+    ("run_id", Kind::Text, false),
+    ("job", Kind::Text, false),
+    ("kind", Kind::Text, false),
+    ("period", Kind::Text, false),
+    ("state", Kind::Text, false),
+    ("started_at", Kind::Timestamp, false),
+    ("finished_at", Kind::Timestamp, false),
+    ("message", Kind::Text, true),
+];
+
+/// A row of the run history.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RunRow {
+    /// Job.
+    pub job: String,
+    /// Period.
+    pub period: String,
+    /// `done` or `failed`.
+    pub state: String,
+    /// When it finished.
+    pub finished_at: String,
+    /// What happened.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// The run history, oldest first.
+#[must_use]
+pub fn history(lake: &Path) -> Vec<RunRow> {
+    let dir = lake.join("ledger").join("runs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| marts::read_file::<RunRow>(f).unwrap_or_default())
+        .collect()
+}
+
+/// The periods a job has done.
+#[must_use]
+pub fn done(lake: &Path, job: &str) -> BTreeSet<Period> {
+    history(lake)
+        .into_iter()
+        .filter(|r| r.job == job && r.state == "done")
+        .filter_map(|r| r.period.parse().ok())
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments, reason = "one row's columns, passed plainly")]
+fn record_run(
+    lake: &Path,
+    run_id: &str,
+    job: &JobConfig,
+    period: Period,
+    state: &str,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+    message: &str,
+) -> Result<(), Error> {
+    let schema = land::schema(LEDGER_RUNS);
+    let mut b = BatchBuilder::new(schema.clone());
+    b.text(Some(run_id))
+        .text(Some(&job.name))
+        .text(Some(job.kind.name()))
+        .text(Some(&period.to_string()))
+        .text(Some(state));
+    b.timestamp(Some(started))
+        .timestamp(Some(finished))
+        .text(Some(message));
+    b.end_row();
+    let stamp = finished.format("%Y%m%dT%H%M%S%3f").to_string();
+    land::append_ledger_rows(lake, "runs", run_id, &stamp, &schema, &mut b)?;
+    Ok(())
+}
+
+/// A job's lock: a file holding the holder's process id; removed when dropped. A lock
+/// whose process is gone (a crash, a kill) is taken over.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Takes job `name`'s lock; `None` when a live process holds it.
+pub fn lock(lake: &Path, name: &str) -> Result<Option<Lock>, Error> {
+    let dir = lake.join(".locks");
+    std::fs::create_dir_all(&dir).map_err(land::io_err(&dir, "create lock folder"))?;
+    let path = dir.join(format!("{name}.lock"));
+    for _ in 0..2 {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                use std::io::Write as _;
+                let _ = writeln!(f, "{}", std::process::id());
+                return Ok(Some(Lock { path }));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok());
+                match holder {
+                    Some(pid) if alive(pid) => return Ok(None),
+                    _ => {
+                        warn!(job = name, "taking over the lock of a process that is gone");
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+            Err(e) => return Err(land::io_err(&path, "create lock")(e).into()),
+        }
+    }
+    Ok(None)
+}
+
+/// Ingest that waits for late data: an extract not published yet is tried again every
+/// `retry_every` until the job's deadline after the firing, then the job fails.
+#[allow(clippy::too_many_arguments, reason = "the run's inputs and one extract's address")]
+async fn ingest_waiting(
+    ctx: &Context,
+    job: &JobConfig,
+    fired_at: DateTime<Utc>,
+    clock: Clock,
+    stop: &AtomicBool,
+    source: SourceKind,
+    period: Period,
+    municipality: Option<i32>,
+) -> Result<(), Error> {
+    loop {
+        match run::ingest(ctx, source, None, period, municipality).await {
+            Ok(_) => return Ok(()),
+            Err(Error::Extract(e)) if e.not_published_yet() => {
+                let deadline = fired_at + job.deadline;
+                if clock.now() >= deadline || stop.load(Ordering::SeqCst) {
+                    return Err(Error::Usage {
+                        message: format!(
+                            "{}: the {} extract for {period} was still not published at the deadline ({deadline}): {e}",
+                            job.name,
+                            source.name()
+                        ),
+                    });
+                }
+                warn!(job = %job.name, stage = "pull", period = %period, error = %e, "not published yet; trying again in {} s", job.retry_every.as_secs());
+                tokio::time::sleep(job.retry_every).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Runs one job for one period now: its stages in order, the outcome recorded in the
+/// run history (and mailed to the operator when it fails).
+pub async fn run_job(
+    config: &Config,
+    job: &JobConfig,
+    period: Period,
+    fired_at: DateTime<Utc>,
+    clock: Clock,
+    smtp_url: Option<String>,
+    stop: &AtomicBool,
+) -> Result<String, Error> {
+    let lake = config.lake.path.clone();
+    std::fs::create_dir_all(&lake).map_err(land::io_err(&lake, "create lake"))?;
+    let Some(_lock) = lock(&lake, &job.name)? else {
+        return Err(Error::Usage {
+            message: format!("job `{}` is already running", job.name),
+        });
+    };
+    let started = clock.now();
+    let run_id = format!(
+        "{}-{}-{}",
+        started.format("%Y%m%dT%H%M%S%3fZ"),
+        job.name,
+        std::process::id()
+    );
+    info!(job = %job.name, period = %period, "run started");
+    let result = stages(
+        config,
+        job,
+        period,
+        fired_at,
+        clock,
+        smtp_url.clone(),
+        stop,
+        &run_id,
+    )
+    .await;
+    let finished = clock.now();
+    match &result {
+        Ok(summary) => {
+            record_run(
+                &lake, &run_id, job, period, "done", started, finished, summary,
+            )?;
+            info!(job = %job.name, period = %period, "run done: {summary}");
+        }
+        Err(e) => {
+            let message = e.to_string();
+            record_run(
+                &lake, &run_id, job, period, "failed", started, finished, &message,
+            )?;
+            error!(job = %job.name, period = %period, error = %message, "run failed");
+            if let Err(m) = crate::deliver::notify_operator(
+                config,
+                smtp_url,
+                &format!("maaltal: jobbet {} fejlede for {period}", job.name),
+                &format!("Jobbet {} ({}) fejlede for perioden {period}.\n\nFejl: {message}\n\nKør det igen med: maaltal run {} --period {period}\n", job.name, job.kind.name(), job.name),
+                finished,
+            )
+            .await
+            {
+                error!(job = %job.name, error = %m, "the operator could not be told");
+            }
+        }
+    }
+    result
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's inputs, passed in plainly"
+)]
+async fn stages(
+    config: &Config,
+    job: &JobConfig,
+    period: Period,
+    fired_at: DateTime<Utc>,
+    clock: Clock,
+    smtp_url: Option<String>,
+    stop: &AtomicBool,
+    run_id: &str,
+) -> Result<String, Error> {
+    let stopped = || -> Result<(), Error> {
+        if stop.load(Ordering::SeqCst) {
+            Err(Error::Usage {
+                message: "stopped (SIGTERM) between stages; the period runs again next time".into(),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let ctx = Context::new(config.clone(), clock.now(), run_id.to_string())?;
+    let wait = |source, p, m| ingest_waiting(&ctx, job, fired_at, clock, stop, source, p, m);
+    let send = |template| {
+        let options = SendOptions {
+            smtp_url: smtp_url.clone(),
+            updates: true,
+            ..SendOptions::default()
+        };
+        async move {
+            run::send_reports(config, template, period, &options, run_id, || clock.now()).await
+        }
+    };
+    let mut lines = Vec::new();
+    match job.kind {
+        JobKind::Dream => {
+            wait(SourceKind::Dream, period, None).await?;
+        }
+        JobKind::Jobindsats => {
+            wait(SourceKind::Jobindsats, period, None).await?;
+            if let Period::Month { year, month } = period
+                && month % 3 == 0
+            {
+                stopped()?;
+                let q = Period::Quarter {
+                    year,
+                    quarter: month / 3,
+                };
+                wait(SourceKind::Jobindsats, q, None).await?;
+            }
+        }
+        JobKind::Quarterly => {}
+        JobKind::Maanedsbog => {
+            for m in &config.sources.fagsystem.municipalities {
+                wait(SourceKind::Fagsystem, period, Some(*m)).await?;
+            }
+        }
+    }
+    stopped()?;
+    crate::transform::transform(
+        config,
+        run_id,
+        (!matches!(job.kind, JobKind::Quarterly)).then_some(period),
+    )
+    .await?;
+    lines.push("marts built".to_string());
+    stopped()?;
+    match job.kind {
+        JobKind::Quarterly => {
+            for t in [
+                crate::render::Template::Quarterly,
+                crate::render::Template::Overview,
+            ] {
+                lines.extend(send(t).await?.lines);
+                stopped()?;
+            }
+        }
+        JobKind::Maanedsbog => {
+            lines.extend(send(crate::render::Template::Maanedsbog).await?.lines);
+        }
+        JobKind::Dream | JobKind::Jobindsats => {}
+    }
+    Ok(lines.join("; "))
+}
+
+/// Runs every due period of every job, oldest first; failures are logged and recorded,
+/// and the others still run. Returns how many runs were made.
+pub async fn catch_up(
+    config: &Config,
+    clock: Clock,
+    smtp_url: Option<String>,
+    stop: &AtomicBool,
+) -> usize {
+    let mut runs = 0;
+    for job in config.jobs.values() {
+        let now = clock.now();
+        let due = schedule::due(
+            job.kind,
+            &job.cron,
+            job.timezone,
+            &done(&config.lake.path, &job.name),
+            now,
+            job.catch_up,
+        );
+        for period in due {
+            if stop.load(Ordering::SeqCst) {
+                return runs;
+            }
+            runs += 1;
+            let _ = run_job(config, job, period, now, clock, smtp_url.clone(), stop).await;
+        }
+    }
+    runs
+}
+
+/// `maaltal serve`: catch up, then run each job when its schedule fires, until SIGTERM
+/// or Ctrl-C; the running stage finishes first.
+pub async fn serve(config: Config, clock: Clock, smtp_url: Option<String>) -> Result<(), Error> {
+    use tokio_cron_scheduler::{Job, JobScheduler};
+    let stop = Arc::new(AtomicBool::new(false));
+    let config = Arc::new(config);
+    for job in config.jobs.values() {
+        info!(job = %job.name, schedule = %job.schedule, timezone = %job.timezone, next = ?schedule::next_firing(&job.cron, job.timezone, clock.now()), "scheduled");
+    }
+    let busy = Arc::new(tokio::sync::Mutex::new(()));
+    let sched_err = |e: tokio_cron_scheduler::JobSchedulerError| Error::Usage {
+        message: format!("scheduler: {e}"),
+    };
+    // Catch-up first, then the timer.
+    {
+        let _g = busy.lock().await;
+        let n = catch_up(&config, clock, smtp_url.clone(), &stop).await;
+        info!("catch-up done: {n} run(s)");
+    }
+    let mut sched = JobScheduler::new().await.map_err(sched_err)?;
+    let last_check = Arc::new(std::sync::Mutex::new(clock.now()));
+    let (cfg, st, b, url, lc) = (
+        config.clone(),
+        stop.clone(),
+        busy.clone(),
+        smtp_url.clone(),
+        last_check.clone(),
+    );
+    let tick = Job::new_async("* * * * * *", move |_, _| {
+        let (cfg, st, b, url, lc) = (cfg.clone(), st.clone(), b.clone(), url.clone(), lc.clone());
+        Box::pin(async move {
+            // One run at a time; a tick that finds a run going does nothing.
+            let Ok(_g) = b.try_lock() else { return };
+            let now = clock.now();
+            let since = {
+                let mut l = lc.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                std::mem::replace(&mut *l, now)
+            };
+            for job in cfg.jobs.values() {
+                if st.load(Ordering::SeqCst) {
+                    return;
+                }
+                let fired = !schedule::firings(&job.cron, job.timezone, since, now).is_empty();
+                if !fired {
+                    continue;
+                }
+                let due = schedule::due(
+                    job.kind,
+                    &job.cron,
+                    job.timezone,
+                    &done(&cfg.lake.path, &job.name),
+                    now,
+                    job.catch_up.max(Duration::days(1)),
+                );
+                if due.is_empty() {
+                    info!(job = %job.name, "fired; nothing due (the period is done)");
+                }
+                for period in due {
+                    let _ = run_job(&cfg, job, period, now, clock, url.clone(), &st).await;
+                }
+            }
+        })
+    })
+    .map_err(sched_err)?;
+    sched.add(tick).await.map_err(sched_err)?;
+    sched.start().await.map_err(sched_err)?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::Usage {
+            message: format!("signal handler: {e}"),
+        })?;
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM: finishing the running stage"),
+        _ = tokio::signal::ctrl_c() => info!("interrupted: finishing the running stage"),
+    }
+    stop.store(true, Ordering::SeqCst);
+    sched.shutdown().await.map_err(sched_err)?;
+    let _g = busy.lock().await;
+    info!("stopped");
+    Ok(())
+}
+
+/// One line per job for `maaltal jobs`: schedule, next run, last result.
+#[must_use]
+pub fn describe(config: &Config, now: DateTime<Utc>) -> Vec<String> {
+    let hist = history(&config.lake.path);
+    config
+        .jobs
+        .values()
+        .map(|job| {
+            let next = schedule::next_firing(&job.cron, job.timezone, now).map_or_else(
+                || "never".to_string(),
+                |t| {
+                    t.with_timezone(&job.timezone)
+                        .format("%Y-%m-%d %H:%M %Z")
+                        .to_string()
+                },
+            );
+            let last = hist.iter().rev().find(|r| r.job == job.name).map_or_else(
+                || "never run".to_string(),
+                |r| format!("{} {} at {}", r.period, r.state, r.finished_at),
+            );
+            let due = schedule::due(
+                job.kind,
+                &job.cron,
+                job.timezone,
+                &done(&config.lake.path, &job.name),
+                now,
+                job.catch_up,
+            );
+            format!(
+                "{:<12} {:<11} {:<22} next {next:<24} last: {last}{}",
+                job.name,
+                job.kind.name(),
+                format!("\"{}\"", job.schedule),
+                if due.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; due: {}",
+                        due.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            )
+        })
+        .collect()
+}
