@@ -100,7 +100,10 @@ pub fn done(lake: &Path, job: &str) -> BTreeSet<Period> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments, reason = "one row's columns, passed plainly")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row's columns, passed plainly"
+)]
 fn record_run(
     lake: &Path,
     run_id: &str,
@@ -180,7 +183,10 @@ pub fn lock(lake: &Path, name: &str) -> Result<Option<Lock>, Error> {
 
 /// Ingest that waits for late data: an extract not published yet is tried again every
 /// `retry_every` until the job's deadline after the firing, then the job fails.
-#[allow(clippy::too_many_arguments, reason = "the run's inputs and one extract's address")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's inputs and one extract's address"
+)]
 async fn ingest_waiting(
     ctx: &Context,
     job: &JobConfig,
