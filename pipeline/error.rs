@@ -42,6 +42,15 @@ pub enum Error {
     /// Delivering reports failed (for some recipients, or the setup).
     #[error("{0}")]
     Deliver(#[from] DeliverError),
+    /// A scheduled job could not finish: data still missing at its deadline, stopped,
+    /// or already running elsewhere.
+    #[error("job `{job}`: {message}")]
+    Job {
+        /// Job name.
+        job: String,
+        /// What happened.
+        message: String,
+    },
     /// The command line asked for something impossible.
     #[error("{message}")]
     Usage {
@@ -63,6 +72,7 @@ impl Error {
             Self::Query(q) => q.blame(),
             Self::Render(r) => r.blame(),
             Self::Deliver(d) => d.blame(),
+            Self::Job { .. } => Blame::External,
             Self::Parse(_) | Self::Land(_) => Blame::Internal,
         }
     }

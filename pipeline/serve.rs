@@ -203,10 +203,10 @@ async fn ingest_waiting(
             Err(Error::Extract(e)) if e.not_published_yet() => {
                 let deadline = fired_at + job.deadline;
                 if clock.now() >= deadline || stop.load(Ordering::SeqCst) {
-                    return Err(Error::Usage {
+                    return Err(Error::Job {
+                        job: job.name.clone(),
                         message: format!(
-                            "{}: the {} extract for {period} was still not published at the deadline ({deadline}): {e}",
-                            job.name,
+                            "the {} extract for {period} was still not published at the deadline ({deadline}): {e}",
                             source.name()
                         ),
                     });
@@ -233,8 +233,9 @@ pub async fn run_job(
     let lake = config.lake.path.clone();
     std::fs::create_dir_all(&lake).map_err(land::io_err(&lake, "create lake"))?;
     let Some(_lock) = lock(&lake, &job.name)? else {
-        return Err(Error::Usage {
-            message: format!("job `{}` is already running", job.name),
+        return Err(Error::Job {
+            job: job.name.clone(),
+            message: "already running (another process holds its lock)".into(),
         });
     };
     let started = clock.now();
@@ -302,7 +303,8 @@ async fn stages(
 ) -> Result<String, Error> {
     let stopped = || -> Result<(), Error> {
         if stop.load(Ordering::SeqCst) {
-            Err(Error::Usage {
+            Err(Error::Job {
+                job: job.name.clone(),
                 message: "stopped (SIGTERM) between stages; the period runs again next time".into(),
             })
         } else {

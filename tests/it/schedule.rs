@@ -226,3 +226,80 @@ fn a_revised_extract_sends_one_updated_version() {
         );
     }
 }
+
+#[test]
+fn late_data_is_waited_for_then_the_job_fails_loudly_at_the_deadline() {
+    // The export of January 2019 is not there; the job waits for it.
+    let root = tempfile::tempdir().unwrap();
+    copy_dir(
+        &sample_dir().join("fagsystem"),
+        &root.path().join("fagsystem"),
+    );
+    let server = Server::start(root.path(), Script::default());
+    let ws = workspace(
+        &server,
+        "[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"0 6 2 * *\"\nretry_secs = 1\ndeadline_hours = 1\n",
+    );
+    // It arrives while the job waits: the run completes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maaltal"))
+        .arg("--config")
+        .arg(ws.dir.path().join("maaltal.toml"))
+        .args(["run", "maanedsbog", "--period", "2018-12"])
+        .current_dir(ws.dir.path())
+        .env("MAALTAL_NOW", "2019-01-02T07:00:00Z")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let december = root.path().join("fagsystem/316/2018-12");
+    let hidden = root.path().join("held-back");
+    std::fs::rename(&december, &hidden).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    std::fs::rename(&hidden, &december).unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains("not published yet; trying again in 1 s"),
+        "{err}"
+    );
+    assert_eq!(runs(&ws), vec![("2018-12".to_string(), "done".to_string())]);
+
+    // January 2019 never comes: at the deadline the job fails, recorded and mailed.
+    let ws = workspace(
+        &server,
+        "[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"0 6 2 * *\"\nretry_secs = 1\ndeadline_hours = 0\n",
+    );
+    let out = ws.run_env(
+        &["run", "maanedsbog", "--period", "2019-01"],
+        &[("MAALTAL_NOW", "2019-02-02T07:00:00Z")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("was still not published at the deadline"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        runs(&ws),
+        vec![("2019-01".to_string(), "failed".to_string())]
+    );
+    let operator_mail = std::fs::read_dir(ws.dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("operator-")
+        })
+        .expect("a mail to the operator");
+    let mail = std::fs::read_to_string(operator_mail).unwrap();
+    assert!(mail.contains("To: drift@imi.example"), "{mail}");
+    assert!(
+        mail.contains("maaltal run maanedsbog --period 2019-01"),
+        "{mail}"
+    );
+}
