@@ -477,17 +477,7 @@ pub enum Mode {
 /// Every outcome in the delivery ledger, oldest first.
 #[must_use]
 pub fn ledger(lake: &Path) -> Vec<Outcome> {
-    let dir = lake.join("ledger").join("deliveries");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    crate::lake::ledger_files(lake, "deliveries")
         .iter()
         .flat_map(|f| marts::read_file::<Outcome>(f).unwrap_or_default())
         .collect()
@@ -717,6 +707,33 @@ pub enum Either {
     Smtp(SmtpMailer, SmtpUrl),
     /// `.eml` files.
     Outbox(OutboxMailer),
+}
+
+impl Either {
+    /// Where mails go, for the log.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Smtp(_, url) => format!("sending over {url}"),
+            Self::Outbox(m) => format!("writing mails to {}", m.dir.display()),
+        }
+    }
+}
+
+impl Mailer for Either {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Smtp(m, _) => m.kind(),
+            Self::Outbox(m) => m.kind(),
+        }
+    }
+
+    async fn send(&self, message: &Message, d: &Delivery) -> Result<String, SendFailure> {
+        match self {
+            Self::Smtp(m, _) => m.send(message, d).await,
+            Self::Outbox(m) => m.send(message, d).await,
+        }
+    }
 }
 
 #[cfg(test)]

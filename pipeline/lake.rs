@@ -125,6 +125,22 @@ pub fn tables(lake: &Path) -> Vec<TableInfo> {
     out
 }
 
+/// The Parquet files of ledger table `table` (`<lake>/ledger/<table>/`), oldest first
+/// (file names start with the time they were written); none when there are none.
+#[must_use]
+pub fn ledger_files(lake: &Path, table: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(lake.join("ledger").join(table))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
 /// What the ledger remembers of the last landing of one table partition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LastLanding {
@@ -147,17 +163,7 @@ impl Ledger {
     #[must_use]
     pub fn load(lake: &Path) -> Self {
         let mut me = Self::default();
-        let dir = lake.join("ledger").join("fetches");
-        let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        for path in files {
+        for path in ledger_files(lake, "fetches") {
             let Ok(file) = File::open(&path) else {
                 continue;
             };

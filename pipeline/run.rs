@@ -977,36 +977,19 @@ pub async fn send_reports(
     } else {
         deliver::Mode::Once
     };
-    let summary = match deliver::mailer_from(config, options.smtp_url.clone())? {
-        deliver::Either::Smtp(m, url) => {
-            info!(stage = "deliver", "sending over {url}");
-            deliver::deliver(
-                lake,
-                run_id,
-                &config.mail,
-                &m,
-                &deliveries,
-                retry,
-                mode,
-                &now,
-            )
-            .await?
-        }
-        deliver::Either::Outbox(m) => {
-            info!(stage = "deliver", "writing mails to {}", m.dir.display());
-            deliver::deliver(
-                lake,
-                run_id,
-                &config.mail,
-                &m,
-                &deliveries,
-                retry,
-                mode,
-                &now,
-            )
-            .await?
-        }
-    };
+    let mailer = deliver::mailer_from(config, options.smtp_url.clone())?;
+    info!(stage = "deliver", "{}", mailer.describe());
+    let summary = deliver::deliver(
+        lake,
+        run_id,
+        &config.mail,
+        &mailer,
+        &deliveries,
+        retry,
+        mode,
+        &now,
+    )
+    .await?;
     out.lines.push(format!(
         "{} {} for {period}: {} delivered, {} delivered before (skipped), {} failed",
         deliveries.len(),
@@ -1040,11 +1023,10 @@ fn changes_since(lake: &Path, since: &str) -> String {
         status: String,
         fetched_at: String,
     }
-    let dir = lake.join("ledger").join("fetches");
     let mut changed: std::collections::BTreeSet<(String, String)> =
         std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let rows: Vec<Fetch> = crate::render::marts::read_file(&entry.path()).unwrap_or_default();
+    for path in crate::lake::ledger_files(lake, "fetches") {
+        let rows: Vec<Fetch> = crate::render::marts::read_file(&path).unwrap_or_default();
         for r in rows {
             if r.status == "landed" && r.fetched_at.as_str() > since {
                 changed.insert((r.source, r.period));

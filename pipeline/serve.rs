@@ -75,16 +75,7 @@ pub struct RunRow {
 /// The run history, oldest first.
 #[must_use]
 pub fn history(lake: &Path) -> Vec<RunRow> {
-    let dir = lake.join("ledger").join("runs");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .collect();
-    files.sort();
-    files
+    crate::lake::ledger_files(lake, "runs")
         .iter()
         .flat_map(|f| marts::read_file::<RunRow>(f).unwrap_or_default())
         .collect()

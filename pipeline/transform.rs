@@ -253,12 +253,22 @@ async fn run_file(
     sql: &str,
     params: &[(&str, ScalarValue)],
 ) -> Result<Vec<RecordBatch>, QueryError> {
+    plan_file(ctx, file, sql, params)
+        .await?
+        .collect()
+        .await
+        .map_err(|e| sql_error(file, sql, &e))
+}
+
+/// Plans one query file with the parameters it declares bound (every one must have a
+/// value); nothing runs yet.
+async fn plan_file(
+    ctx: &SessionContext,
+    file: &str,
+    sql: &str,
+    params: &[(&str, ScalarValue)],
+) -> Result<datafusion::dataframe::DataFrame, QueryError> {
     let declared = declared_params(sql);
-    let bound: Vec<(String, ScalarValue)> = params
-        .iter()
-        .filter(|(n, _)| declared.iter().any(|d| d == n))
-        .map(|(n, v)| ((*n).to_string(), v.clone()))
-        .collect();
     if let Some(missing) = declared
         .iter()
         .find(|d| !params.iter().any(|(n, _)| n == d))
@@ -268,14 +278,18 @@ async fn run_file(
             message: format!("parameter `${missing}` has no value"),
         });
     }
+    let bound: Vec<(String, ScalarValue)> = params
+        .iter()
+        .filter(|(n, _)| declared.iter().any(|d| d == n))
+        .map(|(n, v)| ((*n).to_string(), v.clone()))
+        .collect();
     let df = ctx.sql(sql).await.map_err(|e| sql_error(file, sql, &e))?;
-    let df = if bound.is_empty() {
-        df
+    if bound.is_empty() {
+        Ok(df)
     } else {
         df.with_param_values(bound)
-            .map_err(|e| sql_error(file, sql, &e))?
-    };
-    df.collect().await.map_err(|e| sql_error(file, sql, &e))
+            .map_err(|e| sql_error(file, sql, &e))
+    }
 }
 
 fn register(
@@ -592,29 +606,7 @@ pub async fn plan_all(cfg: &Config) -> Result<Vec<String>, Error> {
     let params = params(cfg);
     let mut planned = Vec::new();
     for (name, file, sql, spec) in QUERIES {
-        let declared = declared_params(sql);
-        if let Some(missing) = declared
-            .iter()
-            .find(|d| !params.iter().any(|(n, _)| n == d))
-        {
-            return Err(QueryError::Sql {
-                query: format!("{file}:1:1"),
-                message: format!("parameter `${missing}` has no value"),
-            }
-            .into());
-        }
-        let bound: Vec<(String, ScalarValue)> = params
-            .iter()
-            .filter(|(n, _)| declared.iter().any(|d| d == n))
-            .map(|(n, v)| ((*n).to_string(), v.clone()))
-            .collect();
-        let df = ctx.sql(sql).await.map_err(|e| sql_error(file, sql, &e))?;
-        let df = if bound.is_empty() {
-            df
-        } else {
-            df.with_param_values(bound)
-                .map_err(|e| sql_error(file, sql, &e))?
-        };
+        let df = plan_file(&ctx, file, sql, &params).await?;
         // The query's columns must be the mart's contract.
         let got: Vec<String> = df
             .schema()

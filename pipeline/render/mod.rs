@@ -300,13 +300,8 @@ pub fn data_date(lake: &std::path::Path) -> Option<NaiveDate> {
         fetched_at: Option<String>,
         status: Option<String>,
     }
-    let dir = lake.join("ledger").join("fetches");
     let mut newest: Option<chrono::DateTime<chrono::Utc>> = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|x| x != "parquet") {
-            continue;
-        }
+    for path in crate::lake::ledger_files(lake, "fetches") {
         let Ok(rows) = marts::read_file::<Fetch>(&path) else {
             continue;
         };
