@@ -63,7 +63,9 @@ impl Sink {
         let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
+            // Whole messages only: the sink writes `.<n>.json` and renames it last.
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| !p.file_name().unwrap().to_str().unwrap().starts_with('.'))
             .collect();
         names.sort();
         names
