@@ -15,7 +15,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{Config, is_url};
 use crate::error::Error;
@@ -317,7 +317,7 @@ fn finish_or_quarantine(
 fn commit(ctx: &Context, staging: Staging, parts: &[StagedPartition]) -> Result<(), Error> {
     staging.commit(parts)?;
     for p in parts {
-        info!(path = %ctx.lake().join(&p.relative).display(), rows = p.rows, bytes = p.bytes, "landed partition");
+        debug!(path = %ctx.lake().join(&p.relative).display(), rows = p.rows, bytes = p.bytes, "landed partition");
     }
     Ok(())
 }
