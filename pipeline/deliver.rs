@@ -565,8 +565,27 @@ pub async fn deliver(
                 .push((d.recipient.clone(), d.file_name.clone()));
             continue;
         }
-        let message = compose(d, mail, now())?;
         let id = message_id(d, &mail.from);
+        // A bad address (say, in the fagsystem export) fails that recipient, not the run.
+        let message = match compose(d, mail, now()) {
+            Ok(m) => m,
+            Err(e @ DeliverError::Setup { .. }) if e.to_string().starts_with("recipient:") => {
+                let reply = e.to_string();
+                let attempt = Attempt {
+                    message_id: &id,
+                    transport: mailer.kind(),
+                    attempts: 0,
+                    reply: &reply,
+                    state: "failed",
+                    at: now(),
+                };
+                record(lake, run_id, d, &attempt)?;
+                tracing::error!(stage = "deliver", report = d.report, error = %reply, "not delivered: {}", d.file_name);
+                summary.failed.push((d.recipient.clone(), reply));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let mut attempts = 0;
         let outcome = loop {
             attempts += 1;
@@ -791,6 +810,43 @@ mod tests {
         );
         assert!(text.contains("Content-Type: application/pdf"), "{text}");
         assert_eq!(m.envelope().to().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_bad_address_fails_that_recipient_and_the_others_still_go_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("lake");
+        let mut bad = delivery();
+        bad.recipient = "not an address".into();
+        bad.file_name = "other.pdf".into();
+        let mailer = OutboxMailer {
+            dir: dir.path().join("outbox"),
+        };
+        let retry = Retry {
+            retries: 0,
+            backoff: Duration::from_millis(1),
+        };
+        let summary = deliver(
+            &lake,
+            "t",
+            &mail(),
+            &mailer,
+            &[bad, delivery()],
+            retry,
+            Mode::Once,
+            Utc::now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.delivered.len(), 1);
+        assert_eq!(summary.failed.len(), 1);
+        assert!(
+            summary.failed[0].1.contains("not an address"),
+            "{:?}",
+            summary.failed
+        );
+        let states: Vec<String> = ledger(&lake).into_iter().map(|o| o.state).collect();
+        assert_eq!(states, ["failed", "delivered"], "both recorded");
     }
 
     #[test]

@@ -210,6 +210,18 @@ async fn ingest_waiting(
     }
 }
 
+/// The periods `job` owes at `now` looking back `window`, from the run history.
+fn due_now(lake: &Path, job: &JobConfig, now: DateTime<Utc>, window: Duration) -> Vec<Period> {
+    schedule::due(
+        job.kind,
+        &job.cron,
+        job.timezone,
+        &done(lake, &job.name),
+        now,
+        window,
+    )
+}
+
 /// Runs one job for one period now: its stages in order, the outcome recorded in the
 /// run history (and mailed to the operator when it fails).
 pub async fn run_job(
@@ -377,14 +389,7 @@ pub async fn catch_up(
     let mut runs = 0;
     for job in config.jobs.values() {
         let now = clock.now();
-        let due = schedule::due(
-            job.kind,
-            &job.cron,
-            job.timezone,
-            &done(&config.lake.path, &job.name),
-            now,
-            job.catch_up,
-        );
+        let due = due_now(&config.lake.path, job, now, job.catch_up);
         for period in due {
             if stop.load(Ordering::SeqCst) {
                 return runs;
@@ -442,11 +447,9 @@ pub async fn serve(config: Config, clock: Clock, smtp_url: Option<String>) -> Re
                 if !fired {
                     continue;
                 }
-                let due = schedule::due(
-                    job.kind,
-                    &job.cron,
-                    job.timezone,
-                    &done(&cfg.lake.path, &job.name),
+                let due = due_now(
+                    &cfg.lake.path,
+                    job,
                     now,
                     job.catch_up.max(Duration::days(1)),
                 );
@@ -497,14 +500,7 @@ pub fn describe(config: &Config, now: DateTime<Utc>) -> Vec<String> {
                 || "never run".to_string(),
                 |r| format!("{} {} at {}", r.period, r.state, r.finished_at),
             );
-            let due = schedule::due(
-                job.kind,
-                &job.cron,
-                job.timezone,
-                &done(&config.lake.path, &job.name),
-                now,
-                job.catch_up,
-            );
+            let due = due_now(&config.lake.path, job, now, job.catch_up);
             format!(
                 "{:<12} {:<11} {:<22} next {next:<24} last: {last}{}",
                 job.name,
