@@ -45,6 +45,16 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 2018)]
         seed: u64,
+        /// `sample`: the programme's 16 municipalities; `national`: all 98, with a
+        /// `maaltal.toml` beside the data (the benchmarks' data).
+        #[arg(long, value_enum, default_value_t = ScaleArg::Sample)]
+        scale: ScaleArg,
+        /// National scale: persons in a DREAM quarter.
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        /// National scale: employees over all case systems.
+        #[arg(long, default_value_t = 5_000)]
+        employees: usize,
     },
     /// Land one extract (or a range of periods) in the lake.
     Ingest {
@@ -122,6 +132,15 @@ enum Command {
         #[arg(long, default_value = "sample")]
         sample: PathBuf,
     },
+}
+
+/// How much sample data `sample-data` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ScaleArg {
+    /// The programme's 16 municipalities (the demo's and the tests' data).
+    Sample,
+    /// All 98 municipalities at national size.
+    National,
 }
 
 /// The reports `send` knows.
@@ -336,8 +355,21 @@ fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
 
 async fn execute(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
-        Command::SampleData { out: dir, seed } => {
-            let s = sample::generate(dir, *seed).map_err(|e| Error::Usage {
+        Command::SampleData {
+            out: dir,
+            seed,
+            scale,
+            persons,
+            employees,
+        } => {
+            let scale = match scale {
+                ScaleArg::Sample => sample::Scale::Sample,
+                ScaleArg::National => sample::Scale::National {
+                    persons: *persons,
+                    employees: *employees,
+                },
+            };
+            let s = sample::generate(dir, *seed, scale).map_err(|e| Error::Usage {
                 message: format!("{}: {e}", dir.display()),
             })?;
             out(&format!(
@@ -518,7 +550,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             ));
         }
         Command::Demo { sample: dir } => {
-            let s = sample::generate(dir, 2018).map_err(|e| Error::Usage {
+            let s = sample::generate(dir, 2018, sample::Scale::Sample).map_err(|e| Error::Usage {
                 message: format!("{}: {e}", dir.display()),
             })?;
             out(&format!(

@@ -11,7 +11,7 @@ use std::path::Path;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::rng::Rng;
-use super::{PROFILES, Summary, at, progress, write_file};
+use super::{Profile, Summary, at, progress};
 use crate::period::Period;
 
 /// A synthetic person.
@@ -67,13 +67,15 @@ fn cpr(rng: &mut Rng, born: NaiveDate, sex: char, used: &mut HashSet<String>) ->
     }
 }
 
-/// Everyone in every sample DREAM extract.
+/// Everyone in every sample DREAM extract: each municipality's arrivals and a few
+/// persons outside the target group; then, up to `persons`, persons outside the target
+/// group spread over the municipalities (DREAM holds everyone on a public benefit).
 #[must_use]
-pub fn population(rng: &Rng) -> Vec<Person> {
+pub fn population(rng: &Rng, profiles: &[Profile], persons: usize) -> Vec<Person> {
     let mut rng = rng.clone();
     let mut used = HashSet::new();
     let mut people = Vec::new();
-    for profile in PROFILES {
+    for profile in profiles {
         let rate = f64::from(profile.population) / 32.0;
         let mut month = d(2014, 7, 1);
         while month <= d(2018, 12, 1) {
@@ -130,7 +132,30 @@ pub fn population(rng: &Rng) -> Vec<Person> {
             });
         }
     }
+    while people.len() < persons {
+        let kommune = rng.pick(profiles).code;
+        people.push(outsider(&mut rng, kommune, &mut used));
+    }
     people
+}
+
+/// A person outside the M1 target group: Danish or western origin, or long settled.
+fn outsider(rng: &mut Rng, kommune: i32, used: &mut HashSet<String>) -> Person {
+    let sex = if rng.chance(0.5) { 'M' } else { 'K' };
+    let born = d(1952, 1, 1) + Duration::days(rng.range(0, 48 * 365));
+    let herkomst = *rng.pick(&[1u8, 1, 1, 1, 2, 3, 4, 5]);
+    let arrival = (herkomst == 3).then(|| d(1995, 1, 1) + Duration::days(rng.range(0, 17 * 365)));
+    let cpr = cpr(rng, born, sex, used);
+    Person {
+        cpr,
+        sex,
+        born,
+        herkomst,
+        kommune,
+        program: false,
+        arrival,
+        u: rng.f64(),
+    }
 }
 
 fn shuffle<T>(rng: &mut Rng, v: &mut [T]) {
@@ -141,7 +166,13 @@ fn shuffle<T>(rng: &mut Rng, v: &mut [T]) {
 }
 
 /// Benefit codes for the weeks of one quarter.
-fn weeks(rng: &mut Rng, p: &Person, n: usize, quarter: Period) -> Vec<&'static str> {
+fn weeks(
+    rng: &mut Rng,
+    p: &Person,
+    n: usize,
+    quarter: Period,
+    profiles: &[Profile],
+) -> Vec<&'static str> {
     let target = p.herkomst == 3 && p.arrival.is_some_and(|a| a >= d(2013, 6, 1));
     let mut codes: Vec<&'static str> = Vec::with_capacity(n);
     if !target {
@@ -151,11 +182,11 @@ fn weeks(rng: &mut Rng, p: &Person, n: usize, quarter: Period) -> Vec<&'static s
         return codes;
     }
     let t = progress(quarter);
-    let profile = PROFILES
+    let profile = profiles
         .iter()
         .find(|x| x.code == p.kommune)
         .copied()
-        .unwrap_or(PROFILES[0]);
+        .unwrap_or(profiles[0]);
     let factor = if p.sex == 'M' { 1.2 } else { 0.72 };
     let ps = at(profile.selv, t) / 100.0 * factor;
     let pe = at(profile.udd, t) / 100.0 * factor;
@@ -229,21 +260,25 @@ pub fn quarters() -> Vec<Period> {
     })
 }
 
-/// Writes the DREAM extracts and the code mapping.
+/// Writes the DREAM extracts of `quarters` and the code mapping, one file streamed
+/// at a time (a national quarter is about 80 MB).
 pub fn write(
     out: &Path,
     people: &[Person],
     rng: &Rng,
     summary: &mut Summary,
+    quarters: &[Period],
+    profiles: &[Profile],
 ) -> std::io::Result<()> {
     let mut rng = rng.clone();
     let dir = out.join("dream");
-    write_file(
+    super::write_file(
         &dir.join("dream_codes.csv"),
         crate::config::DEFAULT_CODE_MAPPING,
         summary,
     )?;
-    for q in quarters() {
+    for q in quarters {
+        let q = *q;
         let weeks_q = q.iso_weeks();
         // One week column before the quarter, as real extracts carry history.
         let prev = {
@@ -254,7 +289,8 @@ pub fn write(
                 week: iw.week(),
             }
         };
-        let mut text = String::from(
+        let mut text = super::FileWriter::create(&dir.join(format!("dream_{q}.csv")))?;
+        text.push_str(
             "cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse",
         );
         for w in std::iter::once(&prev).chain(&weeks_q) {
@@ -272,7 +308,7 @@ pub fn write(
             if p.arrival.is_some_and(|a| a > end) {
                 continue;
             }
-            let codes = weeks(&mut rng, p, weeks_q.len(), q);
+            let codes = weeks(&mut rng, p, weeks_q.len(), q, profiles);
             let first = p.arrival.map(|a| a.to_string()).unwrap_or_default();
             let kommune = if padded {
                 format!("{:04}", p.kommune)
@@ -295,8 +331,9 @@ pub fn write(
             }
             text.push('\n');
             summary.dream_rows += 1;
+            text.flush_if_full()?;
         }
-        write_file(&dir.join(format!("dream_{q}.csv")), &text, summary)?;
+        text.finish(summary)?;
     }
     Ok(())
 }

@@ -83,17 +83,12 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
 }
 
-fn staff(
-    rng: &mut Rng,
-    code: i32,
-    prefix: &str,
-    domain: &str,
-    departments: &[(&str, &[(&'static str, usize)])],
-) -> Vec<Employee> {
+fn staff(rng: &mut Rng, office: &Office) -> Vec<Employee> {
+    let (prefix, domain, departments) = (&office.prefix, &office.domain, &office.departments);
     let mut out = Vec::new();
     let mut used = std::collections::HashSet::new();
     for (dept, roles) in departments {
-        for (rolle, n) in *roles {
+        for (rolle, n) in roles {
             for _ in 0..*n {
                 let navn = loop {
                     let navn = format!("{} {}", rng.pick(FIRST), rng.pick(LAST));
@@ -109,7 +104,7 @@ fn staff(
                     id,
                     navn,
                     email,
-                    afdeling: (*dept).to_string(),
+                    afdeling: dept.clone(),
                     rolle,
                     hired: d(2015, 1, 1),
                     left: None,
@@ -118,10 +113,9 @@ fn staff(
             }
         }
     }
-    let _ = code;
     // One sagsbehandler moves to the second department, one leaves, one joins late.
     if let Some(e) = out.iter_mut().filter(|e| e.rolle == "sagsbehandler").nth(1) {
-        e.moved = Some((d(2018, 6, 1), departments[1].0.to_string()));
+        e.moved = Some((d(2018, 6, 1), departments[1].0.clone()));
     }
     if let Some(e) = out.iter_mut().filter(|e| e.rolle == "sagsbehandler").nth(3) {
         e.left = Some(d(2018, 9, 1));
@@ -131,7 +125,7 @@ fn staff(
         id: format!("{prefix}{:03}", out.len() + 1),
         email: Some(format!("{}@{domain}", ascii(&navn))),
         navn,
-        afdeling: departments[0].0.to_string(),
+        afdeling: departments[0].0.clone(),
         rolle: "sagsbehandler",
         hired: d(2018, 10, 15),
         left: None,
@@ -179,27 +173,40 @@ fn pick_active(rng: &mut Rng, staff: &[Employee], role: &str, day: NaiveDate) ->
     (!ids.is_empty()).then(|| *rng.pick(&ids))
 }
 
-/// A municipality's export: code, id prefix, mail domain, departments with their roles.
-type Setup<'a> = (
-    i32,
-    &'a str,
-    &'a str,
-    [(&'a str, &'a [(&'static str, usize)]); 3],
-);
+/// A municipality's case system: who works in which department, in which role.
+#[derive(Debug, Clone)]
+pub struct Office {
+    /// DST code.
+    pub code: i32,
+    /// Prefix of the employee ids.
+    pub prefix: String,
+    /// Mail domain.
+    pub domain: String,
+    /// Departments (afdelinger), each with (role, head count).
+    pub departments: Vec<(String, Vec<(&'static str, usize)>)>,
+}
 
-/// Writes the monthly exports of both municipalities.
-pub fn write(
-    out: &Path,
-    people: &[Person],
-    rng: &Rng,
-    summary: &mut Summary,
-) -> std::io::Result<()> {
-    let setups: [Setup<'_>; 2] = [
-        (
+fn office(code: i32, prefix: &str, domain: &str, departments: &[(&str, &[(&'static str, usize)])]) -> Office {
+    Office {
+        code,
+        prefix: prefix.to_string(),
+        domain: domain.to_string(),
+        departments: departments
+            .iter()
+            .map(|(name, roles)| ((*name).to_string(), roles.to_vec()))
+            .collect(),
+    }
+}
+
+/// The sample's two case systems: Lejre and Holbæk, about 30 employees each.
+#[must_use]
+pub fn sample_offices() -> Vec<Office> {
+    vec![
+        office(
             350,
             "L",
             "lejre.dk",
-            [
+            &[
                 (
                     "Integration",
                     &[("leder", 1), ("sagsbehandler", 8), ("mentor", 2)],
@@ -211,11 +218,11 @@ pub fn write(
                 ),
             ],
         ),
-        (
+        office(
             316,
             "H",
             "holb.dk",
-            [
+            &[
                 (
                     "Integrationsteam Nord",
                     &[("leder", 1), ("sagsbehandler", 9)],
@@ -230,10 +237,22 @@ pub fn write(
                 ),
             ],
         ),
-    ];
-    for (ci, (code, prefix, domain, departments)) in setups.iter().enumerate() {
+    ]
+}
+
+/// Writes the monthly exports of every office for `months`.
+pub fn write(
+    out: &Path,
+    people: &[Person],
+    rng: &Rng,
+    summary: &mut Summary,
+    offices: &[Office],
+    months: &[Period],
+) -> std::io::Result<()> {
+    for (ci, office) in offices.iter().enumerate() {
+        let code = &office.code;
         let mut rng = rng.fork(ci as u64 + 1);
-        let staff = staff(&mut rng, *code, prefix, domain, departments);
+        let staff = staff(&mut rng, office);
         let end = d(END.0, END.1, END.2);
         let companies: Vec<String> = (0..60)
             .map(|_| format!("{}", rng.range(10_000_000, 99_999_999)))
@@ -357,14 +376,7 @@ pub fn write(
                 .unwrap_or(end);
         }
 
-        for m in (Period::Month {
-            year: 2017,
-            month: 1,
-        })
-        .through(Period::Month {
-            year: 2018,
-            month: 12,
-        }) {
+        for m in months.iter().copied() {
             let e_end = m.last_day();
             let w0 = m
                 .first_day()

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::rng::Rng;
-use super::{PROFILES, Summary, at, progress, write_file};
+use super::{Profile, Summary, at, progress, write_file};
 use crate::municipality;
 use crate::period::Period;
 
@@ -36,13 +36,14 @@ fn count(v: i64) -> Value {
 }
 
 fn metadata(
+    profiles: &[Profile],
     table: &str,
     name: &str,
     periods: &[String],
     dim: (&str, &str, &[&str]),
     measures: &[(&str, &str)],
 ) -> Value {
-    let mut areas: Vec<String> = PROFILES.iter().map(|p| area_name(p.code)).collect();
+    let mut areas: Vec<String> = profiles.iter().map(|p| area_name(p.code)).collect();
     areas.push("Hele landet".into());
     json!([{
         "TableID": table,
@@ -76,8 +77,15 @@ fn recipients(rng: &mut Rng, population: u32, p: Period) -> (i64, i64) {
     (men, total - men)
 }
 
-/// Writes both tables.
-pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()> {
+/// Writes both tables for the municipalities of `profiles`, monthly from 2016M12 and
+/// for `quarters`.
+pub fn write(
+    out: &Path,
+    rng: &Rng,
+    summary: &mut Summary,
+    profiles: &[Profile],
+    quarters: &[Period],
+) -> std::io::Result<()> {
     let mut rng = rng.clone();
     let dir = out.join("jobindsats");
     let months = Period::Month {
@@ -88,12 +96,12 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
         year: 2018,
         month: 12,
     });
-    let quarters = super::dream::quarters();
 
     // Visitation categories (M2).
     let codes: Vec<String> = months.iter().map(|p| p.jobindsats_code()).collect();
     let cats = ["Jobparat", "Aktivitetsparat", "Uoplyst visitationskategori"];
     let meta = metadata(
+        profiles,
         VISITATION,
         "Integrationsydelse, omfattet af integrationsprogrammet: personer efter visitationskategori",
         &codes,
@@ -111,7 +119,7 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
     for p in &months {
         let mut rows = Vec::new();
         let mut national = [[0i64; 3]; 2];
-        for profile in PROFILES {
+        for profile in profiles {
             let (men, women) = recipients(&mut rng, profile.population, *p);
             let share = at(profile.jobparat, progress(*p)) / 100.0;
             let mut all = [0i64; 3];
@@ -186,6 +194,7 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
         "Modtagere i alt",
     ];
     let meta = metadata(
+        profiles,
         OFFERS,
         "Integrationsydelse, omfattet af integrationsprogrammet: personer i virksomhedsrettede tilbud",
         &codes,
@@ -197,9 +206,9 @@ pub fn write(out: &Path, rng: &Rng, summary: &mut Summary) -> std::io::Result<()
         &serde_json::to_string_pretty(&meta).unwrap_or_default(),
         summary,
     )?;
-    for q in &quarters {
+    for q in quarters {
         let mut rows = Vec::new();
-        for profile in PROFILES {
+        for profile in profiles {
             let (men, women) = recipients(&mut rng, profile.population, *q);
             let share = at(profile.virk, progress(*q)) / 100.0;
             let mut all = [0i64; 4];

@@ -10,10 +10,15 @@
 //! <out>/jobindsats/<TABLE>/metadata.json, <TABLE>/<PERIOD>.json
 //! <out>/fagsystem/<kommune>/<YYYY-MM>/{medarbejdere,sager,samtaler,virksomhedsbesoeg,placeringer}.csv
 //! ```
+//!
+//! `--scale national` writes the same formats for all 98 municipalities, about a
+//! million persons a DREAM quarter and 5,000 employees, plus a `maaltal.toml` that
+//! reads them (see [`national`]): the data the benchmarks run on.
 
 pub mod dream;
 pub mod fagsystem;
 pub mod jobindsats;
+pub mod national;
 pub mod rng;
 pub mod serve;
 
@@ -248,15 +253,111 @@ pub struct Summary {
     pub fagsystem_rows: usize,
 }
 
-/// Writes the whole sample set under `out`.
-pub fn generate(out: &Path, seed: u64) -> std::io::Result<Summary> {
+/// How much data to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// The programme's 16 municipalities and 3 others: about 5,000 persons a quarter,
+    /// 2016Q3 to 2018Q4, case-system exports for Lejre and Holbæk.
+    Sample,
+    /// All 98 municipalities, 2016Q1 to 2018Q4: about `persons` persons in every DREAM
+    /// quarter, case-system exports of 2018 for `employees` employees.
+    National {
+        /// Persons in a DREAM quarter.
+        persons: usize,
+        /// Employees over all case systems.
+        employees: usize,
+    },
+}
+
+/// Writes the whole data set of a scale under `out`.
+pub fn generate(out: &Path, seed: u64, scale: Scale) -> std::io::Result<Summary> {
     let rng = rng::Rng::new(seed);
     let mut summary = Summary::default();
-    let people = dream::population(&rng.fork(1));
-    dream::write(out, &people, &rng.fork(2), &mut summary)?;
-    jobindsats::write(out, &rng.fork(3), &mut summary)?;
-    fagsystem::write(out, &people, &rng.fork(4), &mut summary)?;
+    let (profiles, quarters, persons, offices, months) = match scale {
+        Scale::Sample => (
+            PROFILES.to_vec(),
+            dream::quarters(),
+            0,
+            fagsystem::sample_offices(),
+            Period::Month {
+                year: 2017,
+                month: 1,
+            }
+            .through(Period::Month {
+                year: 2018,
+                month: 12,
+            }),
+        ),
+        Scale::National { persons, employees } => (
+            national::profiles(&rng.fork(5)),
+            national::quarters(),
+            persons,
+            national::offices(employees),
+            national::months(),
+        ),
+    };
+    let people = dream::population(&rng.fork(1), &profiles, persons);
+    dream::write(out, &people, &rng.fork(2), &mut summary, &quarters, &profiles)?;
+    jobindsats::write(out, &rng.fork(3), &mut summary, &profiles, &quarters)?;
+    fagsystem::write(out, &people, &rng.fork(4), &mut summary, &offices, &months)?;
+    if let Scale::National { .. } = scale {
+        write_file(
+            &out.join("maaltal.toml"),
+            &national::config(&profiles, &offices),
+            &mut summary,
+        )?;
+    }
     Ok(summary)
+}
+
+/// A text file written in pieces: build a piece with `write!`/`push_str`, then
+/// [`FileWriter::flush_if_full`] hands full buffers to the file.
+pub(crate) struct FileWriter {
+    buf: String,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl FileWriter {
+    /// Creates the file and its folder.
+    pub(crate) fn create(path: &Path) -> std::io::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(Self {
+            buf: String::with_capacity(1 << 20),
+            file: std::io::BufWriter::new(std::fs::File::create(path)?),
+        })
+    }
+
+    /// Writes the buffer out once it holds a megabyte.
+    pub(crate) fn flush_if_full(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= 1 << 20 {
+            std::io::Write::write_all(&mut self.file, self.buf.as_bytes())?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the rest and closes the file.
+    pub(crate) fn finish(mut self, summary: &mut Summary) -> std::io::Result<()> {
+        std::io::Write::write_all(&mut self.file, self.buf.as_bytes())?;
+        std::io::Write::flush(&mut self.file)?;
+        summary.files += 1;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for FileWriter {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.buf
+    }
+}
+
+impl std::ops::DerefMut for FileWriter {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.buf
+    }
 }
 
 /// Writes a file, creating its folder.

@@ -14,7 +14,7 @@ pub(crate) fn sample_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("maaltal-it-sample-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        maaltal::sample::generate(&dir, 2018).expect("sample data");
+        maaltal::sample::generate(&dir, 2018, maaltal::sample::Scale::Sample).expect("sample data");
         dir
     })
 }
