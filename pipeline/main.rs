@@ -550,9 +550,10 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             ));
         }
         Command::Demo { sample: dir } => {
-            let s = sample::generate(dir, 2018, sample::Scale::Sample).map_err(|e| Error::Usage {
-                message: format!("{}: {e}", dir.display()),
-            })?;
+            let s =
+                sample::generate(dir, 2018, sample::Scale::Sample).map_err(|e| Error::Usage {
+                    message: format!("{}: {e}", dir.display()),
+                })?;
             out(&format!(
                 "sample data: {} files in {}",
                 s.files,

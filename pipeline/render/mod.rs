@@ -243,6 +243,9 @@ pub struct Rendered {
     pub data: Vec<u8>,
     /// [`fingerprint`] of the data.
     pub data_sha256: String,
+    /// Time spent on this report: building its data and compiling the PDF (the marts
+    /// are read once for all reports and not counted).
+    pub elapsed: std::time::Duration,
 }
 
 /// Lower-case ASCII for file names: "Faaborg-Midtfyn" → "faaborg-midtfyn", "Brønderslev" → "broenderslev".
@@ -431,6 +434,7 @@ pub fn quarterly(
     codes
         .iter()
         .map(|code| {
+            let started = std::time::Instant::now();
             let data = quarterly::build(
                 &index,
                 config,
@@ -455,6 +459,7 @@ pub fn quarterly(
                 pdf,
                 data_sha256: fingerprint(&bytes),
                 data: bytes,
+                elapsed: started.elapsed(),
             })
         })
         .collect()
@@ -472,6 +477,7 @@ pub fn overview(
         });
     }
     let index = metric_index(&config.lake.path, "overview")?;
+    let started = std::time::Instant::now();
     let data = overview::build(
         &index,
         config,
@@ -495,6 +501,7 @@ pub fn overview(
         pdf,
         data_sha256: fingerprint(&bytes),
         data: bytes,
+        elapsed: started.elapsed(),
     })
 }
 
@@ -552,6 +559,7 @@ pub fn maanedsbog(
                 continue;
             }
             found = true;
+            let started = std::time::Instant::now();
             let Some(data) = book.for_recipient(&email, &date_label, settings.disclosure) else {
                 continue;
             };
@@ -571,6 +579,7 @@ pub fn maanedsbog(
                 pdf,
                 data_sha256: fingerprint(&bytes),
                 data: bytes,
+                elapsed: started.elapsed(),
             });
         }
     }

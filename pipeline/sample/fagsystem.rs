@@ -186,7 +186,12 @@ pub struct Office {
     pub departments: Vec<(String, Vec<(&'static str, usize)>)>,
 }
 
-fn office(code: i32, prefix: &str, domain: &str, departments: &[(&str, &[(&'static str, usize)])]) -> Office {
+fn office(
+    code: i32,
+    prefix: &str,
+    domain: &str,
+    departments: &[(&str, &[(&'static str, usize)])],
+) -> Office {
     Office {
         code,
         prefix: prefix.to_string(),

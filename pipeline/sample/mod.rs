@@ -297,7 +297,14 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> std::io::Result<Summary>
         ),
     };
     let people = dream::population(&rng.fork(1), &profiles, persons);
-    dream::write(out, &people, &rng.fork(2), &mut summary, &quarters, &profiles)?;
+    dream::write(
+        out,
+        &people,
+        &rng.fork(2),
+        &mut summary,
+        &quarters,
+        &profiles,
+    )?;
     jobindsats::write(out, &rng.fork(3), &mut summary, &profiles, &quarters)?;
     fagsystem::write(out, &people, &rng.fork(4), &mut summary, &offices, &months)?;
     if let Scale::National { .. } = scale {

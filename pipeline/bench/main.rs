@@ -1,0 +1,657 @@
+//! `maaltal-bench`: the national-scale benchmark, maaltal side by side with DuckDB
+//! (docs/performance.md). Build and run it in release mode:
+//!
+//! ```sh
+//! cargo build --release
+//! target/release/maaltal-bench --data bench/national --work bench/work
+//! ```
+//!
+//! Every measured step runs as its own process (the `maaltal` binary beside this one,
+//! `python3` with DuckDB, or this binary's hidden `step` commands for in-process
+//! timings), so each gets its own wall time and peak resident memory (from `wait4`).
+//! The figures go to stdout and, as a Markdown table, to `<work>/results.md`.
+
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use maaltal::period::Period;
+
+/// The national-scale benchmark (release build), side by side with DuckDB.
+#[derive(Debug, Parser)]
+#[command(name = "maaltal-bench")]
+struct Args {
+    /// Folder of the national data; written with `maaltal sample-data --scale national`
+    /// when it holds no `maaltal.toml`.
+    #[arg(long, default_value = "bench/national")]
+    data: PathBuf,
+    /// Scratch folder for the lakes, the sweep's files and the reports (emptied first).
+    #[arg(long, default_value = "bench/work")]
+    work: PathBuf,
+    /// Persons in a DREAM quarter (when the data is written).
+    #[arg(long, default_value_t = 1_000_000)]
+    persons: usize,
+    /// Employees over all case systems (when the data is written).
+    #[arg(long, default_value_t = 5_000)]
+    employees: usize,
+    /// Runs of each side-by-side measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Size of the memory sweep's largest CSV, in MB (0: no sweep).
+    #[arg(long, default_value_t = 2048)]
+    sweep_mb: u64,
+    /// The python3 that has duckdb (tests/requirements.txt).
+    #[arg(long, default_value = "python3")]
+    python: String,
+    #[command(subcommand)]
+    step: Option<Step>,
+}
+
+/// In-process steps, run as child processes of the benchmark (not for people).
+#[derive(Debug, clap::Subcommand)]
+enum Step {
+    /// Render one kind of report and print per-report timings as JSON.
+    #[command(hide = true)]
+    Render {
+        /// `quarterly`, `overview` or `maanedsbog`.
+        kind: String,
+        /// The configuration.
+        #[arg(long)]
+        config: PathBuf,
+        /// Quarter or month.
+        #[arg(long)]
+        period: Period,
+        /// Where the PDFs go.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// What one process cost.
+#[derive(Debug, Clone, Copy)]
+struct Cost {
+    wall: Duration,
+    /// Peak resident set size, bytes.
+    rss: u64,
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / 1_048_576.0)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+/// Runs a command to its end and measures it; stdout goes to `stdout` (when given),
+/// stderr to `<work>/logs/<label>.log`. A failed command is an error with its log.
+fn measure(cmd: &mut Command, log: &Path, stdout: Option<&Path>) -> anyhow::Result<Cost> {
+    if let Some(dir) = log.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    cmd.stderr(File::create(log)?);
+    match stdout {
+        Some(p) => cmd.stdout(File::create(p)?),
+        None => cmd.stdout(Stdio::null()),
+    };
+    cmd.env_remove("MAALTAL_SMTP_URL");
+    let started = Instant::now();
+    let child = cmd.spawn().with_context(|| format!("starting {cmd:?}"))?;
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills; the pid is our own child's.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let wall = started.elapsed();
+    if r != pid {
+        bail!("wait4 failed for {cmd:?}");
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        let tail = fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(15).collect();
+        bail!(
+            "{} failed ({status}); the end of {}:\n{}",
+            cmd.get_program().to_string_lossy(),
+            log.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    Ok(Cost {
+        wall,
+        rss: usage.ru_maxrss as u64 * 1024,
+    })
+}
+
+fn median(mut v: Vec<Cost>) -> Cost {
+    v.sort_by_key(|c| c.wall);
+    let m = v[v.len() / 2];
+    Cost {
+        wall: m.wall,
+        rss: v.iter().map(|c| c.rss).max().unwrap_or(0),
+    }
+}
+
+/// A Markdown report being built, echoed to stdout as it grows.
+struct Report(String);
+
+impl Report {
+    fn line(&mut self, s: &str) {
+        println!("{s}");
+        self.0.push_str(s);
+        self.0.push('\n');
+    }
+}
+
+struct Bench {
+    args: Args,
+    maaltal: PathBuf,
+    config: PathBuf,
+    work: PathBuf,
+    queries: PathBuf,
+}
+
+impl Bench {
+    fn maaltal(&self, lake: &Path) -> Command {
+        let mut c = Command::new(&self.maaltal);
+        c.arg("--config").arg(&self.config).arg("--lake").arg(lake);
+        c
+    }
+
+    fn log(&self, label: &str) -> PathBuf {
+        self.work.join("logs").join(format!("{label}.log"))
+    }
+
+    fn fresh(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let dir = self.work.join(name);
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    fn land_maaltal(&self, csv: &Path, period: Period, label: &str) -> anyhow::Result<Cost> {
+        let lake = self.fresh(&format!("lake-{label}"))?;
+        let cost = measure(
+            self.maaltal(&lake.join("lake"))
+                .args(["ingest", "dream"])
+                .arg(csv)
+                .args(["--period", &period.to_string()]),
+            &self.log(&format!("land-maaltal-{label}")),
+            None,
+        )?;
+        fs::remove_dir_all(&lake)?;
+        Ok(cost)
+    }
+
+    fn land_duckdb(&self, csv: &Path, period: Period) -> anyhow::Result<Cost> {
+        let out = self.fresh("duckdb-land")?;
+        let weeks = period.iso_weeks();
+        let values: Vec<String> = weeks
+            .iter()
+            .map(|w| {
+                format!(
+                    "('{}', '{}', date '{}')",
+                    w.dream_column(),
+                    w.label(),
+                    w.monday()
+                )
+            })
+            .collect();
+        let columns: Vec<String> = weeks.iter().map(|w| w.dream_column()).collect();
+        let codes = self.queries.join("../config/dream_codes.csv");
+        let cost = measure(
+            Command::new(&self.args.python)
+                .arg("-c")
+                .arg(DUCKDB_RUN)
+                .arg(self.queries.join("bench/duckdb_land_dream.sql"))
+                .arg(format!("csv={}", csv.display()))
+                .arg(format!("codes={}", codes.display()))
+                .arg(format!("weeks={}", values.join(", ")))
+                .arg(format!("columns={}", columns.join(", ")))
+                .arg("key=maaltal-bench")
+                .arg(format!("out={}", out.display())),
+            &self.log("land-duckdb"),
+            None,
+        )?;
+        fs::remove_dir_all(&out)?;
+        Ok(cost)
+    }
+}
+
+/// Runs a SQL file in DuckDB: `python3 -c DUCKDB_RUN file.sql name=value ...`.
+/// Statements end with `;` at the end of a line. Lines
+/// starting with `--` are dropped, `{name}` is replaced (by a file's text for
+/// `name=@path`); with `result=path` the last
+/// statement's rows are written there as CSV.
+const DUCKDB_RUN: &str = r#"
+import re, sys, duckdb
+sql = open(sys.argv[1], encoding="utf-8").read()
+subs = dict(a.split("=", 1) for a in sys.argv[2:])
+result = subs.pop("result", None)
+def strip(text):
+    return "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("--"))
+sql = strip(sql)
+for k, v in subs.items():
+    if v.startswith("@"):
+        v = strip(open(v[1:], encoding="utf-8").read())
+    sql = sql.replace("{" + k + "}", v)
+con = duckdb.connect()
+statements = [s for s in re.split(r";[ \t]*(?:\n|$)", sql) if s.strip()]
+for s in statements[:-1]:
+    con.execute(s)
+last = con.sql(statements[-1])
+if result:
+    last.write_csv(result)
+elif last is not None:
+    last.fetchall()
+"#;
+
+/// Writes `dst`: the first `persons` rows of `src`, each with `extra` history week
+/// columns (2000W01 on) appended. Returns its size in bytes.
+fn derive_csv(src: &Path, dst: &Path, persons: usize, extra: usize) -> anyhow::Result<u64> {
+    let mut lines = BufReader::with_capacity(1 << 20, File::open(src)?).lines();
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(dst)?);
+    let header = lines.next().context("empty CSV")??;
+    let mut h = header.clone();
+    let start = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).context("date")?;
+    for i in 0..extra {
+        let monday = start + chrono::Duration::days(7 * i as i64);
+        let iw = chrono::Datelike::iso_week(&monday);
+        let w = maaltal::period::IsoWeek {
+            year: iw.year(),
+            week: iw.week(),
+        };
+        let _ = write!(h, ";{}", w.dream_column());
+    }
+    writeln!(out, "{h}")?;
+    // History cells, cycled: most weeks on a benefit, some without.
+    let cells = ["", "130", "", "111", "651", "135", "", "130"];
+    let mut tail = String::new();
+    for (n, line) in lines.enumerate() {
+        if n >= persons {
+            break;
+        }
+        let line = line?;
+        tail.clear();
+        for i in 0..extra {
+            tail.push(';');
+            tail.push_str(cells[(i + n) % cells.len()]);
+        }
+        writeln!(out, "{line}{tail}")?;
+    }
+    out.flush()?;
+    Ok(fs::metadata(dst)?.len())
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let bin_dir = exe.parent().context("binary folder")?;
+    let maaltal = bin_dir.join("maaltal");
+    if !maaltal.exists() {
+        bail!(
+            "{} not found: build both binaries with `cargo build --release`",
+            maaltal.display()
+        );
+    }
+    let queries = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("queries");
+    fs::create_dir_all(&args.work)?;
+    let work = std::path::absolute(&args.work)?;
+    let data = std::path::absolute(&args.data)?;
+    let config = data.join("maaltal.toml");
+    let bench = Bench {
+        maaltal,
+        config: config.clone(),
+        work: work.clone(),
+        queries,
+        args,
+    };
+    let mut rep = Report(String::new());
+    let started = Instant::now();
+
+    rep.line("# maaltal national benchmark");
+    rep.line("");
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let duck = Command::new(&bench.args.python)
+        .args(["-c", "import duckdb; print(duckdb.__version__)"])
+        .output()
+        .context("python3 with duckdb (pip install -r tests/requirements.txt)")?;
+    if !duck.status.success() {
+        bail!("DuckDB is missing: pip install -r tests/requirements.txt");
+    }
+    rep.line(&format!(
+        "maaltal {} ({} build), DuckDB {} (Python), {cores} cores; every figure is one process: wall time and peak RSS.",
+        env!("CARGO_PKG_VERSION"),
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        String::from_utf8_lossy(&duck.stdout).trim(),
+    ));
+    rep.line("");
+
+    // 0. Data.
+    if !config.exists() {
+        let cost = measure(
+            Command::new(&bench.maaltal)
+                .args(["sample-data", "--scale", "national", "--out"])
+                .arg(&data)
+                .arg("--persons")
+                .arg(bench.args.persons.to_string())
+                .arg("--employees")
+                .arg(bench.args.employees.to_string()),
+            &bench.log("sample-data"),
+            None,
+        )?;
+        rep.line(&format!(
+            "Data written by `maaltal sample-data --scale national` in {}.",
+            secs(cost.wall)
+        ));
+        rep.line("");
+    }
+    let q4 = Period::Quarter {
+        year: 2018,
+        quarter: 4,
+    };
+    let csv = data.join("dream").join(format!("dream_{q4}.csv"));
+    let csv_bytes = fs::metadata(&csv)?.len();
+    let persons = BufReader::new(File::open(&csv)?).lines().count() - 1;
+
+    rep.line("## Side by side with DuckDB");
+    rep.line("");
+    rep.line(&format!(
+        "Median of {} runs; peak RSS is the largest of the runs. Ratio = maaltal / DuckDB (below 1: maaltal is faster).",
+        bench.args.runs
+    ));
+    rep.line("");
+    rep.line("| work | maaltal | DuckDB | ratio (time) | maaltal peak RSS | DuckDB peak RSS |");
+    rep.line("|---|---:|---:|---:|---:|---:|");
+
+    // 1. Landing one DREAM quarter.
+    let mut m = Vec::new();
+    let mut d = Vec::new();
+    for i in 0..bench.args.runs {
+        m.push(bench.land_maaltal(&csv, q4, &format!("q4-{i}"))?);
+        d.push(bench.land_duckdb(&csv, q4)?);
+    }
+    let (m, d) = (median(m), median(d));
+    rep.line(&format!(
+        "| landing DREAM {q4}: {persons} persons, {:.0} MB CSV → Parquet | {} | {} | {:.2} | {} | {} |",
+        csv_bytes as f64 / 1e6,
+        secs(m.wall),
+        secs(d.wall),
+        m.wall.as_secs_f64() / d.wall.as_secs_f64(),
+        mib(m.rss),
+        mib(d.rss)
+    ));
+
+    // 2. The national lake: eleven quarters landed; then the quarterly job lands the
+    // twelfth and runs (timed below); then M1 over all twelve.
+    let lake_dir = bench.fresh("lake")?;
+    let lake = lake_dir.join("lake");
+    let mut setup = Vec::new();
+    for (label, args) in [
+        (
+            "dream 2016Q1..2018Q3",
+            vec!["ingest", "dream", "--period", "2016Q1..2018Q3"],
+        ),
+        (
+            "jobindsats 2016Q1..2018Q4",
+            vec!["ingest", "jobindsats", "--period", "2016Q1..2018Q4"],
+        ),
+        (
+            "jobindsats 2016-12..2018-12",
+            vec!["ingest", "jobindsats", "--period", "2016-12..2018-12"],
+        ),
+        (
+            "fagsystem 2018-11, every municipality",
+            vec!["ingest", "fagsystem", "--period", "2018-11"],
+        ),
+    ] {
+        let cost = measure(
+            bench.maaltal(&lake).args(&args),
+            &bench.log(&format!("setup-{}", label.replace([' ', '.', ','], "_"))),
+            None,
+        )?;
+        setup.push((label, cost));
+    }
+    let job_dream = measure(
+        bench
+            .maaltal(&lake)
+            .args(["run", "dream", "--period", &q4.to_string()]),
+        &bench.log("job-dream"),
+        None,
+    )?;
+    let job_quarterly = measure(
+        bench
+            .maaltal(&lake)
+            .args(["run", "quarterly", "--period", &q4.to_string()]),
+        &bench.log("job-quarterly"),
+        None,
+    )?;
+
+    // 3. M1 for every municipality and quarter: the same SQL over the same Parquet.
+    let m1_sql = fs::read_to_string(bench.queries.join("bench/m1.sql"))?;
+    let m1_text: String = m1_sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (mut m, mut d) = (Vec::new(), Vec::new());
+    let m_out = work.join("m1-maaltal.csv");
+    let d_out = work.join("m1-duckdb.csv");
+    for _ in 0..bench.args.runs {
+        m.push(measure(
+            bench
+                .maaltal(&lake)
+                .args(["sql", &m1_text, "--format", "csv"]),
+            &bench.log("m1-maaltal"),
+            Some(&m_out),
+        )?);
+        d.push(measure(
+            Command::new(&bench.args.python)
+                .arg("-c")
+                .arg(DUCKDB_RUN)
+                .arg(bench.queries.join("bench/duckdb_m1.sql"))
+                .arg(format!("lake={}", lake.display()))
+                .arg(format!(
+                    "m1=@{}",
+                    bench.queries.join("bench/m1.sql").display()
+                ))
+                .arg(format!("result={}", d_out.display())),
+            &bench.log("m1-duckdb"),
+            None,
+        )?);
+    }
+    let (m, d) = (median(m), median(d));
+    let rows_m = fs::read_to_string(&m_out)?;
+    let rows_d = fs::read_to_string(&d_out)?;
+    let same = rows_m.trim() == rows_d.trim();
+    let groups = rows_m.lines().count().saturating_sub(1);
+    rep.line(&format!(
+        "| M1 for every municipality × quarter × sex ({groups} rows, 12 quarters; results {}) | {} | {} | {:.2} | {} | {} |",
+        if same { "identical" } else { "DIFFER" },
+        secs(m.wall),
+        secs(d.wall),
+        m.wall.as_secs_f64() / d.wall.as_secs_f64(),
+        mib(m.rss),
+        mib(d.rss)
+    ));
+    rep.line("");
+    if !same {
+        rep.line(&format!(
+            "M1 results differ: compare {} and {}.",
+            m_out.display(),
+            d_out.display()
+        ));
+        rep.line("");
+    }
+
+    // 4. Reports, timed per PDF inside one process.
+    rep.line("## Reports (per PDF: building its data and compiling it; the marts are read once)");
+    rep.line("");
+    rep.line("| reports | PDFs | total | median per PDF | p90 | max | peak RSS |");
+    rep.line("|---|---:|---:|---:|---:|---:|---:|");
+    for (kind, period) in [
+        ("quarterly", q4),
+        ("overview", q4),
+        (
+            "maanedsbog",
+            Period::Month {
+                year: 2018,
+                month: 11,
+            },
+        ),
+    ] {
+        let out = bench.fresh(&format!("reports-{kind}"))?;
+        let json = work.join(format!("render-{kind}.json"));
+        let cost = measure(
+            Command::new(&exe)
+                .args(["render", kind, "--config"])
+                .arg(&config)
+                .args(["--period", &period.to_string(), "--out"])
+                .arg(&out)
+                .env("MAALTAL_BENCH_LAKE", &lake),
+            &bench.log(&format!("render-{kind}")),
+            Some(&json),
+        )?;
+        let t: serde_json::Value = serde_json::from_str(&fs::read_to_string(&json)?)?;
+        rep.line(&format!(
+            "| {kind} {period} | {} | {} | {} ms | {} ms | {} ms | {} |",
+            t["reports"],
+            secs(cost.wall),
+            t["median_ms"],
+            t["p90_ms"],
+            t["max_ms"],
+            mib(cost.rss)
+        ));
+    }
+    rep.line("");
+
+    // 5. The quarterly job, end to end.
+    rep.line("## The quarterly job at national scale");
+    rep.line("");
+    rep.line("| step | wall | peak RSS |");
+    rep.line("|---|---:|---:|");
+    rep.line(&format!(
+        "| `maaltal run dream --period {q4}`: land the new quarter ({persons} persons) | {} | {} |",
+        secs(job_dream.wall),
+        mib(job_dream.rss)
+    ));
+    rep.line(&format!(
+        "| `maaltal run quarterly --period {q4}`: marts over 12 quarters, 98 status reports, the overview, 99 mails to the outbox | {} | {} |",
+        secs(job_quarterly.wall),
+        mib(job_quarterly.rss)
+    ));
+    rep.line(&format!(
+        "| both | {} | {} |",
+        secs(job_dream.wall + job_quarterly.wall),
+        mib(job_dream.rss.max(job_quarterly.rss))
+    ));
+    rep.line("");
+    rep.line("Setting up the lake the job runs on:");
+    rep.line("");
+    rep.line("| step | wall | peak RSS |");
+    rep.line("|---|---:|---:|");
+    for (label, cost) in &setup {
+        rep.line(&format!(
+            "| `maaltal ingest {label}` | {} | {} |",
+            secs(cost.wall),
+            mib(cost.rss)
+        ));
+    }
+    rep.line("");
+
+    // 6. Landing memory against file size.
+    if bench.args.sweep_mb > 0 {
+        rep.line("## Landing: peak memory against file size (maaltal)");
+        rep.line("");
+        rep.line("| CSV | persons | history week columns | size | wall | peak RSS |");
+        rep.line("|---|---:|---:|---:|---:|---:|");
+        let base_row = csv_bytes as f64 / persons as f64;
+        // A history cell averages 2.75 bytes (`;` and a code or nothing).
+        let widest = (((bench.args.sweep_mb * 1_048_576) as f64 / persons as f64 - base_row) / 2.75)
+            .max(0.0) as usize;
+        let sweep_dir = bench.fresh("sweep")?;
+        for (persons_n, extra) in [
+            (persons / 4, 0),
+            (persons / 2, 0),
+            (persons, 0),
+            (persons, widest / 4),
+            (persons, widest),
+        ] {
+            let f = sweep_dir.join(format!("dream_{persons_n}_{extra}.csv"));
+            let size = derive_csv(&csv, &f, persons_n, extra)?;
+            let cost = bench.land_maaltal(&f, q4, &format!("sweep-{persons_n}-{extra}"))?;
+            fs::remove_file(&f)?;
+            rep.line(&format!(
+                "| derived from {q4} | {persons_n} | {extra} | {:.0} MB | {} | {} |",
+                size as f64 / 1e6,
+                secs(cost.wall),
+                mib(cost.rss)
+            ));
+        }
+        rep.line("");
+    }
+    rep.line(&format!(
+        "Benchmark run took {:.0} s.",
+        started.elapsed().as_secs_f64()
+    ));
+    fs::write(work.join("results.md"), &rep.0)?;
+    Ok(())
+}
+
+/// The hidden `render` step: renders in this process and prints timings as JSON.
+fn render_step(kind: &str, config: &Path, period: Period, out: &Path) -> anyhow::Result<()> {
+    let mut cfg = maaltal::config::load(Some(config)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(lake) = std::env::var_os("MAALTAL_BENCH_LAKE") {
+        cfg.override_lake(Path::new(&lake));
+    }
+    let date = maaltal::render::data_date(&cfg.lake.path).context("empty lake")?;
+    let settings = maaltal::render::Settings::new(&cfg, date);
+    let reports = match kind {
+        "quarterly" => maaltal::render::quarterly(&cfg, period, None, &settings)?,
+        "overview" => vec![maaltal::render::overview(&cfg, period, &settings)?],
+        "maanedsbog" => maaltal::render::maanedsbog(&cfg, period, None, &settings)?,
+        other => bail!("unknown report `{other}`"),
+    };
+    maaltal::render::write_all(out, &reports, false)?;
+    let mut ms: Vec<f64> = reports
+        .iter()
+        .map(|r| r.elapsed.as_secs_f64() * 1000.0)
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{}",
+        serde_json::json!({
+            "reports": ms.len(),
+            "median_ms": (at(0.5) * 10.0).round() / 10.0,
+            "p90_ms": (at(0.9) * 10.0).round() / 10.0,
+            "max_ms": (at(1.0) * 10.0).round() / 10.0,
+        })
+    );
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let result = match &args.step {
+        Some(Step::Render {
+            kind,
+            config,
+            period,
+            out,
+        }) => render_step(kind, config, *period, out),
+        None => run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,47 @@
+-- description: M1 and its two parts for every municipality and quarter in the lake: the
+--   benchmark's query (docs/performance.md). The same text runs in maaltal (DataFusion)
+--   and in DuckDB over the same Parquet files; it is target_metrics.sql's M1 part with
+--   the threshold written in (5 weeks) and no programme or name tables.
+-- tables: dream_persons, dream_weeks
+with quarter_ends as (
+    select quarter, max(week_start) + interval '6 days' as reference_end
+    from dream_weeks
+    group by quarter
+),
+population as (
+    select p.person_id, p.quarter, p.kommune, p.koen
+    from dream_persons p
+    join quarter_ends q on q.quarter = p.quarter
+    where p.herkomst = 3
+      and p.integrationsprogram
+      and p.foedselsdato + interval '18 years' <= q.reference_end
+      and p.foedselsdato + interval '65 years' > q.reference_end
+      and p.foerste_integrationsydelse <= q.reference_end
+      and p.foerste_integrationsydelse >= q.reference_end - interval '36 months'
+),
+person_weeks as (
+    select person_id, quarter,
+           sum(case when code is null or class = 'igu_praktik' then 1 else 0 end) as selv_weeks,
+           sum(case when class = 'su' then 1 else 0 end) as su_weeks
+    from dream_weeks
+    group by person_id, quarter
+),
+status as (
+    select pop.quarter, pop.kommune, pop.koen,
+           coalesce(w.selv_weeks, 0) >= 5 as selv,
+           coalesce(w.su_weeks, 0) >= 5 as udd
+    from population pop
+    left join person_weeks w on w.person_id = pop.person_id and w.quarter = pop.quarter
+)
+select cast(kommune as int) as municipality_code,
+       quarter as period,
+       s.sex,
+       count(*) as denominator,
+       sum(case when selv or udd then 1 else 0 end) as n_m1,
+       sum(case when selv then 1 else 0 end) as n_selv,
+       sum(case when udd then 1 else 0 end) as n_udd
+from status st
+join (select 'alle' as sex union all select 'M' union all select 'K') s
+  on s.sex = 'alle' or s.sex = st.koen
+group by kommune, quarter, s.sex
+order by municipality_code, period, sex
