@@ -1,7 +1,8 @@
 //! CPR pseudonymisation: HMAC-SHA256 under a key from the environment, as hex.
 //!
 //! The same CPR gives the same id in every extract, so sources join; without the key
-//! nobody can go back. The key never appears in logs (`SecretBox`).
+//! nobody can go back. The key is held only while the HMAC is keyed (`SecretBox`,
+//! zeroed after) and never appears in logs.
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
@@ -13,7 +14,9 @@ pub const DEMO_KEY: &str = "maaltal-demo-key-not-for-real-data";
 
 /// Turns CPR numbers into stable pseudonyms.
 pub struct Pseudonymizer {
-    key: SecretBox<Vec<u8>>,
+    /// HMAC keyed once (only the key's derived pads are kept, never the key); cloned
+    /// for each id, since keying hashes two blocks.
+    keyed: Hmac<Sha256>,
     /// True when the public demo key is in use.
     pub is_demo: bool,
 }
@@ -31,10 +34,10 @@ impl Pseudonymizer {
     /// A pseudonymiser with the given key bytes.
     #[must_use]
     pub fn new(key: Vec<u8>, is_demo: bool) -> Self {
-        Self {
-            key: SecretBox::new(Box::new(key)),
-            is_demo,
-        }
+        let key = SecretBox::new(Box::new(key));
+        let keyed =
+            Hmac::<Sha256>::new_from_slice(key.expose_secret()).expect("HMAC takes any key length");
+        Self { keyed, is_demo }
     }
 
     /// The pseudonym of a (validated, 10-digit) CPR number: 64 hex characters.
@@ -43,8 +46,7 @@ impl Pseudonymizer {
     /// Never: HMAC accepts keys of any length.
     #[must_use]
     pub fn id(&self, cpr: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
-            .expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(cpr.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }

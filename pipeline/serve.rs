@@ -352,12 +352,13 @@ async fn stages(
         }
     }
     stopped()?;
-    crate::transform::transform(
-        config,
-        run_id,
-        (!matches!(job.kind, JobKind::Quarterly)).then_some(period),
-    )
-    .await?;
+    // A job recomputes its own period's marts; the quarterly job also any landed
+    // quarter that has none yet (back-filled by hand), so its reports have every baseline.
+    let mut periods = vec![period];
+    if matches!(job.kind, JobKind::Quarterly) {
+        periods.extend(crate::transform::unmarted_quarters(&config.lake.path));
+    }
+    crate::transform::transform_periods(config, run_id, Some(&periods)).await?;
     lines.push("marts built".to_string());
     stopped()?;
     match job.kind {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use csv::{ByteRecord, ReaderBuilder};
+use csv::{ByteRecord, ReaderBuilder, StringRecord};
 
 use super::{Locus, ParseError};
 use crate::config::Encoding;
@@ -19,8 +19,8 @@ pub struct CsvInput<R: Read> {
     index: HashMap<String, usize>,
     /// Rejections name this file.
     pub locus: Locus,
-    record: ByteRecord,
-    fields: Vec<String>,
+    /// The current record, decoded (its buffer is reused for the next one).
+    record: StringRecord,
     /// Line of the current record.
     pub line: u64,
 }
@@ -40,19 +40,25 @@ impl<R: Read> CsvInput<R> {
             header: Vec::new(),
             index: HashMap::new(),
             locus,
-            record: ByteRecord::new(),
-            fields: Vec::new(),
+            record: StringRecord::new(),
             line: 0,
         };
         if !me.next_raw()? {
             return Err(me.locus.file("empty file: no header line"));
         }
-        if let Some(first) = me.fields.first_mut()
-            && let Some(stripped) = first.strip_prefix('\u{feff}')
-        {
-            *first = stripped.to_string();
-        }
-        me.header = me.fields.iter().map(|h| h.trim().to_lowercase()).collect();
+        me.header = me
+            .record
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let h = if i == 0 {
+                    h.trim_start_matches('\u{feff}')
+                } else {
+                    h
+                };
+                h.trim().to_lowercase()
+            })
+            .collect();
         for (i, h) in me.header.iter().enumerate() {
             if h.is_empty() {
                 return Err(me.locus.field(
@@ -100,49 +106,44 @@ impl<R: Read> CsvInput<R> {
     }
 
     fn next_raw(&mut self) -> Result<bool, ParseError> {
-        let more = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|e| {
-                let line = e.position().map_or(self.line + 1, csv::Position::line);
-                self.locus.line(
-                    line,
-                    format!("unreadable CSV: {}", redact::value(&e.to_string())),
-                )
-            })?;
+        // One allocation-free pass per record: the bytes are read into the previous
+        // record's buffer and validated (or decoded) as a whole.
+        let mut raw: ByteRecord = std::mem::take(&mut self.record).into_byte_record();
+        let more = self.reader.read_byte_record(&mut raw).map_err(|e| {
+            let line = e.position().map_or(self.line + 1, csv::Position::line);
+            self.locus.line(
+                line,
+                format!("unreadable CSV: {}", redact::value(&e.to_string())),
+            )
+        })?;
         if !more {
             return Ok(false);
         }
-        self.line = self
-            .record
-            .position()
-            .map_or(self.line + 1, csv::Position::line);
-        self.fields.clear();
-        for (i, raw) in self.record.iter().enumerate() {
-            let text = match self.encoding {
-                Encoding::Utf8 => match std::str::from_utf8(raw) {
-                    Ok(s) => s.to_string(),
-                    Err(e) => {
-                        let start = self.record.position().map_or(0, csv::Position::byte);
-                        let offset = start
-                            + self.record.range(i).map_or(0, |r| r.start as u64)
-                            + i as u64
-                            + e.valid_up_to() as u64;
-                        return Err(self.locus.reject(
-                            Some(self.line),
-                            None,
-                            None,
-                            format!("not valid UTF-8 at byte offset {offset} (declare `encoding = \"latin1\"` for a Windows-1252 export)"),
-                        ));
-                    }
-                },
-                Encoding::Latin1 => encoding_rs::WINDOWS_1252
-                    .decode_without_bom_handling(raw)
-                    .0
-                    .into_owned(),
-            };
-            self.fields.push(text);
-        }
+        self.line = raw.position().map_or(self.line + 1, csv::Position::line);
+        self.record = match self.encoding {
+            Encoding::Utf8 => StringRecord::from_byte_record(raw).map_err(|e| {
+                let (field, valid) = (e.utf8_error().field(), e.utf8_error().valid_up_to());
+                let raw = e.into_byte_record();
+                let start = raw.position().map_or(0, csv::Position::byte);
+                let offset = start
+                    + raw.range(field).map_or(0, |r| r.start as u64)
+                    + field as u64
+                    + valid as u64;
+                self.locus.reject(
+                    Some(self.line),
+                    None,
+                    None,
+                    format!("not valid UTF-8 at byte offset {offset} (declare `encoding = \"latin1\"` for a Windows-1252 export)"),
+                )
+            })?,
+            Encoding::Latin1 => {
+                let mut rec = StringRecord::with_capacity(raw.as_slice().len() * 2, raw.len());
+                for field in &raw {
+                    rec.push_field(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(field).0);
+                }
+                rec
+            }
+        };
         Ok(true)
     }
 
@@ -152,16 +153,16 @@ impl<R: Read> CsvInput<R> {
             if !self.next_raw()? {
                 return Ok(false);
             }
-            if self.fields.len() == 1 && self.fields[0].trim().is_empty() {
+            if self.record.len() == 1 && self.get(0).is_empty() {
                 continue;
             }
-            if self.fields.len() != self.header.len() {
+            if self.record.len() != self.header.len() {
                 return Err(self.locus.line(
                     self.line,
                     format!(
                         "expected {} fields (as in the header), found {}",
                         self.header.len(),
-                        self.fields.len()
+                        self.record.len()
                     ),
                 ));
             }
@@ -172,14 +173,16 @@ impl<R: Read> CsvInput<R> {
     /// The current record's field `i`, trimmed.
     #[must_use]
     pub fn get(&self, i: usize) -> &str {
-        self.fields[i].trim()
+        self.record.get(i).unwrap_or_default().trim()
     }
 
     /// 1-based character column where field `i` starts on the current line.
     #[must_use]
     pub fn column_of(&self, i: usize) -> u64 {
-        1 + self.fields[..i]
+        1 + self
+            .record
             .iter()
+            .take(i)
             .map(|f| f.chars().count() as u64 + 1)
             .sum::<u64>()
     }
@@ -207,12 +210,25 @@ impl<R: Read> CsvInput<R> {
         )
     }
 
-    /// Extra columns of the current record that are not in `known`.
+    /// The columns not in `known`: the extras a contract keeps (work this out once,
+    /// not per record).
     #[must_use]
-    pub fn extras(&self, known: &[usize]) -> Vec<(&str, &str)> {
-        (0..self.header.len())
-            .filter(|i| !known.contains(i))
-            .map(|i| (self.header[i].as_str(), self.get(i)))
+    pub fn other_columns(&self, known: &[usize]) -> Vec<usize> {
+        let mut is_known = vec![false; self.header.len()];
+        for k in known {
+            if let Some(slot) = is_known.get_mut(*k) {
+                *slot = true;
+            }
+        }
+        (0..self.header.len()).filter(|i| !is_known[*i]).collect()
+    }
+
+    /// The current record's values of the `extra` columns, with their names.
+    #[must_use]
+    pub fn extras(&self, extra: &[usize]) -> Vec<(&str, &str)> {
+        extra
+            .iter()
+            .map(|i| (self.header[*i].as_str(), self.get(*i)))
             .collect()
     }
 }

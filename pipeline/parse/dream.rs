@@ -115,6 +115,7 @@ pub fn parse<R: Read>(
         .map(|(w, _)| (w.label(), w.monday()))
         .collect();
 
+    let other = csv.other_columns(&known);
     let mut seen: HashMap<u64, u64> = HashMap::new();
     let mut unknown: BTreeMap<String, (u64, u64, u64, u64)> = BTreeMap::new();
     let mut rows = 0u64;
@@ -190,7 +191,7 @@ pub fn parse<R: Read>(
                 .text(class);
             weeks.end_row()?;
         }
-        let extras = extras_json(&csv.extras(&known));
+        let extras = extras_json(&csv.extras(&other));
         persons
             .row()
             .text(Some(&pid))

@@ -167,6 +167,7 @@ pub fn parse_entity<R: Read>(
     let mut ids: HashSet<String> = HashSet::new();
     let mut rows = 0u64;
     let pos = |name: &str| entity.columns.iter().position(|(n, _)| *n == name);
+    let other = csv.other_columns(&idx);
     while csv.next_record()? {
         let mut dates: Vec<Option<NaiveDate>> = vec![None; idx.len()];
         for (k, (_, rule)) in entity.columns.iter().enumerate() {
@@ -241,7 +242,7 @@ pub fn parse_entity<R: Read>(
                 }
             }
         }
-        let extras = extras_json(&csv.extras(&idx));
+        let extras = extras_json(&csv.extras(&other));
         row.text(extras.as_deref());
         writer.end_row()?;
         rows += 1;

@@ -3,6 +3,7 @@
 //! disclosure applied.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -460,6 +461,61 @@ pub fn bars(
         lines,
         rows,
     }
+}
+
+/// The most rows a status report's bar chart shows: about a page.
+pub const MAX_BARS: usize = 24;
+
+/// With more than [`MAX_BARS`] municipalities (a national programme has 98), a status
+/// report's chart keeps the five highest, the five lowest and the report's
+/// municipality with two neighbours on either side; each run left out becomes one row
+/// without bars that says how many. The alternative text still reads every row, and
+/// the overview (for the secretariat) always shows all.
+pub fn focus(chart: &mut BarChart, name: &str) {
+    let n = chart.rows.len();
+    if n <= MAX_BARS {
+        return;
+    }
+    let mut keep = vec![false; n];
+    for i in 0..5 {
+        keep[i] = true;
+        keep[n - 1 - i] = true;
+    }
+    if let Some(h) = chart.rows.iter().position(|r| r.highlight) {
+        for k in keep
+            .iter_mut()
+            .take((h + 2).min(n - 1) + 1)
+            .skip(h.saturating_sub(2))
+        {
+            *k = true;
+        }
+    }
+    let mut rows = Vec::new();
+    let mut left_out = 0;
+    let gap = |k: usize| BarRow {
+        name: format!("… {k} {}", if k == 1 { "kommune" } else { "kommuner" }),
+        cells: Vec::new(),
+        highlight: false,
+    };
+    for (row, kept) in chart.rows.drain(..).zip(keep) {
+        if kept {
+            if left_out > 0 {
+                rows.push(gap(left_out));
+                left_out = 0;
+            }
+            rows.push(row);
+        } else {
+            left_out += 1;
+        }
+    }
+    if left_out > 0 {
+        rows.push(gap(left_out));
+    }
+    chart.rows = rows;
+    let _ = write!(
+        chart.caption,
+        ". Af de {n} projektkommuner vises de fem højeste, de fem laveste og kommunerne omkring {name}"
+    );
 }
 
 /// Sorts bar rows by the value of series `by`, highest first; rows without a value last.

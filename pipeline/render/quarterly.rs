@@ -248,6 +248,8 @@ fn section(
         })
     };
     let (highest, lowest) = (extreme(shown.first()), extreme(shown.last()));
+    let mut bars = bars;
+    metric::focus(&mut bars, name);
     let trend = metric::trend(
         index,
         d,

@@ -17,6 +17,7 @@ mod lake_doc;
 mod maanedsbog;
 mod mail;
 mod metrics;
+mod national;
 mod privacy;
 mod reports;
 mod schedule;
