@@ -24,7 +24,7 @@ pub struct Pseudonymizer {
 impl std::fmt::Debug for Pseudonymizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pseudonymizer")
-            .field("key", &"[hidden]")
+            .field("keyed", &"[hidden]")
             .field("is_demo", &self.is_demo)
             .finish()
     }
@@ -32,6 +32,9 @@ impl std::fmt::Debug for Pseudonymizer {
 
 impl Pseudonymizer {
     /// A pseudonymiser with the given key bytes.
+    ///
+    /// # Panics
+    /// Never: HMAC accepts keys of any length.
     #[must_use]
     pub fn new(key: Vec<u8>, is_demo: bool) -> Self {
         let key = SecretBox::new(Box::new(key));
@@ -41,9 +44,6 @@ impl Pseudonymizer {
     }
 
     /// The pseudonym of a (validated, 10-digit) CPR number: 64 hex characters.
-    ///
-    /// # Panics
-    /// Never: HMAC accepts keys of any length.
     #[must_use]
     pub fn id(&self, cpr: &str) -> String {
         let mut mac = self.keyed.clone();

@@ -1,4 +1,4 @@
-//! `maaltal-bench`: the national-scale benchmark, maaltal side by side with DuckDB
+//! `maaltal-bench`: the national-scale benchmark, maaltal side by side with `DuckDB`
 //! (docs/performance.md). Build and run it in release mode:
 //!
 //! ```sh
@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Every measured step runs as its own process (the `maaltal` binary beside this one,
-//! `python3` with DuckDB, or this binary's hidden `step` commands for in-process
+//! `python3` with `DuckDB`, or this binary's hidden `step` commands for in-process
 //! timings), so each gets its own wall time and peak resident memory (from `wait4`).
 //! The figures go to stdout and, as a Markdown table, to `<work>/results.md`.
 
@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use maaltal::period::Period;
 
-/// The national-scale benchmark (release build), side by side with DuckDB.
+/// The national-scale benchmark (release build), side by side with `DuckDB`.
 #[derive(Debug, Parser)]
 #[command(name = "maaltal-bench")]
 struct Args {
@@ -224,7 +224,7 @@ impl Bench {
     }
 }
 
-/// Runs a SQL file in DuckDB: `python3 -c DUCKDB_RUN file.sql name=value ...`.
+/// Runs a SQL file in `DuckDB`: `python3 -c DUCKDB_RUN file.sql name=value ...`.
 /// Statements end with `;` at the end of a line. Lines
 /// starting with `--` are dropped, `{name}` is replaced (by a file's text for
 /// `name=@path`); with `result=path` the last

@@ -18,6 +18,7 @@ pub mod quarterly;
 pub mod world;
 
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 use typst::WorldExt;
 use typst::diag::{Severity, SourceDiagnostic};
 use typst::foundations::{Datetime, Smart};
@@ -228,7 +229,7 @@ pub fn pdf(
         "{ident}: {} pages, compiled in {} ms, PDF written in {} ms",
         document.pages().len(),
         compiled_at.as_millis(),
-        (started.elapsed() - compiled_at).as_millis()
+        started.elapsed().saturating_sub(compiled_at).as_millis()
     );
     // Typst memoises layout results process-wide; without eviction a run of a hundred
     // reports holds every one's cache (2 GiB for 98 status reports). Keep what the
@@ -444,8 +445,10 @@ pub fn quarterly(
     };
     let index = metric_index(&config.lake.path, "quarterly")?;
     let date_label = format::date_label(settings.date);
+    // One report per core at a time (Typst's caches are shared and thread-safe); the
+    // order of the result is the order of the codes.
     codes
-        .iter()
+        .par_iter()
         .map(|code| {
             let started = std::time::Instant::now();
             let data = quarterly::build(
@@ -552,7 +555,8 @@ pub fn maanedsbog(
         });
     }
     let date_label = format::date_label(settings.date);
-    let mut out = Vec::new();
+    // The books' data first (cheap), then the PDFs, one per core at a time.
+    let mut todo = Vec::new();
     let mut found = false;
     for kommune in kommuner {
         let name = crate::municipality::name(kommune).unwrap_or("Kommune");
@@ -576,26 +580,39 @@ pub fn maanedsbog(
             let Some(data) = book.for_recipient(&email, &date_label, settings.disclosure) else {
                 continue;
             };
-            let bytes = json(&data, settings);
+            todo.push((
+                kommune,
+                name,
+                email,
+                id,
+                json(&data, settings),
+                started.elapsed(),
+            ));
+        }
+    }
+    let out = todo
+        .into_par_iter()
+        .map(|(kommune, name, email, id, bytes, built)| {
+            let started = std::time::Instant::now();
             let pdf = pdf(
                 Template::Maanedsbog,
                 Some(&bytes),
                 settings.date,
                 &format!("maaltal/maanedsbog/{key}/{kommune}/{id}"),
             )?;
-            out.push(Rendered {
+            Ok(Rendered {
                 template: Template::Maanedsbog,
                 period: key.clone(),
                 municipality: Some(kommune),
-                recipient: Some(email.clone()),
+                recipient: Some(email),
                 file_name: format!("maanedsbog_{key}_{}_{}.pdf", slug(name), slug(&id)),
                 pdf,
                 data_sha256: fingerprint(&bytes),
                 data: bytes,
-                elapsed: started.elapsed(),
-            });
-        }
-    }
+                elapsed: built + started.elapsed(),
+            })
+        })
+        .collect::<Result<Vec<_>, RenderError>>()?;
     if let (Some(r), false) = (recipient, found) {
         return Err(RenderError::Nothing {
             message: format!(

@@ -772,3 +772,72 @@ fn m1_differential_against_a_plain_rust_computation() {
     assert_eq!(nonzero, compared);
     let _ = sample_dir();
 }
+
+#[test]
+fn a_periods_transform_reads_only_its_quarter_and_agrees_with_the_full_one() {
+    let ws = Workspace::new();
+    ws.ok(&["ingest", "dream", "--period", "2018Q2..2018Q4"]);
+    ws.ok(&["ingest", "jobindsats", "--period", "2018Q4"]);
+    ws.ok(&["ingest", "jobindsats", "--period", "2018-10..2018-12"]);
+    // The quarterly job on a lake landed by hand: its quarter and every landed quarter
+    // without marts get computed.
+    ws.ok(&["run", "quarterly", "--period", "2018Q4"]);
+    let by_job = mart(&ws);
+    let m1_quarters: std::collections::BTreeSet<String> = by_job
+        .keys()
+        .filter(|(_, m, _, _)| m == "M1")
+        .map(|(_, _, p, _)| p.clone())
+        .collect();
+    assert_eq!(
+        m1_quarters.into_iter().collect::<Vec<_>>(),
+        ["2018Q2", "2018Q3", "2018Q4"]
+    );
+    // A quarter's transform replaces that quarter's rows with what the full run computes.
+    ws.ok(&["transform"]);
+    let full = mart(&ws);
+    assert_eq!(by_job, full, "the job's marts are the full transform's");
+    ws.ok(&["transform", "--period", "2018Q3"]);
+    assert_eq!(
+        mart(&ws),
+        full,
+        "a quarter's transform changes nothing else"
+    );
+    // Land 2018Q3 again with one person fewer: only a transform of 2018Q3 sees it.
+    let csv = std::fs::read_to_string(sample_dir().join("dream/dream_2018Q3.csv")).unwrap();
+    let mut lines: Vec<&str> = csv.lines().collect();
+    let header = lines.remove(0);
+    // Surely in Lejre's 2018Q3 population: origin 3, in the programme, aged well
+    // inside 18-64, first integrationsydelse well inside the 36 months.
+    let gone = lines
+        .iter()
+        .position(|l| {
+            let f: Vec<&str> = l.split(';').collect();
+            f[3] == "3"
+                && f[4] == "350"
+                && f[5] == "1"
+                && ("1960-01-01".."1995-01-01").contains(&f[2])
+                && ("2016-01-01".."2018-06-30").contains(&f[6])
+        })
+        .expect("a Lejre person in the population");
+    lines.remove(gone);
+    let fewer = ws.dir.path().join("dream_2018Q3.csv");
+    std::fs::write(&fewer, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+    ws.ok(&[
+        "ingest",
+        "dream",
+        fewer.to_str().unwrap(),
+        "--period",
+        "2018Q3",
+    ]);
+    ws.ok(&["transform", "--period", "2018Q4"]);
+    assert_eq!(mart(&ws), full, "2018Q4's transform does not read 2018Q3");
+    ws.ok(&["transform", "--period", "2018Q3"]);
+    let after = mart(&ws);
+    let den = |m: &Mart, p: &str| m[&(350, "M1".into(), p.into(), "alle".into())].1;
+    assert_eq!(den(&after, "2018Q4"), den(&full, "2018Q4"));
+    assert_eq!(
+        den(&after, "2018Q3"),
+        den(&full, "2018Q3").map(|d| d - 1),
+        "one person fewer in the population"
+    );
+}
