@@ -18,7 +18,6 @@ pub mod quarterly;
 pub mod world;
 
 use chrono::{Datelike, NaiveDate};
-use rayon::prelude::*;
 use typst::WorldExt;
 use typst::diag::{Severity, SourceDiagnostic};
 use typst::foundations::{Datetime, Smart};
@@ -445,10 +444,8 @@ pub fn quarterly(
     };
     let index = metric_index(&config.lake.path, "quarterly")?;
     let date_label = format::date_label(settings.date);
-    // One report per core at a time (Typst's caches are shared and thread-safe); the
-    // order of the result is the order of the codes.
     codes
-        .par_iter()
+        .iter()
         .map(|code| {
             let started = std::time::Instant::now();
             let data = quarterly::build(
@@ -555,8 +552,7 @@ pub fn maanedsbog(
         });
     }
     let date_label = format::date_label(settings.date);
-    // The books' data first (cheap), then the PDFs, one per core at a time.
-    let mut todo = Vec::new();
+    let mut out = Vec::new();
     let mut found = false;
     for kommune in kommuner {
         let name = crate::municipality::name(kommune).unwrap_or("Kommune");
@@ -580,39 +576,26 @@ pub fn maanedsbog(
             let Some(data) = book.for_recipient(&email, &date_label, settings.disclosure) else {
                 continue;
             };
-            todo.push((
-                kommune,
-                name,
-                email,
-                id,
-                json(&data, settings),
-                started.elapsed(),
-            ));
-        }
-    }
-    let out = todo
-        .into_par_iter()
-        .map(|(kommune, name, email, id, bytes, built)| {
-            let started = std::time::Instant::now();
+            let bytes = json(&data, settings);
             let pdf = pdf(
                 Template::Maanedsbog,
                 Some(&bytes),
                 settings.date,
                 &format!("maaltal/maanedsbog/{key}/{kommune}/{id}"),
             )?;
-            Ok(Rendered {
+            out.push(Rendered {
                 template: Template::Maanedsbog,
                 period: key.clone(),
                 municipality: Some(kommune),
-                recipient: Some(email),
+                recipient: Some(email.clone()),
                 file_name: format!("maanedsbog_{key}_{}_{}.pdf", slug(name), slug(&id)),
                 pdf,
                 data_sha256: fingerprint(&bytes),
                 data: bytes,
-                elapsed: built + started.elapsed(),
-            })
-        })
-        .collect::<Result<Vec<_>, RenderError>>()?;
+                elapsed: started.elapsed(),
+            });
+        }
+    }
     if let (Some(r), false) = (recipient, found) {
         return Err(RenderError::Nothing {
             message: format!(
