@@ -548,7 +548,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         mib(job_dream.rss)
     ));
     rep.line(&format!(
-        "| `maaltal run quarterly --period {q4}`: marts over 12 quarters, 98 status reports, the overview, 99 mails to the outbox | {} | {} |",
+        "| `maaltal run quarterly --period {q4}`: the marts of the quarter (earlier quarters have theirs), 98 status reports, the overview, 99 mails to the outbox | {} | {} |",
         secs(job_quarterly.wall),
         mib(job_quarterly.rss)
     ));
