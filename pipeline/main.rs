@@ -11,6 +11,11 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use maaltal::config::{self, Config};
+
+/// mimalloc instead of the system allocator: the landing, `DataFusion` and Typst all
+/// allocate many small objects (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use maaltal::error::Error;
 use maaltal::period::{self, Period};
 use maaltal::query::{self, Format};

@@ -22,6 +22,11 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use maaltal::period::Period;
 
+/// mimalloc instead of the system allocator: the landing, `DataFusion` and Typst all
+/// allocate many small objects (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The national-scale benchmark (release build), side by side with `DuckDB`.
 #[derive(Debug, Parser)]
 #[command(name = "maaltal-bench")]
