@@ -554,6 +554,7 @@ pub async fn deliver(
     let past = ledger(lake);
     let mut summary = Summary::default();
     for d in deliveries {
+        crate::progress::advance(1);
         let skip = match (mode, status(&past, d)) {
             (Mode::Resend, _) | (_, Status::New) => false,
             (Mode::Updates, Status::Changed(_)) => d.update_note.is_none(),

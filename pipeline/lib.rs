@@ -18,6 +18,7 @@ pub mod land;
 pub mod municipality;
 pub mod parse;
 pub mod period;
+pub mod progress;
 pub mod pseudonym;
 pub mod query;
 pub mod redact;

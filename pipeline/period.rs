@@ -223,16 +223,30 @@ impl fmt::Display for Period {
     }
 }
 
-/// A period string that is neither `2018Q4`, `2018-11` nor `2018M11`.
+/// A period string that is neither `2018Q4`, `2018-11` nor `2018M11`, or a range
+/// that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid period `{0}`: expected a quarter like `2018Q4` or a month like `2018-11`")]
-pub struct PeriodError(pub String);
+pub enum PeriodError {
+    /// Not a period at all.
+    #[error(
+        "invalid period `{0}`: expected a quarter like `2018Q4`, a month like `2018M12` or `2018-12`, or a range like `2016Q3..2018Q4`"
+    )]
+    Invalid(String),
+    /// A range whose ends do not make one.
+    #[error("invalid period range `{text}`: {reason}")]
+    Range {
+        /// The range as given.
+        text: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
 
 impl FromStr for Period {
     type Err = PeriodError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || PeriodError(s.to_string());
+        let err = || PeriodError::Invalid(s.to_string());
         let t = s.trim();
         if t.len() < 6 || !t.is_ascii() {
             return Err(err());
@@ -278,15 +292,29 @@ impl From<Period> for String {
 
 /// Parses `P` or a range `P..Q` of periods of the same kind.
 pub fn parse_range(s: &str) -> Result<Vec<Period>, PeriodError> {
-    if let Some((a, b)) = s.split_once("..") {
-        let (a, b): (Period, Period) = (a.parse()?, b.parse()?);
-        if a.is_quarter() != b.is_quarter() || b < a {
-            return Err(PeriodError(s.to_string()));
-        }
-        Ok(a.through(b))
+    let Some((a, b)) = s.split_once("..") else {
+        return Ok(vec![s.parse()?]);
+    };
+    let end = |x: &str, which: &str| {
+        x.parse::<Period>().map_err(|_| PeriodError::Range {
+            text: s.to_string(),
+            reason: format!(
+                "its {which} `{x}` is not a quarter like `2018Q4` or a month like `2018M12` or `2018-12`"
+            ),
+        })
+    };
+    let (a, b) = (end(a, "start")?, end(b, "end")?);
+    let reason = if a.is_quarter() != b.is_quarter() {
+        "both ends must be quarters (`2016Q3..2018Q4`) or both months (`2018-09..2018-11`)"
+    } else if b < a {
+        "it ends before it starts"
     } else {
-        Ok(vec![s.parse()?])
-    }
+        return Ok(a.through(b));
+    };
+    Err(PeriodError::Range {
+        text: s.to_string(),
+        reason: reason.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -295,6 +323,25 @@ mod tests {
 
     fn p(s: &str) -> Period {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_bad_period_names_the_text_given_and_the_forms_accepted() {
+        let e = parse_range("../../x").unwrap_err().to_string();
+        assert!(e.contains("`../../x`"), "{e}");
+        assert!(e.contains("`2018Q4`") && e.contains("`2018M12`"), "{e}");
+        let e = "2018Q5".parse::<Period>().unwrap_err().to_string();
+        assert!(
+            e.starts_with("invalid period `2018Q5`: expected a quarter like `2018Q4`"),
+            "{e}"
+        );
+        let e = parse_range("2018Q4..2016Q3").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid period range `2018Q4..2016Q3`: it ends before it starts"
+        );
+        let e = parse_range("2018Q1..2018-11").unwrap_err().to_string();
+        assert!(e.contains("both ends must be quarters"), "{e}");
     }
 
     #[test]

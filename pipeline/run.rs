@@ -665,7 +665,9 @@ async fn ingest_fagsystem(
     };
     if crate::municipality::name(municipality).is_none() {
         return Err(Error::Usage {
-            message: format!("{municipality} is not a DST municipality code"),
+            message: format!(
+                "`{municipality}` is not a DST municipality code (98 codes, e.g. 350 for Lejre, 316 for Holbæk)"
+            ),
         });
     }
     let base = location.map_or_else(

@@ -540,6 +540,17 @@ fn write_mart(
     Ok(rows)
 }
 
+/// The marts, in the order they are built.
+pub const MART_NAMES: [&str; QUERIES.len()] = {
+    let mut names = [""; QUERIES.len()];
+    let mut i = 0;
+    while i < QUERIES.len() {
+        names[i] = QUERIES[i].0;
+        i += 1;
+    }
+    names
+};
+
 /// The queries in the order they run: mart, file, SQL, schema. Later ones read earlier marts.
 const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 6] = [
     (
@@ -697,6 +708,7 @@ pub async fn transform_periods(
         let rows = write_mart(cfg, run_id, name, spec, &batches)?;
         register(&ctx, name, land::schema(spec), batches)?;
         report.marts.push((name.to_string(), rows));
+        crate::progress::advance(1);
     }
     Ok(report)
 }

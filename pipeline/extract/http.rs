@@ -68,6 +68,9 @@ impl HttpFetcher {
         cfg: &HttpConfig,
         auth: Option<(String, SecretString)>,
     ) -> Result<Self, ExtractError> {
+        // reqwest is built without a crypto provider of its own: rustls uses ring's
+        // (Cargo.toml). Installing it again later is a harmless no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)

@@ -463,6 +463,7 @@ pub fn quarterly(
                 settings.date,
                 &format!("maaltal/{}/quarterly/{quarter}/{code}", config.program.id),
             )?;
+            crate::progress::advance(1);
             Ok(Rendered {
                 template: Template::Quarterly,
                 period: quarter.to_string(),
@@ -505,6 +506,7 @@ pub fn overview(
         settings.date,
         &format!("maaltal/{}/overview/{quarter}", config.program.id),
     )?;
+    crate::progress::advance(1);
     Ok(Rendered {
         template: Template::Overview,
         period: quarter.to_string(),
@@ -583,6 +585,7 @@ pub fn maanedsbog(
                 settings.date,
                 &format!("maaltal/maanedsbog/{key}/{kommune}/{id}"),
             )?;
+            crate::progress::advance(1);
             out.push(Rendered {
                 template: Template::Maanedsbog,
                 period: key.clone(),

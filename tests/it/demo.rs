@@ -16,25 +16,111 @@ fn the_demo_runs_everything_from_an_empty_folder() {
             .env_remove("MAALTAL_LAKE")
             .env_remove("MAALTAL_CONFIG")
             .env_remove("MAALTAL_SMTP_URL")
+            .env_remove("MAALTAL_LOG")
             .output()
             .unwrap();
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-        text(&out.stdout)
+        // Logs (stderr) count too: without -v only warnings (the demo key's).
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
     };
     let out = run(&["demo"]);
+    // A person can read it: a screenful, ending with the summary.
     assert!(
-        out.contains("serving the sample data on http://127.0.0.1:"),
+        out.lines().count() <= 40,
+        "{} lines:\n{out}",
+        out.lines().count()
+    );
+    assert!(out.contains("extracts from http://127.0.0.1:"), "{out}");
+    assert!(out.contains("295 partitions, 698,945 rows landed"), "{out}");
+    // The per-table lines add up to what was landed, and agree with the ledger.
+    let section = |title: &str| -> Vec<String> {
+        out.lines()
+            .skip_while(|l| !l.starts_with(title))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(str::to_string)
+            .collect()
+    };
+    let tables = section("Landed in ./lake/");
+    let mut sum = 0i64;
+    for line in &tables {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        let rows: i64 = cells[2].replace(',', "").parse().unwrap();
+        let ledger = run(&[
+            "sql",
+            &format!(
+                "select count(*) as p, sum(rows) as r from ledger_fetches where status = 'landed' and table_name = '{}'",
+                cells[0]
+            ),
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(
+            ledger.lines().nth(1).unwrap(),
+            format!("{},{rows}", cells[1]),
+            "{line}"
+        );
+        sum += rows;
+    }
+    assert!(tables.len() >= 5, "{out}");
+    assert_eq!(sum, 698_945, "{out}");
+    let marts = out
+        .lines()
+        .find(|l| l.starts_with("Marts in ./lake/marts/: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    for mart in [
+        "target_metrics",
+        "project_average",
+        "metric_comparison",
+        "maanedsbog",
+        "maanedsbog_afdeling",
+        "maanedsbog_visibility",
+    ] {
+        let n = run(&[
+            "sql",
+            &format!("select count(*) from {mart}"),
+            "--format",
+            "csv",
+        ]);
+        let want = format!("{mart} ({})", n.lines().nth(1).unwrap());
+        assert!(marts.contains(&want), "{want} not in {marts}");
+    }
+    let averages = section("Programme averages");
+    assert!(
+        averages
+            .iter()
+            .any(|l| l.contains("M1 ") && l.contains("(2016Q4) → ") && l.ends_with("(2018Q4)")),
         "{out}"
     );
     assert!(
-        out.contains("landed 295 table partitions, 698945 rows"),
+        averages
+            .iter()
+            .any(|l| l.contains("M2 ") && l.ends_with("(2018M12)")),
         "{out}"
     );
     assert!(
-        out.contains("16 quarterly status reports (2018Q4), 1 overview, 57 månedsbøger (2018-12)"),
+        out.contains("Reports in reports/: 16 quarterly status reports (2018Q4), 1 overview, 57 månedsbøger (2018-12)"),
         "{out}"
     );
-    assert!(out.contains("mails in ./outbox/: 74 written"), "{out}");
+    assert!(
+        out.contains("Mails in ./outbox/: 74 written, 0 delivered before, 0 failed"),
+        "{out}"
+    );
+    let next = section("Next");
+    assert!(
+        next.iter()
+            .any(|l| l.trim_start().starts_with("maaltal sql \"")),
+        "{out}"
+    );
+    assert!(next.iter().any(|l| l.contains("maaltal serve")), "{out}");
+    // The suggested query runs.
+    let suggested = next[0]
+        .trim_start()
+        .trim_start_matches("maaltal sql ")
+        .trim_matches('"')
+        .to_string();
+    let persons = run(&["sql", &suggested, "--format", "csv"]);
+    assert!(persons.lines().count() > 2, "{persons}");
     let count = |sub: &str, ext: &str| {
         std::fs::read_dir(dir.path().join(sub))
             .unwrap()
@@ -60,7 +146,7 @@ fn the_demo_runs_everything_from_an_empty_folder() {
     // Again: nothing new is landed or mailed.
     let again = run(&["demo"]);
     assert!(
-        again.contains("mails in ./outbox/: 0 written, 74 delivered before"),
+        again.contains("Mails in ./outbox/: 0 written, 74 delivered before"),
         "{again}"
     );
     let v = run(&["validate"]);

@@ -8,6 +8,7 @@
 //! temp folder, Parquet read back by DuckDB/pyarrow.
 
 mod analysts_guide;
+mod cli_errors;
 mod common;
 mod config_files;
 mod demo;
