@@ -97,7 +97,28 @@ pub async fn run_sql(
         query: query_name.to_string(),
         message: e.to_string(),
     };
-    let df = ctx.sql(sql).await.map_err(err)?;
+    let df = ctx.sql(sql).await.map_err(|e| {
+        let mut message = e.to_string();
+        if message.contains("not found") && message.contains("table") {
+            // Say what there is to query (`maaltal tables` lists them with partitions).
+            let names: Vec<String> = lake::tables(lake_root)
+                .into_iter()
+                .map(|t| format!("`{}`", t.name))
+                .collect();
+            message = if names.is_empty() {
+                format!(
+                    "{message}; the lake at {} holds no tables yet",
+                    lake_root.display()
+                )
+            } else {
+                format!("{message}; the lake's tables: {}", names.join(", "))
+            };
+        }
+        QueryError::Sql {
+            query: query_name.to_string(),
+            message,
+        }
+    })?;
     df.collect().await.map_err(err)
 }
 

@@ -465,10 +465,10 @@ fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsConfig {
         .parse::<crate::period::Period>()
     {
         Ok(p) if p.is_quarter() => p,
-        Ok(_) => {
+        Ok(month) => {
             p.at(
                 "metrics.sex_gap_baseline",
-                "M1 is quarterly: give a quarter like `2017Q1`",
+                format!("`{month}`: M1 is quarterly, give a quarter like `2017Q1`"),
             );
             crate::period::Period::Quarter {
                 year: 2017,

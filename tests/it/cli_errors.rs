@@ -48,6 +48,14 @@ fn a_bad_period_names_the_text_given_and_the_forms_accepted() {
 }
 
 #[test]
+fn an_unknown_table_is_named_with_what_the_lake_holds() {
+    let ws = Workspace::new();
+    let err = invalid(&ws, &["sql", "select * from dream_person"]);
+    assert!(err.contains("dream_person"), "{err}");
+    assert!(err.contains("holds no tables yet"), "{err}");
+}
+
+#[test]
 fn a_bad_municipality_code_names_the_code_and_gives_examples() {
     let ws = Workspace::new();
     for args in [
