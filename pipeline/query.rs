@@ -8,6 +8,7 @@ use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
+use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::extract::Blame;
@@ -22,6 +23,16 @@ pub enum QueryError {
         /// Which query (`<command line>` or a file).
         query: String,
         /// The message of `DataFusion`.
+        message: String,
+    },
+    /// A statement that writes, or names files, where only reading the lake is allowed.
+    #[error(
+        "{query}: refused, `maaltal sql` only reads the lake ({message}); give a query (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE) over its tables"
+    )]
+    ReadOnly {
+        /// Which query.
+        query: String,
+        /// What `DataFusion` found in the plan (`DML not supported: COPY`).
         message: String,
     },
     /// A lake table could not be registered.
@@ -45,7 +56,7 @@ impl QueryError {
     #[must_use]
     pub fn blame(&self) -> Blame {
         match self {
-            Self::Sql { .. } => Blame::User,
+            Self::Sql { .. } | Self::ReadOnly { .. } => Blame::User,
             Self::Register { .. } | Self::Format { .. } => Blame::Internal,
         }
     }
@@ -86,7 +97,18 @@ pub async fn session(lake_root: &Path) -> Result<SessionContext, QueryError> {
     Ok(ctx)
 }
 
-/// Runs one SQL statement over the lake.
+/// What a query over the lake may do: read its registered tables. No DDL (`CREATE
+/// EXTERNAL TABLE` would read any file on the machine), no DML or `COPY` (writes files),
+/// no statements (`SET`, transactions).
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+/// Runs one read-only SQL statement over the lake ([`read_only`]): anything else is
+/// refused before it runs, so nothing is written and no file outside the lake is read.
 pub async fn run_sql(
     lake_root: &Path,
     sql: &str,
@@ -97,7 +119,7 @@ pub async fn run_sql(
         query: query_name.to_string(),
         message: e.to_string(),
     };
-    let df = ctx.sql(sql).await.map_err(|e| {
+    let plan = ctx.state().create_logical_plan(sql).await.map_err(|e| {
         let mut message = e.to_string();
         if message.contains("not found") && message.contains("table") {
             // Say what there is to query (`maaltal tables` lists them with partitions).
@@ -119,6 +141,16 @@ pub async fn run_sql(
             message,
         }
     })?;
+    read_only()
+        .verify_plan(&plan)
+        .map_err(|e| QueryError::ReadOnly {
+            query: query_name.to_string(),
+            message: e
+                .strip_backtrace()
+                .trim_start_matches("Error during planning: ")
+                .to_string(),
+        })?;
+    let df = ctx.execute_logical_plan(plan).await.map_err(err)?;
     df.collect().await.map_err(err)
 }
 

@@ -22,5 +22,6 @@ mod national;
 mod privacy;
 mod reports;
 mod schedule;
+mod sql_read_only;
 mod third_party;
 mod validation;
