@@ -375,7 +375,7 @@ impl Mailer for OutboxMailer {
         };
         std::fs::create_dir_all(&self.dir).map_err(fail)?;
         let stem = d.file_name.trim_end_matches(".pdf");
-        let who = crate::render::slug(&d.recipient);
+        let who = crate::render::file_part(&d.recipient);
         // An updated version gets a file of its own beside the first.
         let version = if d.update_note.is_some() {
             format!(

@@ -116,6 +116,18 @@ pub enum RenderError {
         /// What was asked for and what exists.
         message: String,
     },
+    /// Two reports would be written under one file name.
+    #[error(
+        "two reports would be written to {path}: for `{first}` and for `{second}`; nothing was written"
+    )]
+    NameClash {
+        /// The file both would be.
+        path: String,
+        /// Whom the first is for.
+        first: String,
+        /// Whom the second is for.
+        second: String,
+    },
     /// Writing a PDF to the output folder failed.
     #[error("{path}: {source}")]
     Io {
@@ -132,7 +144,7 @@ impl RenderError {
     pub fn blame(&self) -> Blame {
         match self {
             Self::Nothing { .. } => Blame::User,
-            Self::Io { .. } => Blame::External,
+            Self::Io { .. } | Self::NameClash { .. } => Blame::External,
             _ => Blame::Internal,
         }
     }
@@ -279,6 +291,21 @@ pub fn slug(s: &str) -> String {
     out
 }
 
+/// An id (an employee id, an email address) as part of a file name, so that two
+/// different ids never share one: the id itself when it is only ASCII letters, digits
+/// and `-` (`H001`); otherwise its [`slug`], `_` and a short hash of the id
+/// (`h_1_…`), since the slug alone maps `h/1` and `h_1` alike. A plain id holds no `_`,
+/// so it never equals a hashed one.
+#[must_use]
+pub fn file_part(id: &str) -> String {
+    use sha2::Digest;
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return id.to_string();
+    }
+    let hash = hex::encode(sha2::Sha256::digest(id.as_bytes()));
+    format!("{}_{}", slug(id), &hash[..10])
+}
+
 /// Writes rendered reports into `dir` (created), and with `with_json` each one's data
 /// beside it (`<name>.json`), returning the PDFs' paths.
 pub fn write_all(
@@ -290,6 +317,23 @@ pub fn write_all(
         let path = path.display().to_string();
         move |source| RenderError::Io { path, source }
     };
+    // Two reports under one name would overwrite each other: refuse before writing.
+    let mut names: std::collections::BTreeMap<&str, &Rendered> = std::collections::BTreeMap::new();
+    for r in reports {
+        if let Some(first) = names.insert(&r.file_name, r) {
+            let who = |r: &Rendered| {
+                r.recipient
+                    .clone()
+                    .or_else(|| r.municipality.map(|m| m.to_string()))
+                    .unwrap_or_default()
+            };
+            return Err(RenderError::NameClash {
+                path: dir.join(&r.file_name).display().to_string(),
+                first: who(first),
+                second: who(r),
+            });
+        }
+    }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut out = Vec::new();
     for r in reports {
@@ -591,7 +635,7 @@ pub fn maanedsbog(
                 period: key.clone(),
                 municipality: Some(kommune),
                 recipient: Some(email.clone()),
-                file_name: format!("maanedsbog_{key}_{}_{}.pdf", slug(name), slug(&id)),
+                file_name: format!("maanedsbog_{key}_{}_{}.pdf", slug(name), file_part(&id)),
                 pdf,
                 data_sha256: fingerprint(&bytes),
                 data: bytes,
@@ -654,6 +698,53 @@ mod tests {
             std::env::temp_dir().join("maaltal-forty-employees.pdf"),
             &forty,
         );
+    }
+
+    #[test]
+    fn different_ids_never_share_a_file_name() {
+        assert_eq!(file_part("H001"), "H001");
+        assert_eq!(file_part("l-004"), "l-004");
+        let (a, b) = (file_part("h/1"), file_part("h_1"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("h_1_") && b.starts_with("h_1_"), "{a} {b}");
+        assert_ne!(file_part("H1"), file_part("h1"));
+        let mail = file_part("Aase.Holm@holb.dk");
+        assert!(mail.starts_with("aase_holm_holb_dk_"), "{mail}");
+        assert!(
+            mail.is_ascii() && !mail.contains(['/', '\\', '.', '@']),
+            "{mail}"
+        );
+        // Every municipality's name gives a file name of its own (the quarterly reports').
+        let slugs: std::collections::BTreeSet<String> = (100..=900)
+            .filter_map(crate::municipality::name)
+            .map(slug)
+            .collect();
+        assert_eq!(slugs.len(), 98);
+    }
+
+    #[test]
+    fn two_reports_under_one_name_are_refused_before_anything_is_written() {
+        let report = |recipient: &str| Rendered {
+            template: Template::Maanedsbog,
+            period: "2018-11".into(),
+            municipality: Some(350),
+            recipient: Some(recipient.into()),
+            file_name: "maanedsbog_2018-11_lejre_x.pdf".into(),
+            pdf: b"%PDF".to_vec(),
+            data: b"{}".to_vec(),
+            data_sha256: String::new(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("reports");
+        let err = write_all(&out, &[report("a@lejre.dk"), report("b@lejre.dk")], false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`a@lejre.dk`") && err.contains("`b@lejre.dk`"),
+            "{err}"
+        );
+        assert!(!out.exists());
     }
 
     #[test]

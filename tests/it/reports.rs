@@ -328,7 +328,7 @@ fn a_maanedsbog_never_shows_an_employee_the_recipient_may_not_see() {
             .iter()
             .find(|p| {
                 let n = p.file_name().unwrap().to_str().unwrap();
-                n.ends_with(&format!("_{}.pdf", id.to_lowercase()))
+                n.ends_with(&format!("_{}.pdf", maaltal::render::file_part(id)))
                     && n.contains(if *kommune == 350 { "lejre" } else { "holbaek" })
             })
             .unwrap_or_else(|| panic!("no PDF for {kommune}/{id}"));
