@@ -30,6 +30,10 @@ impl<R: Read> CsvInput<R> {
     pub fn open(input: R, encoding: Encoding, locus: Locus) -> Result<Self, ParseError> {
         let reader = ReaderBuilder::new()
             .delimiter(b';')
+            // Lines end at `\n`; a `\r` before it is dropped below. (With the csv
+            // crate's default CRLF terminator, every line of a CRLF file after the
+            // first was reported one too low.)
+            .terminator(csv::Terminator::Any(b'\n'))
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 20)
@@ -118,6 +122,13 @@ impl<R: Read> CsvInput<R> {
         })?;
         if !more {
             return Ok(false);
+        }
+        if let Some(last) = raw.get(raw.len().wrapping_sub(1))
+            && let Some(kept) = last.strip_suffix(b"\r")
+        {
+            let kept = kept.to_vec();
+            raw.truncate(raw.len() - 1);
+            raw.push_field(&kept);
         }
         self.line = raw.position().map_or(self.line + 1, csv::Position::line);
         self.record = match self.encoding {

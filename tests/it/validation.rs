@@ -530,3 +530,55 @@ fn fagsystem_rejects_a_cpr_that_is_not_ten_digits() {
         ],
     );
 }
+
+// ---- input that is broken in the bytes, not in a rule ----
+
+#[test]
+fn rejects_a_zero_byte_file() {
+    Case::new().dream(b"", &["empty file: no header line"]);
+}
+
+#[test]
+fn rejects_a_truncated_last_line_naming_it() {
+    let t = dream_ok();
+    let cut = &t[..t.len() - 30]; // the download broke off inside line 4's week codes
+    Case::new().dream(cut, &[":4: expected 20 fields (as in the header), found"]);
+}
+
+#[test]
+fn rejects_a_100_mb_field_naming_it_without_printing_it_whole() {
+    let huge = "M".repeat(100_000_000);
+    let t = dream_ok().replacen(
+        &format!("{};M;", CPRS[0]),
+        &format!("{};{huge};", CPRS[0]),
+        1,
+    );
+    let stderr = Case::new().dream(t, &[":2:12: field `koen`: invalid value \"MMMM"]);
+    assert!(stderr.len() < 4_000, "{} bytes of error", stderr.len());
+}
+
+#[test]
+fn crlf_line_ends_land_the_same_bytes_as_lf() {
+    let case = Case::new(); // has landed dream_ok() with LF line ends
+    let raw = case.ws.lake().join("raw/dream");
+    let lf = hash_tree(&raw);
+    let path = case.ws.dir.path().join("dream_crlf.csv");
+    std::fs::write(&path, dream_ok().replace('\n', "\r\n")).unwrap();
+    let out = case.ws.ok(&[
+        "ingest",
+        "dream",
+        path.to_str().unwrap(),
+        "--period",
+        "2018Q4",
+    ]);
+    assert!(out.contains("3 rows"), "{out}");
+    assert_eq!(hash_tree(&raw), lf, "CRLF landed other bytes than LF");
+}
+
+#[test]
+fn a_crlf_file_is_rejected_naming_the_right_line() {
+    let t = dream_ok()
+        .replacen(";K;1985-03-15;", ";X;1985-03-15;", 1)
+        .replace('\n', "\r\n");
+    Case::new().dream(t, &[":3:12: field `koen`"]);
+}
