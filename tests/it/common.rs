@@ -1,12 +1,92 @@
 //! Helpers: the sample data (generated once), temp lakes with their own config, running
 //! the binary, hashing every file under a folder, and a real HTTP server on 127.0.0.1.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
+
+/// The log level of every command the tests run: maaltal's own lines down to debug,
+/// the HTTP client's too, so that what [`no_personal_data`] checks includes them.
+pub(crate) const LOG_FILTER: &str = "info,maaltal=debug,reqwest=debug,hyper_util=debug";
+
+/// CPR numbers written by the tests themselves (fixtures beside the sample data).
+pub(crate) const FIXTURE_CPRS: [&str; 4] = ["0101901234", "1503854321", "2212771118", "0101001234"];
+
+/// Every CPR number of the sample data (DREAM's and the case system's), and the
+/// fixtures', read once.
+pub(crate) fn known_cprs() -> &'static HashSet<String> {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        let mut set: HashSet<String> = FIXTURE_CPRS.iter().map(|c| (*c).to_string()).collect();
+        let mut add = |path: &Path, column: usize| {
+            let Ok(t) = std::fs::read_to_string(path) else {
+                return;
+            };
+            for line in t.lines().skip(1) {
+                if let Some(c) = line.split(';').nth(column).filter(|c| c.len() == 10) {
+                    set.insert(c.to_string());
+                }
+            }
+        };
+        for f in files(&sample_dir().join("dream")) {
+            add(&f, 0);
+        }
+        for f in files(&sample_dir().join("fagsystem")) {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            if ["sager.csv", "samtaler.csv", "placeringer.csv"].contains(&name.as_str()) {
+                add(&f, 1);
+            }
+        }
+        assert!(
+            set.len() > 2_000,
+            "only {} CPR numbers in the sample data",
+            set.len()
+        );
+        set
+    })
+}
+
+/// How many 10-digit windows of `text` are CPR numbers of `set` (one pass).
+pub(crate) fn count_cprs(text: &str, set: &HashSet<String>) -> usize {
+    let b = text.as_bytes();
+    let (mut hits, mut i) = (0, 0);
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start >= 10 {
+            hits += (start..=i - 10)
+                .filter(|w| set.contains(&text[*w..*w + 10]))
+                .count();
+        }
+    }
+    hits
+}
+
+/// Asserts that a command's whole output (results, errors, logs at debug) holds no CPR
+/// number of the sample data or the fixtures, and none of `secrets` (the values of
+/// secret environment variables a test set, eight characters or longer); returns the
+/// output.
+pub(crate) fn no_personal_data(out: Output, secrets: &[&str]) -> Output {
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let n = count_cprs(&all, known_cprs());
+    assert_eq!(n, 0, "{n} CPR number(s) in a command's output");
+    for s in secrets.iter().filter(|s| s.len() >= 8) {
+        assert!(
+            !all.contains(s),
+            "a secret from the environment is in a command's output"
+        );
+    }
+    out
+}
 
 /// The sample data, generated once per test run (seed 2018).
 pub(crate) fn sample_dir() -> &'static Path {
@@ -54,11 +134,21 @@ impl Workspace {
             .args(args);
         cmd.env_remove("MAALTAL_LAKE")
             .env_remove("MAALTAL_PSEUDONYM_KEY")
-            .env("MAALTAL_LOG", "info");
+            .env("MAALTAL_LOG", LOG_FILTER);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run maaltal")
+        // The variables that hold secrets by their name (keys, passwords, tokens).
+        let secrets: Vec<&str> = env
+            .iter()
+            .filter(|(k, _)| {
+                ["KEY", "PASSWORD", "TOKEN", "SECRET"]
+                    .iter()
+                    .any(|w| k.contains(w))
+            })
+            .map(|(_, v)| *v)
+            .collect();
+        no_personal_data(cmd.output().expect("run maaltal"), &secrets)
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Output {

@@ -19,6 +19,7 @@ fn the_demo_runs_everything_from_an_empty_folder() {
             .env_remove("MAALTAL_LOG")
             .output()
             .unwrap();
+        let out = crate::common::no_personal_data(out, &[]);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         // Logs (stderr) count too: without -v only warnings (the demo key's).
         format!("{}{}", text(&out.stdout), text(&out.stderr))

@@ -14,8 +14,10 @@ fn maaltal(config: &Path, args: &[&str]) -> String {
         .args(args)
         .env_remove("MAALTAL_LAKE")
         .env_remove("MAALTAL_PSEUDONYM_KEY")
+        .env("MAALTAL_LOG", crate::common::LOG_FILTER)
         .output()
         .expect("run maaltal");
+    let out = crate::common::no_personal_data(out, &[]);
     assert!(
         out.status.success(),
         "maaltal {args:?}:\n{}{}",

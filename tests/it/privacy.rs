@@ -1,7 +1,7 @@
 //! CPR numbers never reach the lake: not in any value of any table, not in any other
 //! file under the lake root, not in the output for a rejected extract.
 
-use crate::common::{Workspace, files, sample_dir, text};
+use crate::common::{Workspace, count_cprs, files, sample_dir, text};
 
 fn cprs_in(path: &std::path::Path, column: usize) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -64,37 +64,36 @@ fn no_input_cpr_appears_in_the_lake_or_the_output() {
         raw.extend(std::fs::read(f).unwrap());
     }
     let raw = String::from_utf8_lossy(&raw);
-    let set: std::collections::HashSet<&str> = cprs.iter().map(String::as_str).collect();
-    assert_eq!(found_cprs(&dump, &set), 0, "a CPR value is in a lake table");
-    assert_eq!(found_cprs(&raw, &set), 0, "a CPR value is in a lake file");
-    assert_eq!(found_cprs(&printed, &set), 0, "a CPR value was printed");
+    let set: std::collections::HashSet<String> = cprs.iter().cloned().collect();
+    assert_eq!(count_cprs(&dump, &set), 0, "a CPR value is in a lake table");
+    assert_eq!(count_cprs(&raw, &set), 0, "a CPR value is in a lake file");
+    assert_eq!(count_cprs(&printed, &set), 0, "a CPR value was printed");
     // The scan itself finds them where they are.
-    assert!(found_cprs(&original, &set) >= cprs.len() / 2);
+    assert!(count_cprs(&original, &set) >= cprs.len() / 2);
     // The pseudonyms are there instead, and they join across sources.
     assert!(ws.count("select count(*) from fagsystem_sager s join dream_persons p on s.person_id = p.person_id") > 100);
 }
 
-/// How many 10-digit windows of `text` are CPR numbers of `set` (one pass over the text).
-fn found_cprs(text: &str, set: &std::collections::HashSet<&str>) -> usize {
-    let b = text.as_bytes();
-    let mut hits = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i - start >= 10 {
-            for w in start..=i - 10 {
-                if set.contains(&text[w..w + 10]) {
-                    hits += 1;
-                }
-            }
-        }
-    }
-    hits
+#[test]
+fn the_output_check_of_every_command_finds_a_cpr_and_a_secret() {
+    use std::os::unix::process::ExitStatusExt;
+    let cpr = crate::common::known_cprs().iter().next().unwrap().clone();
+    let output = |stderr: String| std::process::Output {
+        status: std::process::ExitStatus::from_raw(0),
+        stdout: Vec::new(),
+        stderr: stderr.into_bytes(),
+    };
+    let caught = |stderr: String, secrets: &'static [&'static str]| {
+        std::panic::catch_unwind(|| crate::common::no_personal_data(output(stderr), secrets))
+            .is_err()
+    };
+    assert!(caught(format!("DEBUG row cpr={cpr} rejected"), &[]));
+    assert!(caught(
+        "Authorization: key-0123456789".into(),
+        &["key-0123456789"]
+    ));
+    assert!(!caught(
+        "DEBUG row person_id=ab12 rejected".into(),
+        &["key-0123456789"]
+    ));
 }
