@@ -51,6 +51,19 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// Another process held the lake's lock for longer than a writer waits.
+    #[error(
+        "the lake {} is busy: {holder} holds its lock, waited {waited_secs} s; try again when it is done",
+        lake.display()
+    )]
+    Busy {
+        /// The lake.
+        lake: PathBuf,
+        /// Who holds the lock (process, what it does, since when).
+        holder: String,
+        /// How long this one waited.
+        waited_secs: u64,
+    },
     /// The command line asked for something impossible.
     #[error("{message}")]
     Usage {
@@ -72,7 +85,7 @@ impl Error {
             Self::Query(q) => q.blame(),
             Self::Render(r) => r.blame(),
             Self::Deliver(d) => d.blame(),
-            Self::Job { .. } => Blame::External,
+            Self::Job { .. } | Self::Busy { .. } => Blame::External,
             Self::Parse(_) | Self::Land(_) => Blame::Internal,
         }
     }

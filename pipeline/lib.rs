@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod lake;
 pub mod land;
+pub mod lock;
 pub mod municipality;
 pub mod parse;
 pub mod period;

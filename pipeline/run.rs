@@ -145,6 +145,11 @@ pub async fn ingest(
     let _g = span.enter();
     let lake = ctx.lake().to_path_buf();
     std::fs::create_dir_all(&lake).map_err(land::io_err(&lake, "create lake"))?;
+    let what = match municipality {
+        Some(m) => format!("ingest {} {period} kommune {m}", source.name()),
+        None => format!("ingest {} {period}", source.name()),
+    };
+    let _lock = crate::lock::acquire(&lake, &what, crate::lock::WAIT_LIMIT).await?;
     for done in land::recover(&lake)? {
         info!(action = %done, "recovered an interrupted landing");
     }
@@ -868,6 +873,19 @@ pub async fn send_reports(
         Template::Overview => vec![render::overview(config, period, &settings)?],
         // A preview of a månedsbog renders only that recipient's.
         Template::Maanedsbog => render::maanedsbog(config, period, preview, &settings)?,
+    };
+    // From reading the delivery ledger to writing it, one sender at a time (lock.rs).
+    let _lock = if preview.is_none() && !options.dry_run {
+        Some(
+            crate::lock::acquire(
+                lake,
+                &format!("send {} {period}", template.name()),
+                crate::lock::WAIT_LIMIT,
+            )
+            .await?,
+        )
+    } else {
+        None
     };
     let (mut deliveries, unaddressed) = deliver::plan(config, &reports);
     if options.updates && preview.is_none() && !options.dry_run {

@@ -661,6 +661,7 @@ pub async fn transform_periods(
 ) -> Result<TransformReport, Error> {
     let lake = &cfg.lake.path;
     std::fs::create_dir_all(lake).map_err(land::io_err(lake, "create lake"))?;
+    let _lock = crate::lock::acquire(lake, "transform", crate::lock::WAIT_LIMIT).await?;
     land::recover(lake)?;
     let ctx = query::session(lake).await?;
     let missing_tables = register_inputs(&ctx, cfg)?;

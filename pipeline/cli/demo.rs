@@ -140,6 +140,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
         retries: ctx.config.mail.retries,
         backoff: ctx.config.mail.backoff,
     };
+    let _lock = maaltal::lock::acquire(&lake, "demo: send", maaltal::lock::WAIT_LIMIT).await?;
     let sent = deliver::deliver(
         &lake,
         &ctx.run_id,

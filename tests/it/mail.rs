@@ -392,3 +392,34 @@ fn a_run_killed_midway_resumes_with_only_the_unsent() {
         "exactly one mail each: {per:?}"
     );
 }
+
+#[test]
+fn two_sends_at_once_mail_each_recipient_once() {
+    let ws = workspace();
+    let sink = Sink::start(free_port(), &[]);
+    let url = sink.url();
+    // Both render at the same pace and reach the delivery ledger together: without
+    // the lake's lock both would find nothing delivered and send everything.
+    let outs: Vec<Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| send(&ws, &url, &["quarterly", "--period", "2018Q4"])))
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for out in &outs {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let stdout: String = outs.iter().map(|o| text(&o.stdout)).collect();
+    assert!(
+        stdout.contains("16 delivered, 0 delivered before"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0 delivered, 16 delivered before"),
+        "{stdout}"
+    );
+    let per = sink.per_recipient();
+    assert_eq!(per.len(), 16, "{per:?}");
+    assert!(per.values().all(|n| *n == 1), "{per:?}");
+    assert_eq!(sink.messages().len(), 16);
+}
