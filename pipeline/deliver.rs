@@ -278,7 +278,9 @@ pub trait Mailer {
 /// SMTP with lettre: STARTTLS required unless configured otherwise, AUTH with the
 /// password from the environment, pooled connections, a timeout around every send.
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The pool in use; replaced after a timeout (see `send`).
+    transport: std::sync::Mutex<AsyncSmtpTransport<Tokio1Executor>>,
+    builder: Box<lettre::transport::smtp::AsyncSmtpTransportBuilder>,
     timeout: Duration,
 }
 
@@ -323,9 +325,20 @@ impl SmtpMailer {
             _ => {}
         }
         Ok(Self {
-            transport: builder.build(),
+            transport: std::sync::Mutex::new(builder.clone().build()),
+            builder: Box::new(builder),
             timeout,
         })
+    }
+}
+
+impl SmtpMailer {
+    /// The pool in use (a cheap handle).
+    fn pool(&self) -> AsyncSmtpTransport<Tokio1Executor> {
+        match self.transport.lock() {
+            Ok(t) => t.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 }
 
@@ -337,11 +350,20 @@ impl Mailer for SmtpMailer {
     async fn send(&self, message: &Message, _d: &Delivery) -> Result<String, SendFailure> {
         // lettre's timeout bounds the connect only; a server that stops answering must
         // not hold the run, so the whole send is bounded here.
-        match tokio::time::timeout(self.timeout, self.transport.send(message.clone())).await {
-            Err(_) => Err(SendFailure {
-                transient: true,
-                reply: format!("no reply within {} s", self.timeout.as_secs()),
-            }),
+        let transport = self.pool();
+        match tokio::time::timeout(self.timeout, transport.send(message.clone())).await {
+            Err(_) => {
+                // lettre puts a connection whose send was cut off back into its pool,
+                // and the next send would wait on that silent server again: start a
+                // new pool instead.
+                if let Ok(mut t) = self.transport.lock() {
+                    *t = (*self.builder).clone().build();
+                }
+                Err(SendFailure {
+                    transient: true,
+                    reply: format!("no reply within {} s", self.timeout.as_secs()),
+                })
+            }
             Ok(Ok(resp)) => Ok(format!(
                 "{} {}",
                 resp.code(),
@@ -697,16 +719,14 @@ pub async fn notify_operator(
         .body(body.to_string())
         .map_err(|e| setup("message", e.to_string()))?;
     match mailer_from(config, smtp_url)? {
-        Either::Smtp(m, _) => {
-            match tokio::time::timeout(m.timeout, m.transport.send(message)).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(setup("recipients.operator", e.to_string())),
-                Err(_) => Err(setup(
-                    "recipients.operator",
-                    "no reply from the SMTP server".into(),
-                )),
-            }
-        }
+        Either::Smtp(m, _) => match tokio::time::timeout(m.timeout, m.pool().send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(setup("recipients.operator", e.to_string())),
+            Err(_) => Err(setup(
+                "recipients.operator",
+                "no reply from the SMTP server".into(),
+            )),
+        },
         Either::Outbox(m) => {
             let io = |e: std::io::Error| DeliverError::Io {
                 path: m.dir.display().to_string(),

@@ -6,7 +6,10 @@ rcpt_tos), the subject decoded by Python's email package, the attachment's file 
 and the attachment bytes beside it as <n>.pdf, plus the raw message as <n>.eml.
 Faults on request: --fail-550 ADDR (a permanent refusal of that recipient),
 --fail-451 N (the first N recipients get a temporary 451), --delay S (each RCPT
-waits S seconds, so a client can be killed mid-run). Prints "ready" when listening.
+waits S seconds, so a client can be killed mid-run), --drop-data N (the first N
+messages: the connection is closed after the data, before any reply), --stall-data N
+(the first N messages: no reply at all, ever). A dropped or stalled message is not
+stored. Prints "ready" when listening.
 """
 
 import argparse
@@ -27,6 +30,8 @@ class Sink:
         self.args = args
         self.tempfails = args.fail_451
         self.refuse = {a.lower() for a in args.fail_550}
+        self.drops = args.drop_data
+        self.stalls = args.stall_data
         self.count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -41,6 +46,14 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.drops > 0:
+            self.drops -= 1
+            server.transport.close()
+            return "421 4.4.2 connection dropped"  # never reaches the client
+        if self.stalls > 0:
+            self.stalls -= 1
+            await asyncio.sleep(3600)
+            return "451 4.4.2 too late"
         self.count += 1
         stem = "%d-%06d" % (time.time_ns(), self.count)
         raw = envelope.original_content or envelope.content
@@ -78,6 +91,8 @@ def main():
     p.add_argument("--fail-550", action="append", default=[])
     p.add_argument("--fail-451", type=int, default=0)
     p.add_argument("--delay", type=float, default=0.0)
+    p.add_argument("--drop-data", type=int, default=0)
+    p.add_argument("--stall-data", type=int, default=0)
     args = p.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     controller = Controller(Sink(args), hostname="127.0.0.1", port=args.port)

@@ -330,6 +330,37 @@ fn a_451_is_retried_and_then_delivered() {
     assert_eq!(row["state"], "delivered");
 }
 
+/// Sends the overview through a sink with `fault`; the secretariat gets it exactly once,
+/// on the second attempt, and the first attempt's answer is not lost from the log.
+fn overview_survives(fault: &str) -> String {
+    let ws = workspace();
+    let sink = Sink::start(free_port(), &[fault, "1"]);
+    let out = send(&ws, &sink.url(), &["overview", "--period", "2018Q4"]);
+    assert!(out.status.success(), "{fault}: {}", text(&out.stderr));
+    assert_eq!(sink.messages().len(), 1, "{fault}");
+    assert_eq!(
+        sink.per_recipient().get("sekretariat@imi.example"),
+        Some(&1)
+    );
+    let row = &json(&ws, "select attempts, state from ledger_deliveries")[0];
+    assert_eq!(row["attempts"], 2, "{fault}: {}", text(&out.stderr));
+    assert_eq!(row["state"], "delivered", "{fault}");
+    text(&out.stderr)
+}
+
+#[test]
+fn a_connection_dropped_in_the_middle_of_data_is_retried_once_delivered() {
+    let log = overview_survives("--drop-data");
+    assert!(log.contains("transient failure; retrying"), "{log}");
+}
+
+#[test]
+fn a_server_that_stalls_is_given_up_on_after_the_timeout_and_retried() {
+    // The workspace's mail timeout is 10 s: the stalled attempt ends there.
+    let log = overview_survives("--stall-data");
+    assert!(log.contains("no reply within 10 s"), "{log}");
+}
+
 #[test]
 fn a_550_for_one_recipient_is_recorded_and_the_others_go_out() {
     let ws = workspace();
