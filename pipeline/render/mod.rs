@@ -9,6 +9,7 @@
 //! document identifier and date taken from the data.
 
 pub mod disclosure;
+mod files;
 pub mod format;
 pub mod maanedsbog;
 pub mod marts;
@@ -26,6 +27,8 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::extract::Blame;
 use world::ReportWorld;
+
+pub use files::{file_part, slug, write_all};
 
 /// The report kinds and their templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -271,83 +274,6 @@ pub struct Rendered {
     /// Time spent on this report: building its data and compiling the PDF (the marts
     /// are read once for all reports and not counted).
     pub elapsed: std::time::Duration,
-}
-
-/// Lower-case ASCII for file names: "Faaborg-Midtfyn" → "faaborg-midtfyn", "Brønderslev" → "broenderslev".
-#[must_use]
-pub fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.to_lowercase().chars() {
-        match c {
-            'æ' | 'ä' => out.push_str("ae"),
-            'ø' | 'ö' => out.push_str("oe"),
-            'å' => out.push_str("aa"),
-            'é' => out.push('e'),
-            'ü' => out.push_str("ue"),
-            c if c.is_ascii_alphanumeric() || c == '-' => out.push(c),
-            _ => out.push('_'),
-        }
-    }
-    out
-}
-
-/// An id (an employee id, an email address) as part of a file name, so that two
-/// different ids never share one: the id itself when it is only ASCII letters, digits
-/// and `-` (`H001`); otherwise its [`slug`], `_` and a short hash of the id
-/// (`h_1_…`), since the slug alone maps `h/1` and `h_1` alike. A plain id holds no `_`,
-/// so it never equals a hashed one.
-#[must_use]
-pub fn file_part(id: &str) -> String {
-    use sha2::Digest;
-    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return id.to_string();
-    }
-    let hash = hex::encode(sha2::Sha256::digest(id.as_bytes()));
-    format!("{}_{}", slug(id), &hash[..10])
-}
-
-/// Writes rendered reports into `dir` (created), and with `with_json` each one's data
-/// beside it (`<name>.json`), returning the PDFs' paths.
-pub fn write_all(
-    dir: &std::path::Path,
-    reports: &[Rendered],
-    with_json: bool,
-) -> Result<Vec<std::path::PathBuf>, RenderError> {
-    let io = |path: &std::path::Path| {
-        let path = path.display().to_string();
-        move |source| RenderError::Io { path, source }
-    };
-    // Two reports under one name would overwrite each other: refuse before writing.
-    let mut names: std::collections::BTreeMap<&str, &Rendered> = std::collections::BTreeMap::new();
-    for r in reports {
-        if let Some(first) = names.insert(&r.file_name, r) {
-            let who = |r: &Rendered| {
-                r.recipient
-                    .clone()
-                    .or_else(|| r.municipality.map(|m| m.to_string()))
-                    .unwrap_or_default()
-            };
-            return Err(RenderError::NameClash {
-                path: dir.join(&r.file_name).display().to_string(),
-                first: who(first),
-                second: who(r),
-            });
-        }
-    }
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut out = Vec::new();
-    for r in reports {
-        let path = dir.join(&r.file_name);
-        let tmp = dir.join(format!(".{}.tmp", r.file_name));
-        std::fs::write(&tmp, &r.pdf).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
-        if with_json {
-            let json_path = path.with_extension("json");
-            std::fs::write(&json_path, &r.data).map_err(io(&json_path))?;
-        }
-        out.push(path);
-    }
-    Ok(out)
 }
 
 /// The date a report carries: the day the newest extract behind it was fetched
@@ -654,103 +580,4 @@ pub fn maanedsbog(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn date() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2019, 2, 1).unwrap()
-    }
-
-    #[test]
-    fn every_template_renders_its_sample_data_deterministically() {
-        for t in Template::ALL {
-            let a = pdf(t, None, date(), "test").unwrap_or_else(|e| panic!("{e}"));
-            let b = pdf(t, None, date(), "test").unwrap();
-            assert!(a.starts_with(b"%PDF-"));
-            assert_eq!(a, b, "{}: same data, same bytes", t.file());
-        }
-    }
-
-    #[test]
-    fn forty_employees_in_a_department_flow_over_pages() {
-        let sample = world::text_of(Template::Maanedsbog.sample()).unwrap();
-        let mut data: serde_json::Value = serde_json::from_str(sample).unwrap();
-        let section = &mut data["employee_sections"][0]["employees"];
-        let one = section[0].clone();
-        *section = serde_json::Value::Array(
-            (0..40)
-                .map(|i| {
-                    let mut e = one.clone();
-                    e["name"] = format!("Medarbejder nr. {i:02} Østergård-Aakjær").into();
-                    e
-                })
-                .collect(),
-        );
-        let bytes = serde_json::to_vec(&data).unwrap();
-        let forty = pdf(Template::Maanedsbog, Some(&bytes), date(), "forty").unwrap();
-        let sample = pdf(Template::Maanedsbog, None, date(), "forty").unwrap();
-        assert!(
-            forty.len() > sample.len(),
-            "forty employees make a longer document"
-        );
-        // Kept for looking at (pdftoppm): the table flows over pages, its header repeated.
-        let _ = std::fs::write(
-            std::env::temp_dir().join("maaltal-forty-employees.pdf"),
-            &forty,
-        );
-    }
-
-    #[test]
-    fn different_ids_never_share_a_file_name() {
-        assert_eq!(file_part("H001"), "H001");
-        assert_eq!(file_part("l-004"), "l-004");
-        let (a, b) = (file_part("h/1"), file_part("h_1"));
-        assert_ne!(a, b);
-        assert!(a.starts_with("h_1_") && b.starts_with("h_1_"), "{a} {b}");
-        assert_ne!(file_part("H1"), file_part("h1"));
-        let mail = file_part("Aase.Holm@holb.dk");
-        assert!(mail.starts_with("aase_holm_holb_dk_"), "{mail}");
-        assert!(
-            mail.is_ascii() && !mail.contains(['/', '\\', '.', '@']),
-            "{mail}"
-        );
-        // Every municipality's name gives a file name of its own (the quarterly reports').
-        let slugs: std::collections::BTreeSet<String> = (100..=900)
-            .filter_map(crate::municipality::name)
-            .map(slug)
-            .collect();
-        assert_eq!(slugs.len(), 98);
-    }
-
-    #[test]
-    fn two_reports_under_one_name_are_refused_before_anything_is_written() {
-        let report = |recipient: &str| Rendered {
-            template: Template::Maanedsbog,
-            period: "2018-11".into(),
-            municipality: Some(350),
-            recipient: Some(recipient.into()),
-            file_name: "maanedsbog_2018-11_lejre_x.pdf".into(),
-            pdf: b"%PDF".to_vec(),
-            data: b"{}".to_vec(),
-            data_sha256: String::new(),
-            elapsed: std::time::Duration::ZERO,
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("reports");
-        let err = write_all(&out, &[report("a@lejre.dk"), report("b@lejre.dk")], false)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("`a@lejre.dk`") && err.contains("`b@lejre.dk`"),
-            "{err}"
-        );
-        assert!(!out.exists());
-    }
-
-    #[test]
-    fn slugs_are_ascii() {
-        assert_eq!(slug("Brønderslev"), "broenderslev");
-        assert_eq!(slug("Faaborg-Midtfyn"), "faaborg-midtfyn");
-        assert_eq!(slug("Anne Sørensen"), "anne_soerensen");
-    }
-}
+mod tests;
