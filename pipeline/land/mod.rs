@@ -4,16 +4,14 @@
 //! ```text
 //! parser ──rows──► PartitionWriter ──► <lake>/_staging/<run>/raw/<source>/<table>/<partition>/part-0.parquet
 //!                                          │ all written + fsynced
-//!                                          ▼ COMMIT journal, then per partition:
-//!                   old <lake>/raw/... ──rename──► <lake>/_trash/<run>/...   (deleted after)
-//!                   staged ───────────rename──► <lake>/raw/...
+//!                                          ▼ commit: swapped into <lake>/raw/... (commit.rs)
 //! ```
 //! A crash before the journal leaves only `_staging` (swept at the next start); a crash
 //! after it is rolled forward by [`recover`]. Readers never see a half-written file.
 //! This module must not know what the extracts mean: parsers hand it typed rows.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,6 +25,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+
+mod commit;
+mod ledger;
+pub use commit::{Staging, recover, write_synced};
+pub use ledger::{FetchRecord, LEDGER_FETCHES, append_ledger, append_ledger_rows};
 
 /// Rows per Arrow batch: the unit that bounds a landing's memory.
 pub const BATCH_ROWS: usize = 16_384;
@@ -292,10 +295,10 @@ impl BatchBuilder {
 pub struct PartitionWriter {
     /// Lake-relative partition folder, e.g. `raw/dream/persons/quarter=2018Q4`.
     pub relative: PathBuf,
-    file_path: PathBuf,
-    writer: ArrowWriter<File>,
-    builder: BatchBuilder,
-    rows: u64,
+    pub(super) file_path: PathBuf,
+    pub(super) writer: ArrowWriter<File>,
+    pub(super) builder: BatchBuilder,
+    pub(super) rows: u64,
 }
 
 /// A partition written completely to staging, ready to commit.
@@ -310,7 +313,7 @@ pub struct StagedPartition {
 }
 
 /// Writer properties used for every lake file.
-fn properties() -> WriterProperties {
+pub(super) fn properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -381,125 +384,6 @@ impl PartitionWriter {
     }
 }
 
-/// The staging area of one landing run.
-pub struct Staging {
-    lake: PathBuf,
-    dir: PathBuf,
-    run_id: String,
-}
-
-impl Staging {
-    /// Creates `<lake>/_staging/<run_id>`.
-    pub fn new(lake: &Path, run_id: &str) -> Result<Self, LandError> {
-        let dir = lake.join("_staging").join(run_id);
-        fs::create_dir_all(&dir).map_err(io_err(&dir, "create staging folder"))?;
-        Ok(Self {
-            lake: lake.to_path_buf(),
-            dir,
-            run_id: run_id.to_string(),
-        })
-    }
-
-    /// Opens a writer for a lake-relative partition folder.
-    pub fn partition(
-        &self,
-        relative: PathBuf,
-        schema: SchemaRef,
-    ) -> Result<PartitionWriter, LandError> {
-        let dir = self.dir.join(&relative);
-        fs::create_dir_all(&dir).map_err(io_err(&dir, "create partition folder"))?;
-        let file_path = dir.join("part-0.parquet");
-        let file = File::create(&file_path).map_err(io_err(&file_path, "create"))?;
-        let writer =
-            ArrowWriter::try_new(file, schema.clone(), Some(properties())).map_err(|e| {
-                LandError::Parquet {
-                    path: file_path.display().to_string(),
-                    message: e.to_string(),
-                }
-            })?;
-        Ok(PartitionWriter {
-            relative,
-            file_path,
-            writer,
-            builder: BatchBuilder::new(schema),
-            rows: 0,
-        })
-    }
-
-    /// Throws the staged files away (a rejected extract).
-    pub fn abort(self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-
-    /// Replaces every staged partition in the lake: journal first, then renames.
-    pub fn commit(self, partitions: &[StagedPartition]) -> Result<(), LandError> {
-        let journal = self.dir.join("COMMIT");
-        let mut text = String::new();
-        for p in partitions {
-            text.push_str(&p.relative.to_string_lossy());
-            text.push('\n');
-        }
-        write_synced(&journal, text.as_bytes())?;
-        roll_forward(&self.lake, &self.dir, &self.run_id)
-    }
-}
-
-/// Writes a file and fsyncs it.
-pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), LandError> {
-    let mut f = File::create(path).map_err(io_err(path, "create"))?;
-    f.write_all(bytes).map_err(io_err(path, "write"))?;
-    f.sync_all().map_err(io_err(path, "fsync"))
-}
-
-fn roll_forward(lake: &Path, staging: &Path, run_id: &str) -> Result<(), LandError> {
-    let journal = staging.join("COMMIT");
-    let text = fs::read_to_string(&journal).map_err(io_err(&journal, "read journal"))?;
-    let trash = lake.join("_trash").join(run_id);
-    for rel in text.lines().filter(|l| !l.is_empty()) {
-        let staged = staging.join(rel);
-        let target = lake.join(rel);
-        if !staged.exists() {
-            continue; // already moved
-        }
-        if target.exists() {
-            let old = trash.join(rel);
-            if let Some(parent) = old.parent() {
-                fs::create_dir_all(parent).map_err(io_err(parent, "create trash folder"))?;
-            }
-            fs::rename(&target, &old).map_err(io_err(&target, "move old partition aside"))?;
-        }
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent, "create table folder"))?;
-        }
-        fs::rename(&staged, &target).map_err(io_err(&staged, "move staged partition in"))?;
-    }
-    fs::remove_dir_all(staging).map_err(io_err(staging, "remove staging"))?;
-    let _ = fs::remove_dir_all(&trash);
-    Ok(())
-}
-
-/// Finishes or sweeps what a crashed run left: staged runs with a journal are rolled
-/// forward, those without are deleted; the trash is emptied.
-pub fn recover(lake: &Path) -> Result<Vec<String>, LandError> {
-    let mut done = Vec::new();
-    let staging = lake.join("_staging");
-    if let Ok(entries) = fs::read_dir(&staging) {
-        for entry in entries.flatten() {
-            let dir = entry.path();
-            let run_id = entry.file_name().to_string_lossy().into_owned();
-            if dir.join("COMMIT").exists() {
-                roll_forward(lake, &dir, &run_id)?;
-                done.push(format!("rolled forward {run_id}"));
-            } else {
-                fs::remove_dir_all(&dir).map_err(io_err(&dir, "remove abandoned staging"))?;
-                done.push(format!("discarded {run_id}"));
-            }
-        }
-    }
-    let _ = fs::remove_dir_all(lake.join("_trash"));
-    Ok(done)
-}
-
 /// Creates a folder readable by its owner only.
 pub fn private_dir(path: &Path) -> Result<(), LandError> {
     fs::create_dir_all(path).map_err(io_err(path, "create private folder"))?;
@@ -538,115 +422,4 @@ pub fn quarantine(
         }
     }
     Ok(dest)
-}
-
-/// One row of the fetch ledger (`ledger_fetches`).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct FetchRecord {
-    /// Run that fetched it.
-    pub run_id: String,
-    /// `dream`, `jobindsats` or `fagsystem`.
-    pub source: String,
-    /// Lake table it fed (empty for a fetch that landed nothing).
-    pub table: String,
-    /// Period, `2018Q4` or `2018-11`.
-    pub period: String,
-    /// Municipality (fagsystem), if any.
-    pub municipality: Option<i32>,
-    /// URL or path.
-    pub location: String,
-    /// sha256 of the bytes fetched.
-    pub sha256: Option<String>,
-    /// Bytes fetched.
-    pub bytes: Option<i64>,
-    /// Rows landed.
-    pub rows: Option<i64>,
-    /// `ETag` seen.
-    pub etag: Option<String>,
-    /// `Last-Modified` seen.
-    pub last_modified: Option<String>,
-    /// `landed`, `not_modified` or `unchanged`.
-    pub status: String,
-    /// When.
-    pub fetched_at: DateTime<Utc>,
-}
-
-/// Columns of `ledger_fetches`.
-pub const LEDGER_FETCHES: &[ColumnSpec] = &[
-    ("run_id", Kind::Text, false),
-    ("source", Kind::Text, false),
-    ("table_name", Kind::Text, false),
-    ("period", Kind::Text, false),
-    ("municipality", Kind::Int32, true),
-    ("location", Kind::Text, false),
-    ("sha256", Kind::Text, true),
-    ("bytes", Kind::Int64, true),
-    ("rows", Kind::Int64, true),
-    ("etag", Kind::Text, true),
-    ("last_modified", Kind::Text, true),
-    ("status", Kind::Text, false),
-    ("fetched_at", Kind::Timestamp, false),
-];
-
-/// Appends records to the ledger as one new Parquet file (append-only, never rewritten).
-pub fn append_ledger(lake: &Path, run_id: &str, records: &[FetchRecord]) -> Result<(), LandError> {
-    if records.is_empty() {
-        return Ok(());
-    }
-    let schema = schema(LEDGER_FETCHES);
-    let mut b = BatchBuilder::new(schema.clone());
-    for r in records {
-        b.text(Some(&r.run_id))
-            .text(Some(&r.source))
-            .text(Some(&r.table))
-            .text(Some(&r.period))
-            .i32(r.municipality);
-        b.text(Some(&r.location))
-            .text(r.sha256.as_deref())
-            .i64(r.bytes)
-            .i64(r.rows);
-        b.text(r.etag.as_deref())
-            .text(r.last_modified.as_deref())
-            .text(Some(&r.status))
-            .timestamp(Some(r.fetched_at));
-        b.end_row();
-    }
-    let stamp = records[0].fetched_at.format("%Y%m%dT%H%M%S%3f").to_string();
-    append_ledger_rows(lake, "fetches", run_id, &stamp, &schema, &mut b)
-}
-
-/// Appends the rows of `b` to ledger table `table` (`<lake>/ledger/<table>/`, queried as
-/// `ledger_<table>`) as one new Parquet file, written aside, fsynced and renamed: a
-/// reader sees all of the rows or none. Files are named in time order.
-pub fn append_ledger_rows(
-    lake: &Path,
-    table: &str,
-    run_id: &str,
-    stamp: &str,
-    schema: &SchemaRef,
-    b: &mut BatchBuilder,
-) -> Result<(), LandError> {
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = lake.join("ledger").join(table);
-    fs::create_dir_all(&dir).map_err(io_err(&dir, "create ledger folder"))?;
-    // Several appends in one run (a range, the demo) each get their own file, in order.
-    let mut seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let mut final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
-    while final_path.exists() {
-        seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        final_path = dir.join(format!("part-{stamp}-{run_id}-{seq:06}.parquet"));
-    }
-    let tmp = dir.join(format!(".tmp-{run_id}-{seq}"));
-    let perr = |e: &dyn std::fmt::Display| LandError::Parquet {
-        path: tmp.display().to_string(),
-        message: e.to_string(),
-    };
-    let batch = b.finish().map_err(|e| perr(&e))?;
-    let file = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
-    let mut w =
-        ArrowWriter::try_new(file, schema.clone(), Some(properties())).map_err(|e| perr(&e))?;
-    w.write(&batch).map_err(|e| perr(&e))?;
-    let file = w.into_inner().map_err(|e| perr(&e))?;
-    file.sync_all().map_err(io_err(&tmp, "fsync"))?;
-    fs::rename(&tmp, &final_path).map_err(io_err(&tmp, "rename ledger file"))
 }
