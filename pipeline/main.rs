@@ -35,7 +35,16 @@ enum Exit {
     Invalid = 3,
 }
 
+/// A full disk, wherever it surfaced: an I/O error, or one that `Parquet` or `DataFusion`
+/// wrapped (`ENOSPC` is error 28 on Linux).
+fn disk_full(e: &Error) -> bool {
+    e.to_string().contains("(os error 28)")
+}
+
 fn exit_for(e: &Error) -> Exit {
+    if disk_full(e) {
+        return Exit::JobFailed;
+    }
     match e {
         Error::Config(_) | Error::Usage { .. } | Error::Render(RenderError::Nothing { .. }) => {
             Exit::Invalid
@@ -360,6 +369,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = exit_for(&e);
             eprintln!("error: {e}");
+            if disk_full(&e) {
+                eprintln!(
+                    "hint: the disk is full. What the lake held before is unchanged; free some space and run the same command again."
+                );
+            }
             ExitCode::from(code as u8)
         }
     }

@@ -1022,6 +1022,18 @@ pub async fn send_reports(
         summary.skipped.len(),
         summary.failed.len()
     ));
+    if !summary.in_doubt.is_empty() {
+        out.lines.push(format!(
+            "{} sent again after an interrupted run, so they may have arrived twice: {}",
+            summary.in_doubt.len(),
+            summary
+                .in_doubt
+                .iter()
+                .map(|(_, f)| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if !summary.failed.is_empty() {
         return Err(deliver::DeliverError::Failed {
             failed: summary.failed,

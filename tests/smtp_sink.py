@@ -5,7 +5,8 @@ Every accepted message is stored in DIR as <n>.json: the envelope (mail_from,
 rcpt_tos), the subject decoded by Python's email package, the attachment's file name,
 and the attachment bytes beside it as <n>.pdf, plus the raw message as <n>.eml.
 Faults on request: --fail-550 ADDR (a permanent refusal of that recipient),
---fail-451 N (the first N recipients get a temporary 451), --delay S (each RCPT
+--fail-451 N (the first N recipients get a temporary 451), --fail-421 N (the first N
+transactions get 421 to MAIL FROM and the connection is closed, as a busy server does), --delay S (each RCPT
 waits S seconds, so a client can be killed mid-run), --drop-data N (the first N
 messages: the connection is closed after the data, before any reply), --stall-data N
 (the first N messages: no reply at all, ever). A dropped or stalled message is not
@@ -29,10 +30,20 @@ class Sink:
     def __init__(self, args):
         self.args = args
         self.tempfails = args.fail_451
+        self.busy = args.fail_421
         self.refuse = {a.lower() for a in args.fail_550}
         self.drops = args.drop_data
         self.stalls = args.stall_data
         self.count = 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.busy > 0:
+            self.busy -= 1
+            asyncio.get_running_loop().call_later(0.05, server.transport.close)
+            return "421 4.3.2 service not available, closing transmission channel"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.args.delay:
@@ -90,6 +101,7 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--fail-550", action="append", default=[])
     p.add_argument("--fail-451", type=int, default=0)
+    p.add_argument("--fail-421", type=int, default=0)
     p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--drop-data", type=int, default=0)
     p.add_argument("--stall-data", type=int, default=0)

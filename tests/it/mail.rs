@@ -1,8 +1,8 @@
 //! Delivery end to end against a real SMTP server on 127.0.0.1 (aiosmtpd, installed by
 //! tests/run; `tests/smtp_sink.py` stores every accepted message): envelopes, decoded
 //! subjects, attachment bytes equal to the rendered PDF, the ledger that never sends
-//! twice, and the faults: server down then up, 451 then success, a 550 for one
-//! recipient, the process killed mid-run.
+//! twice, and the faults: server down then up, 451 then success, 421 and a closed
+//! connection, a 550 for one recipient, the process killed mid-run.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -352,6 +352,12 @@ fn overview_survives(fault: &str) -> String {
 fn a_connection_dropped_in_the_middle_of_data_is_retried_once_delivered() {
     let log = overview_survives("--drop-data");
     assert!(log.contains("transient failure; retrying"), "{log}");
+}
+
+#[test]
+fn a_421_busy_server_that_closes_the_connection_is_retried_once_delivered() {
+    let log = overview_survives("--fail-421");
+    assert!(log.contains("421"), "the first answer is in the log: {log}");
 }
 
 #[test]

@@ -11,22 +11,24 @@
 //! recorded and the others still go out; the run then fails naming who got no mail.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use secrecy::{ExposeSecret, SecretString};
+use lettre::{AsyncTransport, Message};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, MailConfig, SmtpTls, SmtpUrl};
+use crate::config::{Config, MailConfig};
 use crate::extract::Blame;
 use crate::land::{self, BatchBuilder, ColumnSpec, Kind, LandError};
 use crate::period::Period;
 use crate::render::{Rendered, Template, format, marts};
+
+mod intent;
+mod mailer;
+pub use mailer::{Either, Mailer, OutboxMailer, SendFailure, SmtpMailer, mailer_from};
 
 /// Errors of the delivery stage.
 #[derive(Debug, thiserror::Error)]
@@ -254,167 +256,6 @@ pub fn compose(
         .map_err(|e| setup("message", e.to_string()))
 }
 
-/// Why a send failed.
-#[derive(Debug, Clone)]
-pub struct SendFailure {
-    /// Worth trying again (connection refused or reset, timeout, a 4xx reply).
-    pub transient: bool,
-    /// The server's reply, or what went wrong.
-    pub reply: String,
-}
-
-/// Where mails go.
-pub trait Mailer {
-    /// `smtp` or `outbox`.
-    fn kind(&self) -> &'static str;
-    /// Sends one message; the server's reply on success.
-    fn send(
-        &self,
-        message: &Message,
-        d: &Delivery,
-    ) -> impl Future<Output = Result<String, SendFailure>> + Send;
-}
-
-/// SMTP with lettre: STARTTLS required unless configured otherwise, AUTH with the
-/// password from the environment, pooled connections, a timeout around every send.
-pub struct SmtpMailer {
-    /// The pool in use; replaced after a timeout (see `send`).
-    transport: std::sync::Mutex<AsyncSmtpTransport<Tokio1Executor>>,
-    builder: Box<lettre::transport::smtp::AsyncSmtpTransportBuilder>,
-    timeout: Duration,
-}
-
-impl SmtpMailer {
-    /// A mailer for `url`, with the password (if any) from `password`.
-    pub fn new(
-        url: &SmtpUrl,
-        password: Option<SecretString>,
-        timeout: Duration,
-    ) -> Result<Self, DeliverError> {
-        let tls_err = |e: lettre::transport::smtp::Error| DeliverError::Setup {
-            field: "mail.url".into(),
-            message: e.to_string(),
-        };
-        let builder = match url.tls {
-            SmtpTls::Required => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&url.host).map_err(tls_err)?
-            }
-            SmtpTls::Wrapper => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&url.host).map_err(tls_err)?
-            }
-            SmtpTls::None => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.clone())
-            }
-        };
-        let mut builder = builder.port(url.port).timeout(Some(timeout));
-        match (&url.user, password) {
-            (Some(user), Some(pw)) => {
-                builder = builder.credentials(Credentials::new(
-                    user.clone(),
-                    pw.expose_secret().to_string(),
-                ));
-            }
-            (Some(user), None) => {
-                return Err(DeliverError::Setup {
-                    field: "mail.password_env".into(),
-                    message: format!(
-                        "the SMTP URL names user `{user}` but no password variable is set"
-                    ),
-                });
-            }
-            _ => {}
-        }
-        Ok(Self {
-            transport: std::sync::Mutex::new(builder.clone().build()),
-            builder: Box::new(builder),
-            timeout,
-        })
-    }
-}
-
-impl SmtpMailer {
-    /// The pool in use (a cheap handle).
-    fn pool(&self) -> AsyncSmtpTransport<Tokio1Executor> {
-        match self.transport.lock() {
-            Ok(t) => t.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-}
-
-impl Mailer for SmtpMailer {
-    fn kind(&self) -> &'static str {
-        "smtp"
-    }
-
-    async fn send(&self, message: &Message, _d: &Delivery) -> Result<String, SendFailure> {
-        // lettre's timeout bounds the connect only; a server that stops answering must
-        // not hold the run, so the whole send is bounded here.
-        let transport = self.pool();
-        match tokio::time::timeout(self.timeout, transport.send(message.clone())).await {
-            Err(_) => {
-                // lettre puts a connection whose send was cut off back into its pool,
-                // and the next send would wait on that silent server again: start a
-                // new pool instead.
-                if let Ok(mut t) = self.transport.lock() {
-                    *t = (*self.builder).clone().build();
-                }
-                Err(SendFailure {
-                    transient: true,
-                    reply: format!("no reply within {} s", self.timeout.as_secs()),
-                })
-            }
-            Ok(Ok(resp)) => Ok(format!(
-                "{} {}",
-                resp.code(),
-                resp.message().collect::<Vec<_>>().join(" ")
-            )),
-            Ok(Err(e)) => Err(SendFailure {
-                // A 5xx reply or a TLS problem will not change by trying again; a 4xx, a
-                // timeout, a refused or reset connection may.
-                transient: !(e.is_permanent() || e.is_tls()),
-                reply: e.to_string(),
-            }),
-        }
-    }
-}
-
-/// The embedded default's mailer: every mail written as an `.eml` file.
-pub struct OutboxMailer {
-    /// The folder.
-    pub dir: PathBuf,
-}
-
-impl Mailer for OutboxMailer {
-    fn kind(&self) -> &'static str {
-        "outbox"
-    }
-
-    async fn send(&self, message: &Message, d: &Delivery) -> Result<String, SendFailure> {
-        let fail = |e: std::io::Error| SendFailure {
-            transient: false,
-            reply: e.to_string(),
-        };
-        std::fs::create_dir_all(&self.dir).map_err(fail)?;
-        let stem = d.file_name.trim_end_matches(".pdf");
-        let who = crate::render::file_part(&d.recipient);
-        // An updated version gets a file of its own beside the first.
-        let version = if d.update_note.is_some() {
-            format!(
-                "__opdateret_{}",
-                &d.data_sha256[..8.min(d.data_sha256.len())]
-            )
-        } else {
-            String::new()
-        };
-        let path = self.dir.join(format!("{stem}__{who}{version}.eml"));
-        let tmp = self.dir.join(format!(".{stem}__{who}{version}.eml.tmp"));
-        std::fs::write(&tmp, message.formatted()).map_err(fail)?;
-        std::fs::rename(&tmp, &path).map_err(fail)?;
-        Ok(format!("written {}", path.display()))
-    }
-}
-
 /// Columns of `ledger_deliveries`.
 pub const LEDGER_DELIVERIES: &[ColumnSpec] = &[
     ("run_id", Kind::Text, false),
@@ -445,6 +286,9 @@ pub struct Outcome {
     pub recipient: String,
     /// `delivered` or `failed`.
     pub state: String,
+    /// The server's last reply (or what went wrong).
+    #[serde(default)]
+    pub last_reply: Option<String>,
     /// PDF hash.
     pub pdf_sha256: String,
     /// Data fingerprint (none in ledgers written before it was kept).
@@ -547,7 +391,12 @@ pub struct Summary {
     pub skipped: Vec<(String, String)>,
     /// Not delivered: (recipient, last reply).
     pub failed: Vec<(String, String)>,
+    /// Sent again after an interrupted attempt, so possibly twice: (recipient, file).
+    pub in_doubt: Vec<(String, String)>,
 }
+
+/// How the ledger's `last_reply` marks a mail sent again after an interrupted attempt.
+pub const IN_DOUBT: &str = "sent again: an attempt begun";
 
 /// Retry policy.
 #[derive(Debug, Clone, Copy)]
@@ -583,12 +432,14 @@ pub async fn deliver(
             _ => true,
         };
         if skip {
+            intent::end(lake, d); // an outcome recorded just before a kill
             summary
                 .skipped
                 .push((d.recipient.clone(), d.file_name.clone()));
             continue;
         }
         let id = message_id(d, &mail.from);
+        let doubt = intent::interrupted(lake, d);
         // A bad address (say, in the fagsystem export) fails that recipient, not the run.
         let message = match compose(d, mail, now()) {
             Ok(m) => m,
@@ -609,6 +460,10 @@ pub async fn deliver(
             }
             Err(e) => return Err(e),
         };
+        if let Some(begun) = &doubt {
+            tracing::warn!(stage = "deliver", report = d.report, period = %d.period, "sending {} again: an attempt begun {begun} was interrupted before its outcome was recorded, so it may arrive twice", d.file_name);
+        }
+        intent::begin(lake, d, &id, now())?;
         let mut attempts = 0;
         let outcome = loop {
             attempts += 1;
@@ -624,6 +479,17 @@ pub async fn deliver(
         };
         match outcome {
             Ok(reply) => {
+                let reply = match &doubt {
+                    Some(begun) => {
+                        summary
+                            .in_doubt
+                            .push((d.recipient.clone(), d.file_name.clone()));
+                        format!(
+                            "{reply} ({IN_DOUBT} {begun} was interrupted: it may have arrived twice)"
+                        )
+                    }
+                    None => reply,
+                };
                 let attempt = Attempt {
                     message_id: &id,
                     transport: mailer.kind(),
@@ -633,6 +499,7 @@ pub async fn deliver(
                     at: now(),
                 };
                 record(lake, run_id, d, &attempt)?;
+                intent::end(lake, d);
                 tracing::debug!(stage = "deliver", report = d.report, period = %d.period, attempts, "delivered {}", d.file_name);
                 summary
                     .delivered
@@ -648,43 +515,13 @@ pub async fn deliver(
                     at: now(),
                 };
                 record(lake, run_id, d, &attempt)?;
+                intent::end(lake, d);
                 tracing::error!(stage = "deliver", report = d.report, period = %d.period, attempts, error = %reply, "not delivered: {}", d.file_name);
                 summary.failed.push((d.recipient.clone(), reply));
             }
         }
     }
     Ok(summary)
-}
-
-/// The mailer the config asks for: `MAALTAL_SMTP_URL` or `mail.url`, else the outbox.
-pub fn mailer_from(config: &Config, env_url: Option<String>) -> Result<Either, DeliverError> {
-    let url = match env_url.filter(|u| !u.trim().is_empty()) {
-        Some(u) => {
-            Some(
-                crate::config::parse_smtp_url(&u).map_err(|message| DeliverError::Setup {
-                    field: "MAALTAL_SMTP_URL".into(),
-                    message,
-                })?,
-            )
-        }
-        None => config.mail.url.clone(),
-    };
-    let Some(url) = url else {
-        return Ok(Either::Outbox(OutboxMailer {
-            dir: config.mail.outbox.clone(),
-        }));
-    };
-    let password = config
-        .mail
-        .password_env
-        .as_ref()
-        .and_then(|v| std::env::var(v).ok())
-        .filter(|p| !p.is_empty())
-        .map(SecretString::from);
-    Ok(Either::Smtp(
-        SmtpMailer::new(&url, password, config.mail.timeout)?,
-        url,
-    ))
 }
 
 /// Tells the operator (`[recipients] operator`) that something failed: a plain mail
@@ -741,148 +578,5 @@ pub async fn notify_operator(
     }
 }
 
-/// The configured mailer.
-pub enum Either {
-    /// SMTP, and where to.
-    Smtp(SmtpMailer, SmtpUrl),
-    /// `.eml` files.
-    Outbox(OutboxMailer),
-}
-
-impl Either {
-    /// Where mails go, for the log.
-    #[must_use]
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Smtp(_, url) => format!("sending over {url}"),
-            Self::Outbox(m) => format!("writing mails to {}", m.dir.display()),
-        }
-    }
-}
-
-impl Mailer for Either {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Smtp(m, _) => m.kind(),
-            Self::Outbox(m) => m.kind(),
-        }
-    }
-
-    async fn send(&self, message: &Message, d: &Delivery) -> Result<String, SendFailure> {
-        match self {
-            Self::Smtp(m, _) => m.send(message, d).await,
-            Self::Outbox(m) => m.send(message, d).await,
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn delivery() -> Delivery {
-        Delivery {
-            report: "quarterly",
-            period: "2018Q4".into(),
-            municipality: Some(350),
-            recipient: "Projektleder <pl@lejre.example>".into(),
-            file_name: "statusrapport_2018Q4_lejre.pdf".into(),
-            pdf: b"%PDF-1.7 test".to_vec(),
-            pdf_sha256: sha256_hex(b"%PDF-1.7 test"),
-            data_sha256: "d".into(),
-            update_note: None,
-            subject: "Månedsbog for november 2018, Lejre Kommune".into(),
-            body: "Kære projektleder\n\nHermed statusrapporten.\n".into(),
-        }
-    }
-
-    fn mail() -> MailConfig {
-        MailConfig {
-            from: "I mål med integration <maaltal@imi.example>".into(),
-            reply_to: "sekretariat@imi.example".into(),
-            url: None,
-            password_env: None,
-            outbox: PathBuf::from("outbox"),
-            timeout: Duration::from_secs(5),
-            retries: 1,
-            backoff: Duration::from_millis(1),
-        }
-    }
-
-    #[test]
-    fn a_mail_has_one_recipient_danish_headers_and_the_pdf() {
-        let now = DateTime::parse_from_rfc3339("2019-02-01T08:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let m = compose(&delivery(), &mail(), now).unwrap();
-        let text = String::from_utf8(m.formatted()).unwrap();
-        assert!(
-            text.contains("To: \"Projektleder\" <pl@lejre.example>")
-                || text.contains("To: Projektleder <pl@lejre.example>"),
-            "{text}"
-        );
-        assert!(text.contains("Reply-To: sekretariat@imi.example"), "{text}");
-        // The Danish subject is RFC 2047-encoded, never raw 8-bit in a header.
-        let subject = text.lines().find(|l| l.starts_with("Subject:")).unwrap();
-        assert!(subject.contains("=?utf-8?"), "{subject}");
-        assert!(
-            text.contains("filename=\"statusrapport_2018Q4_lejre.pdf\""),
-            "{text}"
-        );
-        assert!(text.contains("Content-Type: application/pdf"), "{text}");
-        assert_eq!(m.envelope().to().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_bad_address_fails_that_recipient_and_the_others_still_go_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let lake = dir.path().join("lake");
-        let mut bad = delivery();
-        bad.recipient = "not an address".into();
-        bad.file_name = "other.pdf".into();
-        let mailer = OutboxMailer {
-            dir: dir.path().join("outbox"),
-        };
-        let retry = Retry {
-            retries: 0,
-            backoff: Duration::from_millis(1),
-        };
-        let summary = deliver(
-            &lake,
-            "t",
-            &mail(),
-            &mailer,
-            &[bad, delivery()],
-            retry,
-            Mode::Once,
-            Utc::now,
-        )
-        .await
-        .unwrap();
-        assert_eq!(summary.delivered.len(), 1);
-        assert_eq!(summary.failed.len(), 1);
-        assert!(
-            summary.failed[0].1.contains("not an address"),
-            "{:?}",
-            summary.failed
-        );
-        let states: Vec<String> = ledger(&lake).into_iter().map(|o| o.state).collect();
-        assert_eq!(states, ["failed", "delivered"], "both recorded");
-    }
-
-    #[test]
-    fn the_message_id_follows_the_content() {
-        let a = delivery();
-        let mut b = delivery();
-        assert_eq!(
-            message_id(&a, "x@imi.example"),
-            message_id(&b, "x@imi.example")
-        );
-        b.pdf_sha256 = "other".into();
-        assert_ne!(
-            message_id(&a, "x@imi.example"),
-            message_id(&b, "x@imi.example")
-        );
-        assert!(message_id(&a, "x@imi.example").ends_with("@imi.example>"));
-    }
-}
+mod tests;
