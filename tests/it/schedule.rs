@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Script, Server, Workspace, sample_dir, text};
+use crate::common::{Script, Server, Workspace, no_personal_data, sample_dir, text};
 use crate::mail::{Sink, copy_dir, free_port};
 
 /// A workspace whose only job is `job_toml`, the fagsystem served over HTTP.
@@ -49,7 +49,7 @@ fn stop(child: Child) -> String {
     let pid = child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
+    let out = no_personal_data(child.wait_with_output().unwrap(), &[]);
     assert!(
         out.status.success(),
         "serve exits cleanly on SIGTERM: {}",
