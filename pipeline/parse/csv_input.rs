@@ -10,9 +10,42 @@ use super::{Locus, ParseError};
 use crate::config::Encoding;
 use crate::redact;
 
+/// The longest line an extract may have. Real lines are under a few kilobytes (a DREAM
+/// line with 52 weeks of codes is about 300 bytes); a longer one is a broken file, and
+/// refusing it here keeps the memory a broken file can take to this much.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// A reader that fails once a line runs past [`MAX_LINE_BYTES`] without a line end.
+struct LineLimit<R> {
+    inner: R,
+    /// Bytes since the last `\n`.
+    since: u64,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        self.since = match chunk.iter().rposition(|b| *b == b'\n') {
+            Some(last) => (n - last - 1) as u64,
+            None => self.since + n as u64,
+        };
+        if self.since > MAX_LINE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a line longer than {} MiB: no extract has lines like that",
+                    MAX_LINE_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 /// A CSV file being read record by record.
 pub struct CsvInput<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineLimit<R>>,
     encoding: Encoding,
     /// Lowercased header names in file order.
     pub header: Vec<String>,
@@ -37,7 +70,10 @@ impl<R: Read> CsvInput<R> {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 20)
-            .from_reader(input);
+            .from_reader(LineLimit {
+                inner: input,
+                since: 0,
+            });
         let mut me = Self {
             reader,
             encoding,

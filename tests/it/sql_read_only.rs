@@ -1,5 +1,5 @@
 //! `maaltal sql` is the analysts' door into the lake, and only a door to read through:
-//! statements that write (COPY, INSERT, CREATE) or read files outside the lake
+//! statements that write (COPY, INSERT, CREATE, DROP) or read files outside the lake
 //! (CREATE EXTERNAL TABLE) are refused before they run, with exit code 3.
 
 use crate::common::{Workspace, text};
@@ -41,6 +41,8 @@ fn writing_and_reading_outside_the_lake_are_refused_and_nothing_is_written() {
             "DDL",
         ),
         ("CREATE TABLE t AS SELECT 1 AS x".to_string(), "DDL"),
+        ("DROP TABLE dream_persons".to_string(), "DDL"),
+        ("DROP VIEW IF EXISTS dream_persons".to_string(), "DDL"),
         (
             "INSERT INTO dream_persons SELECT * FROM dream_persons".to_string(),
             "DML",

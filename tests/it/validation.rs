@@ -546,11 +546,23 @@ fn rejects_a_truncated_last_line_naming_it() {
 }
 
 #[test]
-fn rejects_a_100_mb_field_naming_it_without_printing_it_whole() {
+fn rejects_a_100_mb_line_naming_it_without_reading_it_whole() {
     let huge = "M".repeat(100_000_000);
     let t = dream_ok().replacen(
         &format!("{};M;", CPRS[0]),
         &format!("{};{huge};", CPRS[0]),
+        1,
+    );
+    let stderr = Case::new().dream(t, &[":2: unreadable CSV", "a line longer than 1 MiB"]);
+    assert!(stderr.len() < 4_000, "{} bytes of error", stderr.len());
+}
+
+#[test]
+fn a_long_field_under_the_line_limit_is_judged_by_its_rule() {
+    let long = "M".repeat(500_000);
+    let t = dream_ok().replacen(
+        &format!("{};M;", CPRS[0]),
+        &format!("{};{long};", CPRS[0]),
         1,
     );
     let stderr = Case::new().dream(t, &[":2:12: field `koen`: invalid value \"MMMM"]);
