@@ -28,5 +28,6 @@ pub mod run;
 pub mod sample;
 pub mod schedule;
 pub mod serve;
+pub mod status;
 pub mod transform;
 pub mod visibility;

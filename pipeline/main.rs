@@ -241,14 +241,24 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 out(line);
             }
         }
-        Command::Serve => {
+        Command::Serve { http } => {
             let cfg = load_config(cli)?;
             if cfg.jobs.is_empty() {
                 return Err(Error::Usage {
                     message: "no jobs in the configuration (`[jobs.<name>]`)".into(),
                 });
             }
-            maaltal::serve::serve(cfg, clock()?, std::env::var("MAALTAL_SMTP_URL").ok()).await?;
+            let smtp = std::env::var("MAALTAL_SMTP_URL").ok();
+            maaltal::serve::serve(cfg, clock()?, smtp, *http).await?;
+        }
+        Command::Status { format } => {
+            let cfg = load_config(cli)?;
+            let s = maaltal::status::gather(&cfg, clock()?.now());
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+            } else {
+                print!("{}", maaltal::status::text(&s));
+            }
         }
         Command::Run { job, period } => {
             let cfg = load_config(cli)?;
@@ -337,7 +347,7 @@ fn main() -> ExitCode {
     };
     // A command a person runs shows warnings only (its results are on stdout); the
     // daemon's log is its record, so it logs what it does.
-    let daemon = matches!(cli.command, Command::Serve);
+    let daemon = matches!(cli.command, Command::Serve { .. });
     let level = match (cli.verbose, daemon) {
         (0, false) => None,
         (0, true) | (1, _) => Some("info"),

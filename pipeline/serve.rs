@@ -211,7 +211,12 @@ async fn ingest_waiting(
 }
 
 /// The periods `job` owes at `now` looking back `window`, from the run history.
-fn due_now(lake: &Path, job: &JobConfig, now: DateTime<Utc>, window: Duration) -> Vec<Period> {
+pub(crate) fn due_now(
+    lake: &Path,
+    job: &JobConfig,
+    now: DateTime<Utc>,
+    window: Duration,
+) -> Vec<Period> {
     schedule::due(
         job.kind,
         &job.cron,
@@ -404,7 +409,12 @@ pub async fn catch_up(
 
 /// `maaltal serve`: catch up, then run each job when its schedule fires, until SIGTERM
 /// or Ctrl-C; the running stage finishes first.
-pub async fn serve(config: Config, clock: Clock, smtp_url: Option<String>) -> Result<(), Error> {
+pub async fn serve(
+    config: Config,
+    clock: Clock,
+    smtp_url: Option<String>,
+    http: Option<std::net::SocketAddr>,
+) -> Result<(), Error> {
     use tokio_cron_scheduler::{Job, JobScheduler};
     let stop = Arc::new(AtomicBool::new(false));
     let config = Arc::new(config);
@@ -412,6 +422,32 @@ pub async fn serve(config: Config, clock: Clock, smtp_url: Option<String>) -> Re
         info!(job = %job.name, schedule = %job.schedule, timezone = %job.timezone, next = ?schedule::next_firing(&job.cron, job.timezone, clock.now()), "scheduled");
     }
     let busy = Arc::new(tokio::sync::Mutex::new(()));
+    let ready = Arc::new(AtomicBool::new(false));
+    if let Some(addr) = http {
+        // The status page answers from the start; its actions wait for the running job.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::status::http::Action>();
+        let state = crate::status::http::AppState {
+            config: config.clone(),
+            clock,
+            ready: ready.clone(),
+            actions: tx,
+        };
+        crate::status::http::spawn(addr, state).await?;
+        let (cfg, b, url, st) = (config.clone(), busy.clone(), smtp_url.clone(), stop.clone());
+        tokio::spawn(async move {
+            while let Some(a) = rx.recv().await {
+                let _g = b.lock().await;
+                if st.load(Ordering::SeqCst) {
+                    return;
+                }
+                if let Some(job) = cfg.jobs.get(&a.job) {
+                    info!(job = %a.job, period = %a.period, action = a.what, "running an action from the status page");
+                    let now = clock.now();
+                    let _ = run_job(&cfg, job, a.period, now, clock, url.clone(), &st).await;
+                }
+            }
+        });
+    }
     let sched_err = |e: tokio_cron_scheduler::JobSchedulerError| Error::Usage {
         message: format!("scheduler: {e}"),
     };
@@ -466,6 +502,7 @@ pub async fn serve(config: Config, clock: Clock, smtp_url: Option<String>) -> Re
     .map_err(sched_err)?;
     sched.add(tick).await.map_err(sched_err)?;
     sched.start().await.map_err(sched_err)?;
+    ready.store(true, Ordering::SeqCst);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::Usage {
             message: format!("signal handler: {e}"),

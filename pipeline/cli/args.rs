@@ -113,9 +113,23 @@ pub(crate) enum Command {
     Report(ReportCommand),
     /// The daemon: catch up on missed periods, then run every job on its schedule.
     #[command(after_help = "Examples:\n  maaltal serve\n  \
+        maaltal serve --http 127.0.0.1:8080     # with the status page and /metrics\n  \
         maaltal --config /etc/maaltal/maaltal.toml serve\n  \
         maaltal jobs                           # what it will run when")]
-    Serve,
+    Serve {
+        /// Serve the status page, `/metrics`, `/healthz` and `/readyz` on this address
+        /// (off unless given; `127.0.0.1:8080`, or a bare port for loopback).
+        #[arg(long, value_name = "ADDR", value_parser = parse_http_addr)]
+        http: Option<std::net::SocketAddr>,
+    },
+    /// What the jobs did and will do: runs, extracts, marts, mails (as the status page).
+    #[command(after_help = "Examples:\n  maaltal status\n  \
+        maaltal status --format json")]
+    Status {
+        /// `text` or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Run one job now, for the period its last firing stands for or the one given
     /// (also to back-fill past periods).
     #[command(after_help = "Examples:\n  maaltal run maanedsbog\n  \
@@ -258,6 +272,15 @@ fn municipality_code(s: &str) -> Result<i32, String> {
         )),
         Err(_) => Err(format!("`{s}` is not a number; {expected}")),
     }
+}
+
+/// `--http`: an address, or a bare port on loopback.
+fn parse_http_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse()
+        .map_err(|e| format!("`{s}`: {e} (give an address and port, 127.0.0.1:8080, or a port)"))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use toml::de::{DeTable, DeValue};
 use crate::municipality;
 use raw::{
     RawDream, RawFagsystem, RawHttp, RawJob, RawJobindsats, RawLake, RawMail, RawMetrics,
-    RawProgram, RawPseudonym, RawRecipients, RawReports, RawSources,
+    RawProgram, RawPseudonym, RawRecipients, RawReports, RawSources, RawStatus,
 };
 
 /// The embedded default configuration (`config/maaltal.toml`).
@@ -232,6 +232,15 @@ pub struct Config {
     pub recipients: RecipientsConfig,
     /// Scheduled jobs, by name.
     pub jobs: BTreeMap<String, JobConfig>,
+    /// The status page.
+    pub status: StatusConfig,
+}
+
+/// `[status]`, validated.
+#[derive(Debug, Clone, Default)]
+pub struct StatusConfig {
+    /// The environment variable holding the actions' token.
+    pub token_env: Option<String>,
 }
 
 /// `[jobs.<name>]`, validated.
@@ -845,13 +854,14 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             "mail",
             "recipients",
             "jobs",
+            "status",
         ]
         .contains(&k.as_ref())
         {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`, `status`",
             );
         }
     }
@@ -903,6 +913,16 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         Some(BTreeMap::new())
     };
     let jobs = jobs.map(|j| validate_jobs(&mut p, j));
+    let status: Option<RawStatus> = if root.contains_key("status") {
+        p.section("status")
+    } else {
+        Some(RawStatus::default())
+    };
+    let status = StatusConfig {
+        token_env: status.and_then(|r| r.token_env).inspect(|name| {
+            env_name(&mut p, "status.token_env", name);
+        }),
+    };
 
     let program = program.map(|r| {
         if r.id.trim().is_empty() {
@@ -998,6 +1018,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             mail,
             recipients,
             jobs,
+            status,
         }),
         _ => {
             let mut errors = p.errors;

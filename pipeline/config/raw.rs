@@ -71,6 +71,16 @@ pub struct RawReports {
     pub min_group_size: Option<i64>,
 }
 
+/// `[status]`: the status page of `maaltal serve --http`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatus {
+    /// Name of the environment variable holding the token that the page's actions
+    /// (re-run a period, resend failed mails) require. Unset, or the variable empty:
+    /// the page is read-only.
+    pub token_env: Option<String>,
+}
+
 /// `[mail]`: how reports are delivered.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -26,5 +26,6 @@ mod privacy;
 mod reports;
 mod schedule;
 mod sql_read_only;
+mod status;
 mod third_party;
 mod validation;
