@@ -67,3 +67,18 @@ pub(super) fn begin(
 pub(super) fn end(lake: &Path, d: &Delivery) {
     let _ = fs::remove_file(path(lake, d));
 }
+
+/// (report, period) of every mail begun and not yet recorded.
+#[must_use]
+pub(crate) fn pending(lake: &Path) -> Vec<(String, String)> {
+    let Ok(rd) = fs::read_dir(lake.join(".deliveries")) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| {
+            let text = fs::read_to_string(e.path()).ok()?;
+            let mut what = text.lines().nth(2)?.split(' ');
+            Some((what.next()?.to_string(), what.next()?.to_string()))
+        })
+        .collect()
+}

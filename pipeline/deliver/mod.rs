@@ -26,7 +26,7 @@ use crate::land::{self, BatchBuilder, ColumnSpec, Kind, LandError};
 use crate::period::Period;
 use crate::render::{Rendered, Template, format, marts};
 
-mod intent;
+pub(crate) mod intent;
 mod mailer;
 pub use mailer::{Either, Mailer, OutboxMailer, SendFailure, SmtpMailer, mailer_from};
 

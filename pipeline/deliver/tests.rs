@@ -128,6 +128,11 @@ async fn an_interrupted_attempt_is_sent_again_and_marked_in_doubt() {
     intent::begin(&lake, &interrupted, "<x@imi.example>", Utc::now()).unwrap();
     assert!(intent::interrupted(&lake, &interrupted).is_some());
     assert!(intent::interrupted(&lake, &done).is_none());
+    assert_eq!(
+        intent::pending(&lake),
+        [("quarterly".to_string(), "2018Q4".to_string())],
+        "the status page counts it as pending"
+    );
     let (cfg, both) = (mail(), [done.clone(), interrupted.clone()]);
     let run = || {
         deliver(
@@ -156,6 +161,7 @@ async fn an_interrupted_attempt_is_sent_again_and_marked_in_doubt() {
     );
     // Its outcome is recorded: the intent is gone, and a rerun sends nothing.
     assert!(intent::interrupted(&lake, &interrupted).is_none());
+    assert!(intent::pending(&lake).is_empty());
     let again = run().await.unwrap();
     assert_eq!((again.delivered.len(), again.in_doubt.len()), (0, 0));
 }

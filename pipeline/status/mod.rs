@@ -98,6 +98,9 @@ pub struct SourceCell {
     pub rows: i64,
     /// Why it was quarantined (the rejection: file, line, column, field).
     pub reason: Option<String>,
+    /// When it last landed.
+    #[serde(skip)]
+    landed_at: Option<DateTime<Utc>>,
 }
 
 /// A mart and what it holds.
@@ -149,6 +152,7 @@ struct Fetch {
     #[serde(default)]
     rows: Option<i64>,
     status: String,
+    fetched_at: String,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +172,14 @@ fn rows<T: serde::de::DeserializeOwned>(lake: &Path, table: &str) -> Vec<T> {
         .iter()
         .flat_map(|f| marts::read_file::<T>(f).unwrap_or_default())
         .collect()
+}
+
+/// A time as the ledgers (arrow's JSON) or the quarantine's `extract.json` write it.
+fn time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_rfc3339(&format!("{s}Z")))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn seconds(from: &str, to: &str) -> f64 {
@@ -229,8 +241,14 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> Status {
             .collect();
         if let Some(source) = source_of(job.kind) {
             for period in &due {
-                let firing = schedule::firings(&job.cron, job.timezone, now - job.catch_up, now);
-                let overdue = firing.first().is_some_and(|f| now - *f > job.deadline);
+                // Late: the firing this period belongs to is past the job's deadline.
+                let overdue = schedule::firings(&job.cron, job.timezone, now - job.catch_up, now)
+                    .iter()
+                    .filter(|f| {
+                        let day = f.with_timezone(&job.timezone).date_naive();
+                        job.kind.period_for(day).to_string() == *period
+                    })
+                    .any(|f| now - *f > job.deadline);
                 if !sources
                     .iter()
                     .any(|c| c.source == source && &c.period == period)
@@ -241,6 +259,7 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> Status {
                         state: if overdue { "late" } else { "waiting" }.to_string(),
                         rows: 0,
                         reason: None,
+                        landed_at: None,
                     });
                 }
             }
@@ -284,6 +303,7 @@ fn source_cells(config: &Config) -> Vec<SourceCell> {
             state: "unchanged".to_string(),
             rows: 0,
             reason: None,
+            landed_at: None,
         });
         if f.status == "landed" {
             let seen = hashes.entry(f.location).or_default();
@@ -296,6 +316,7 @@ fn source_cells(config: &Config) -> Vec<SourceCell> {
                 cell.state = "landed".to_string();
             }
             cell.rows = f.rows.unwrap_or(0);
+            cell.landed_at = time(&f.fetched_at);
         }
     }
     if let Ok(rd) = std::fs::read_dir(&config.lake.quarantine_path) {
@@ -315,11 +336,15 @@ fn source_cells(config: &Config) -> Vec<SourceCell> {
                 state: String::new(),
                 rows: 0,
                 reason: None,
+                landed_at: None,
             });
-            if cell.state != "landed" && cell.state != "revised" {
+            // Rejected after its last landing (or never landed): the lake holds the
+            // earlier landing, if any, and the cell says quarantined.
+            let rejected = time(&field("rejected_at"));
+            if cell.landed_at.is_none() || rejected > cell.landed_at {
                 cell.state = "quarantined".to_string();
+                cell.reason = Some(field("error"));
             }
-            cell.reason = Some(field("error"));
         }
     }
     cells.into_values().collect()
@@ -368,15 +393,22 @@ fn delivery_status(lake: &Path) -> Vec<DeliveryStatus> {
         }
         entry.1.insert(who, o);
     }
-    let pending = std::fs::read_dir(lake.join(".deliveries")).map_or(0, Iterator::count);
-    let mut out: Vec<DeliveryStatus> = by
-        .into_iter()
+    // Mails begun and not recorded (deliver/intent.rs).
+    let mut pending: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for key in crate::deliver::intent::pending(lake) {
+        by.entry(key.clone()).or_default();
+        *pending.entry(key).or_default() += 1;
+    }
+    by.into_iter()
         .map(|((report, period), (versions, latest))| DeliveryStatus {
+            pending: pending
+                .get(&(report.clone(), period.clone()))
+                .copied()
+                .unwrap_or(0),
             report,
             period,
             versions: versions.values().map(BTreeSet::len).max().unwrap_or(0),
             sent: latest.values().filter(|o| o.state == "delivered").count(),
-            pending: 0,
             failed: latest
                 .values()
                 .filter(|o| o.state == "failed")
@@ -388,12 +420,7 @@ fn delivery_status(lake: &Path) -> Vec<DeliveryStatus> {
                 })
                 .collect(),
         })
-        .collect();
-    // Intents do not say their report; they are shown on the latest row.
-    if let Some(last) = out.last_mut() {
-        last.pending = pending;
-    }
-    out
+        .collect()
 }
 
 /// The summary `maaltal status` prints.

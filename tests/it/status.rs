@@ -347,4 +347,52 @@ fn markup_in_a_quarantined_line_and_a_recipient_is_shown_escaped() {
     let status = ws.ok(&["status"]);
     assert!(status.contains("quarantined dream 2018Q4"), "{status}");
     assert!(status.contains("1 failed"), "{status}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["status", "--format", "json"])).unwrap();
+    let cell = json["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"] == "dream" && c["period"] == "2018Q4")
+        .unwrap();
+    assert!(cell["reason"].as_str().unwrap().contains(evil), "{cell}");
+    let overview = json["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["report"] == "overview" && d["period"] == "2018Q4")
+        .unwrap();
+    assert!(
+        overview["failed"][0][1].as_str().unwrap().contains("550"),
+        "{overview}"
+    );
+}
+
+#[test]
+fn owed_extracts_are_waiting_then_late_after_the_deadline() {
+    let ws = Workspace::new();
+    let out = ws.run_env(
+        &["status", "--format", "json"],
+        &[("MAALTAL_NOW", "2019-01-10T09:00:00Z")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let state = |source: &str, period: &str| {
+        json["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["source"] == source && c["period"] == period)
+            .map(|c| c["state"].as_str().unwrap().to_string())
+    };
+    // DREAM's 2018Q3 fired on 15 November: 56 days ago, past its 14 days.
+    assert_eq!(state("dream", "2018Q3").as_deref(), Some("late"), "{json}");
+    // Jobindsats' December fired this morning at 05:00: waited for.
+    assert_eq!(
+        state("jobindsats", "2018-12").as_deref(),
+        Some("waiting"),
+        "{json}"
+    );
+    let text = ws.ok(&["status"]);
+    assert!(text.contains("never run"), "{text}");
 }
