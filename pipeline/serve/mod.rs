@@ -14,7 +14,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
@@ -27,6 +26,9 @@ use crate::period::Period;
 use crate::render::marts;
 use crate::run::{self, Context, SendOptions, SourceKind};
 use crate::schedule::{self, JobKind};
+
+mod daemon;
+pub use daemon::{describe, serve};
 
 /// The time: the machine's clock, shifted by a fixed offset (`MAALTAL_NOW` sets where
 /// the clock starts, for tests and rehearsals; it then runs on in real time).
@@ -405,157 +407,4 @@ pub async fn catch_up(
         }
     }
     runs
-}
-
-/// `maaltal serve`: catch up, then run each job when its schedule fires, until SIGTERM
-/// or Ctrl-C; the running stage finishes first.
-pub async fn serve(
-    config: Config,
-    clock: Clock,
-    smtp_url: Option<String>,
-    http: Option<std::net::SocketAddr>,
-) -> Result<(), Error> {
-    use tokio_cron_scheduler::{Job, JobScheduler};
-    let stop = Arc::new(AtomicBool::new(false));
-    let config = Arc::new(config);
-    for job in config.jobs.values() {
-        info!(job = %job.name, schedule = %job.schedule, timezone = %job.timezone, next = ?schedule::next_firing(&job.cron, job.timezone, clock.now()), "scheduled");
-    }
-    let busy = Arc::new(tokio::sync::Mutex::new(()));
-    let ready = Arc::new(AtomicBool::new(false));
-    if let Some(addr) = http {
-        // The status page answers from the start; its actions wait for the running job.
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::status::http::Action>();
-        let state = crate::status::http::AppState {
-            config: config.clone(),
-            clock,
-            ready: ready.clone(),
-            actions: tx,
-        };
-        crate::status::http::spawn(addr, state).await?;
-        let (cfg, b, url, st) = (config.clone(), busy.clone(), smtp_url.clone(), stop.clone());
-        tokio::spawn(async move {
-            while let Some(a) = rx.recv().await {
-                let _g = b.lock().await;
-                if st.load(Ordering::SeqCst) {
-                    return;
-                }
-                if let Some(job) = cfg.jobs.get(&a.job) {
-                    info!(job = %a.job, period = %a.period, action = a.what, "running an action from the status page");
-                    let now = clock.now();
-                    let _ = run_job(&cfg, job, a.period, now, clock, url.clone(), &st).await;
-                }
-            }
-        });
-    }
-    let sched_err = |e: tokio_cron_scheduler::JobSchedulerError| Error::Usage {
-        message: format!("scheduler: {e}"),
-    };
-    // Catch-up first, then the timer.
-    {
-        let _g = busy.lock().await;
-        let n = catch_up(&config, clock, smtp_url.clone(), &stop).await;
-        info!("catch-up done: {n} run(s)");
-    }
-    let mut sched = JobScheduler::new().await.map_err(sched_err)?;
-    let last_check = Arc::new(std::sync::Mutex::new(clock.now()));
-    let (cfg, st, b, url, lc) = (
-        config.clone(),
-        stop.clone(),
-        busy.clone(),
-        smtp_url.clone(),
-        last_check.clone(),
-    );
-    let tick = Job::new_async("* * * * * *", move |_, _| {
-        let (cfg, st, b, url, lc) = (cfg.clone(), st.clone(), b.clone(), url.clone(), lc.clone());
-        Box::pin(async move {
-            // One run at a time; a tick that finds a run going does nothing.
-            let Ok(_g) = b.try_lock() else { return };
-            let now = clock.now();
-            let since = {
-                let mut l = lc.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                std::mem::replace(&mut *l, now)
-            };
-            for job in cfg.jobs.values() {
-                if st.load(Ordering::SeqCst) {
-                    return;
-                }
-                let fired = !schedule::firings(&job.cron, job.timezone, since, now).is_empty();
-                if !fired {
-                    continue;
-                }
-                let due = due_now(
-                    &cfg.lake.path,
-                    job,
-                    now,
-                    job.catch_up.max(Duration::days(1)),
-                );
-                if due.is_empty() {
-                    info!(job = %job.name, "fired; nothing due (the period is done)");
-                }
-                for period in due {
-                    let _ = run_job(&cfg, job, period, now, clock, url.clone(), &st).await;
-                }
-            }
-        })
-    })
-    .map_err(sched_err)?;
-    sched.add(tick).await.map_err(sched_err)?;
-    sched.start().await.map_err(sched_err)?;
-    ready.store(true, Ordering::SeqCst);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::Usage {
-            message: format!("signal handler: {e}"),
-        })?;
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM: finishing the running stage"),
-        _ = tokio::signal::ctrl_c() => info!("interrupted: finishing the running stage"),
-    }
-    stop.store(true, Ordering::SeqCst);
-    sched.shutdown().await.map_err(sched_err)?;
-    let _g = busy.lock().await;
-    info!("stopped");
-    Ok(())
-}
-
-/// One line per job for `maaltal jobs`: schedule, next run, last result.
-#[must_use]
-pub fn describe(config: &Config, now: DateTime<Utc>) -> Vec<String> {
-    let hist = history(&config.lake.path);
-    config
-        .jobs
-        .values()
-        .map(|job| {
-            let next = schedule::next_firing(&job.cron, job.timezone, now).map_or_else(
-                || "never".to_string(),
-                |t| {
-                    t.with_timezone(&job.timezone)
-                        .format("%Y-%m-%d %H:%M %Z")
-                        .to_string()
-                },
-            );
-            let last = hist.iter().rev().find(|r| r.job == job.name).map_or_else(
-                || "never run".to_string(),
-                |r| format!("{} {} at {}", r.period, r.state, r.finished_at),
-            );
-            let due = due_now(&config.lake.path, job, now, job.catch_up);
-            format!(
-                "{:<12} {:<11} {:<22} next {next:<24} last: {last}{}",
-                job.name,
-                job.kind.name(),
-                format!("\"{}\"", job.schedule),
-                if due.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; due: {}",
-                        due.iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }
-            )
-        })
-        .collect()
 }
