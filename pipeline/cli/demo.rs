@@ -211,6 +211,9 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
         "  maaltal report quarterly --period {quarter} --municipality 350 --out reports"
     ));
     out("  maaltal jobs     # the schedule;  maaltal serve   # the daemon that runs it");
+    out(
+        "  maaltal status   # what ran, landed, was quarantined and mailed (serve --http: as a page)",
+    );
     Ok(())
 }
 
