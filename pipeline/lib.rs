@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Every stage takes plain data and returns plain data; time, randomness and the
-//! environment are passed in from `run.rs` and `main.rs`.
+//! environment are passed in from `run/` and `main.rs`.
 
 pub mod config;
 pub mod deliver;
