@@ -1,0 +1,217 @@
+//! What the SQL reads: the lake's tables, config as small tables, and DREAM narrowed to the periods asked for.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int32Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+use crate::config::Config;
+use crate::land::{self, ColumnSpec};
+use crate::municipality::MUNICIPALITIES;
+use crate::period::Period;
+use crate::query::QueryError;
+
+pub(super) fn register(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<(), QueryError> {
+    let reg = |e: datafusion::error::DataFusionError| QueryError::Register {
+        table: name.to_string(),
+        message: e.to_string(),
+    };
+    let _ = ctx.deregister_table(name).map_err(reg)?;
+    let table = MemTable::try_new(schema, vec![batches]).map_err(reg)?;
+    ctx.register_table(name, Arc::new(table)).map_err(reg)?;
+    Ok(())
+}
+
+pub(super) fn strings(values: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+/// Registers the config as tables, and empty tables for raw tables not landed.
+pub(super) fn register_inputs(
+    ctx: &SessionContext,
+    cfg: &Config,
+) -> Result<Vec<String>, QueryError> {
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "municipality_code",
+        DataType::Int32,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int32Array::from(
+            cfg.program.municipalities.clone(),
+        ))],
+    )
+    .map_err(fmt)?;
+    register(ctx, "program_municipalities", schema, vec![batch])?;
+
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("municipality_code", DataType::Int32, false),
+        Field::new("municipality", DataType::Utf8, false),
+    ]));
+    let codes: Vec<i32> = MUNICIPALITIES.iter().map(|(c, _)| *c).collect();
+    let names: Vec<&str> = MUNICIPALITIES.iter().map(|(_, n)| *n).collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int32Array::from(codes)), strings(&names)],
+    )
+    .map_err(fmt)?;
+    register(ctx, "municipality_names", schema, vec![batch])?;
+
+    let m = &cfg.metrics;
+    let mut rows: Vec<(&str, &str, &str)> = m
+        .offer_labels
+        .iter()
+        .map(|l| ("M3", "numerator", l.as_str()))
+        .collect();
+    rows.push(("M3", "denominator", m.recipients_label.as_str()));
+    rows.push(("M2", "numerator", m.jobparat_label.as_str()));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("part", DataType::Utf8, false),
+        Field::new("category", DataType::Utf8, false),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        strings(&rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
+    register(ctx, "metric_categories", schema, vec![batch])?;
+
+    let mart_period = |p: Period| {
+        if p.is_quarter() {
+            p.to_string()
+        } else {
+            p.jobindsats_code()
+        }
+    };
+    let metrics: Vec<&str> = m.baseline.keys().map(String::as_str).collect();
+    let base: Vec<String> = m.baseline.values().map(|p| mart_period(*p)).collect();
+    let sex_base: Vec<String> = m
+        .baseline
+        .iter()
+        .map(|(metric, p)| {
+            if metric.starts_with("M1") {
+                mart_period(m.sex_gap_baseline)
+            } else {
+                mart_period(*p)
+            }
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("baseline_period", DataType::Utf8, false),
+        Field::new("sex_baseline_period", DataType::Utf8, false),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        strings(&metrics),
+        strings(&base.iter().map(String::as_str).collect::<Vec<_>>()),
+        strings(&sex_base.iter().map(String::as_str).collect::<Vec<_>>()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
+    register(ctx, "metric_baselines", schema, vec![batch])?;
+
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "program",
+        DataType::Utf8,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![strings(&[cfg.program.id.as_str()])])
+        .map_err(fmt)?;
+    register(ctx, "settings", schema, vec![batch])?;
+
+    let mut missing = Vec::new();
+    for entity in crate::parse::fagsystem::ENTITIES {
+        let name = format!("fagsystem_{}", entity.name);
+        let exists = ctx.table_exist(&name).map_err(|e| QueryError::Register {
+            table: name.clone(),
+            message: e.to_string(),
+        })?;
+        if !exists {
+            let base = land::schema(&crate::parse::fagsystem::lake_columns(entity));
+            let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new("kommune", DataType::Int32, false));
+            fields.push(Field::new("month", DataType::Utf8, false));
+            register(ctx, &name, Arc::new(Schema::new(fields)), vec![])?;
+            missing.push(name);
+        }
+    }
+    let raw: [(&str, &[ColumnSpec], &str); 4] = [
+        ("dream_persons", crate::parse::dream::PERSONS, "quarter"),
+        ("dream_weeks", crate::parse::dream::WEEKS, "quarter"),
+        (
+            "jobindsats_visitation",
+            crate::parse::jobindsats::COLUMNS,
+            "month",
+        ),
+        (
+            "jobindsats_offers",
+            crate::parse::jobindsats::COLUMNS,
+            "quarter",
+        ),
+    ];
+    for (name, cols, partition) in raw {
+        let exists = ctx.table_exist(name).map_err(|e| QueryError::Register {
+            table: name.into(),
+            message: e.to_string(),
+        })?;
+        if !exists {
+            let base = land::schema(cols);
+            let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new(partition, DataType::Utf8, false));
+            register(ctx, name, Arc::new(Schema::new(fields)), vec![])?;
+            missing.push(name.to_string());
+        }
+    }
+    Ok(missing)
+}
+
+/// Replaces the DREAM tables by views of the covered quarters only. Rows of other
+/// quarters would be masked out after the query anyway; the filter on the partition
+/// column means their files are never opened.
+pub(super) async fn narrow_dream(
+    ctx: &SessionContext,
+    keys: &BTreeSet<String>,
+) -> Result<(), QueryError> {
+    use datafusion::prelude::{col, lit};
+    let quarters: Vec<datafusion::prelude::Expr> = keys
+        .iter()
+        .filter(|k| k.contains('Q'))
+        .map(|k| lit(k.as_str()))
+        .collect();
+    for table in ["dream_persons", "dream_weeks"] {
+        let err = |e: datafusion::error::DataFusionError| QueryError::Register {
+            table: table.to_string(),
+            message: e.to_string(),
+        };
+        if !ctx.table_exist(table).map_err(err)? {
+            continue;
+        }
+        let predicate = if quarters.is_empty() {
+            lit(false)
+        } else {
+            col("quarter").in_list(quarters.clone(), false)
+        };
+        let view = ctx
+            .table(table)
+            .await
+            .map_err(err)?
+            .filter(predicate)
+            .map_err(err)?;
+        ctx.deregister_table(table).map_err(err)?;
+        ctx.register_table(table, view.into_view()).map_err(err)?;
+    }
+    Ok(())
+}

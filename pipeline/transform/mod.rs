@@ -1,0 +1,404 @@
+//! Transform: the SQL in `queries/` over the lake → the marts `target_metrics` and
+//! `project_average`, written whole and atomically (staging, then rename).
+//!
+//! ```text
+//! raw tables ─┐
+//! config ─────┼─► queries/target_metrics.sql ─► marts/target_metrics ─► queries/project_average.sql ─► marts/project_average
+//! (tables)    ┘
+//! ```
+//! Config enters SQL as small registered tables (`program_municipalities`,
+//! `municipality_names`, `metric_categories`, `settings`) and bound parameters
+//! (`$min_weeks`, …); nothing is formatted into SQL text. A raw table that has not been
+//! landed is registered empty, so the metrics the other sources allow are still
+//! computed, and the report names what is missing.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
+use arrow::compute::{cast, filter_record_batch};
+use arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+use datafusion::scalar::ScalarValue;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::land::{self, ColumnSpec, Staging};
+use crate::period::Period;
+use crate::query::{self, QueryError};
+
+mod inputs;
+mod schemas;
+mod sql;
+use inputs::{narrow_dream, register, register_inputs};
+pub use schemas::*;
+pub use sql::declared_params;
+use sql::{plan_file, run_file};
+
+/// What a transform did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TransformReport {
+    /// Mart name and its rows after the transform.
+    pub marts: Vec<(String, usize)>,
+    /// Raw tables that were not in the lake.
+    pub missing_tables: Vec<String>,
+    /// For a requested period: metrics with no rows, and why.
+    pub missing_metrics: Vec<String>,
+}
+
+/// The period strings of the marts that a requested period covers: a quarter covers
+/// itself (M1, M3) and its months (M2, `2018M10`); a month covers itself.
+#[must_use]
+pub fn covered_periods(p: Period) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if p.is_quarter() {
+        out.insert(p.to_string());
+    }
+    for m in p.months() {
+        out.insert(m.jobindsats_code());
+    }
+    out
+}
+
+/// Casts query output to a mart's declared schema (names and types of the spec).
+fn conform(batches: &[RecordBatch], spec: &[ColumnSpec]) -> Result<Vec<RecordBatch>, QueryError> {
+    let schema = land::schema(spec);
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
+    batches
+        .iter()
+        .map(|b| {
+            let cols = schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    let col = b
+                        .column_by_name(f.name())
+                        .ok_or_else(|| QueryError::Format {
+                            message: format!("query output lacks column `{}`", f.name()),
+                        })?;
+                    cast(col, f.data_type()).map_err(fmt)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            RecordBatch::try_new(schema.clone(), cols).map_err(fmt)
+        })
+        .collect()
+}
+
+fn period_mask(
+    batch: &RecordBatch,
+    column: &str,
+    periods: &BTreeSet<String>,
+    keep_inside: bool,
+) -> Result<RecordBatch, QueryError> {
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
+    let col = batch
+        .column_by_name(column)
+        .ok_or_else(|| QueryError::Format {
+            message: format!("no `{column}` column"),
+        })?;
+    let col = cast(col, &DataType::Utf8).map_err(fmt)?;
+    let strings = col
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| QueryError::Format {
+            message: "period is not text".into(),
+        })?;
+    let mask: BooleanArray = (0..strings.len())
+        .map(|i| Some(periods.contains(strings.value(i)) == keep_inside))
+        .collect();
+    filter_record_batch(batch, &mask).map_err(fmt)
+}
+
+fn read_mart(lake: &Path, name: &str) -> Vec<RecordBatch> {
+    let path = lake.join("marts").join(name).join("part-0.parquet");
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+        return Vec::new();
+    };
+    builder
+        .build()
+        .map(|r| r.flatten().collect())
+        .unwrap_or_default()
+}
+
+/// Replaces a mart with `batches` (one file, atomically).
+fn write_mart(
+    cfg: &Config,
+    run_id: &str,
+    name: &str,
+    spec: &[ColumnSpec],
+    batches: &[RecordBatch],
+) -> Result<usize, Error> {
+    let staging = Staging::new(&cfg.lake.path, run_id)?;
+    let mut w = staging.partition(PathBuf::from("marts").join(name), land::schema(spec))?;
+    let mut rows = 0;
+    for b in batches {
+        w.write_batch(b)?;
+        rows += b.num_rows();
+    }
+    let part = w.finish()?;
+    staging.commit(&[part])?;
+    Ok(rows)
+}
+
+/// The marts, in the order they are built.
+pub const MART_NAMES: [&str; QUERIES.len()] = {
+    let mut names = [""; QUERIES.len()];
+    let mut i = 0;
+    while i < QUERIES.len() {
+        names[i] = QUERIES[i].0;
+        i += 1;
+    }
+    names
+};
+
+/// The queries in the order they run: mart, file, SQL, schema. Later ones read earlier marts.
+const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 6] = [
+    (
+        "target_metrics",
+        "queries/target_metrics.sql",
+        TARGET_METRICS_SQL,
+        TARGET_METRICS,
+    ),
+    (
+        "project_average",
+        "queries/project_average.sql",
+        PROJECT_AVERAGE_SQL,
+        PROJECT_AVERAGE,
+    ),
+    (
+        "metric_comparison",
+        "queries/metric_comparison.sql",
+        METRIC_COMPARISON_SQL,
+        METRIC_COMPARISON,
+    ),
+    (
+        "maanedsbog",
+        "queries/maanedsbog.sql",
+        MAANEDSBOG_SQL,
+        MAANEDSBOG,
+    ),
+    (
+        "maanedsbog_afdeling",
+        "queries/maanedsbog_afdeling.sql",
+        MAANEDSBOG_AFDELING_SQL,
+        MAANEDSBOG_AFDELING,
+    ),
+    (
+        "maanedsbog_visibility",
+        "queries/maanedsbog_visibility.sql",
+        MAANEDSBOG_VISIBILITY_SQL,
+        MAANEDSBOG_VISIBILITY,
+    ),
+];
+
+fn params(cfg: &Config) -> [(&'static str, ScalarValue); 3] {
+    let m = &cfg.metrics;
+    [
+        ("min_weeks", ScalarValue::Int64(Some(m.min_weeks))),
+        ("measure", ScalarValue::Utf8(Some(m.measure.clone()))),
+        (
+            "jobparat",
+            ScalarValue::Utf8(Some(m.jobparat_label.clone())),
+        ),
+    ]
+}
+
+/// Plans every query in `queries/` against the lake's schemas (tables not landed yet
+/// count as empty, with their documented schema) without running any: what
+/// `maaltal validate` checks. Returns the files planned.
+pub async fn plan_all(cfg: &Config) -> Result<Vec<String>, Error> {
+    let lake = &cfg.lake.path;
+    let ctx = if lake.exists() {
+        query::session(lake).await?
+    } else {
+        SessionContext::new()
+    };
+    register_inputs(&ctx, cfg)?;
+    let params = params(cfg);
+    let mut planned = Vec::new();
+    for (name, file, sql, spec) in QUERIES {
+        let df = plan_file(&ctx, file, sql, &params).await?;
+        // The query's columns must be the mart's contract.
+        let got: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let want: Vec<String> = spec.iter().map(|(c, _, _)| (*c).to_string()).collect();
+        if got != want {
+            return Err(QueryError::Sql {
+                query: format!("{file}:1:1"),
+                message: format!(
+                    "the query's columns {got:?} are not the mart's {want:?} (docs/lake.md)"
+                ),
+            }
+            .into());
+        }
+        // Later queries read this mart: plan them against its schema.
+        register(&ctx, name, land::schema(spec), Vec::new())?;
+        planned.push(file.to_string());
+    }
+    Ok(planned)
+}
+
+/// Builds the marts; with `period`, only that period's rows are replaced.
+pub async fn transform(
+    cfg: &Config,
+    run_id: &str,
+    period: Option<Period>,
+) -> Result<TransformReport, Error> {
+    transform_periods(cfg, run_id, period.map(|p| vec![p]).as_deref()).await
+}
+
+/// Builds the marts; with `periods`, only their rows are replaced, and the DREAM tables
+/// are narrowed to their quarters first, so a quarter's run reads one quarter of the
+/// lake, not all of it (at national scale: 13 million week rows instead of 156).
+pub async fn transform_periods(
+    cfg: &Config,
+    run_id: &str,
+    periods: Option<&[Period]>,
+) -> Result<TransformReport, Error> {
+    let lake = &cfg.lake.path;
+    std::fs::create_dir_all(lake).map_err(land::io_err(lake, "create lake"))?;
+    let _lock = crate::lock::acquire(lake, "transform", crate::lock::WAIT_LIMIT).await?;
+    land::recover(lake)?;
+    let ctx = query::session(lake).await?;
+    let missing_tables = register_inputs(&ctx, cfg)?;
+    let params = params(cfg);
+    let mut report = TransformReport {
+        marts: Vec::new(),
+        missing_tables,
+        missing_metrics: Vec::new(),
+    };
+    let covered: Option<BTreeSet<String>> =
+        periods.map(|ps| ps.iter().flat_map(|p| covered_periods(*p)).collect());
+    let covered_months: Option<BTreeSet<String>> = periods.map(|ps| {
+        ps.iter()
+            .flat_map(|p| p.months())
+            .map(|m| m.to_string())
+            .collect()
+    });
+    if let Some(keys) = &covered {
+        narrow_dream(&ctx, keys).await?;
+    }
+
+    for (name, file, sql, spec) in QUERIES {
+        let fresh = conform(&run_file(&ctx, file, sql, &params).await?, spec)?;
+        let (column, keys) = if name.starts_with("maanedsbog") {
+            ("month", &covered_months)
+        } else {
+            ("period", &covered)
+        };
+        let batches = match keys {
+            None => fresh,
+            Some(periods) => {
+                let mut out = Vec::new();
+                for b in read_mart(lake, name) {
+                    out.push(period_mask(&b, column, periods, false)?);
+                }
+                for b in &fresh {
+                    out.push(period_mask(b, column, periods, true)?);
+                }
+                if name == "target_metrics" {
+                    report.missing_metrics = missing_metrics(&out, periods)?;
+                }
+                out
+            }
+        };
+        let rows = write_mart(cfg, run_id, name, spec, &batches)?;
+        register(&ctx, name, land::schema(spec), batches)?;
+        report.marts.push((name.to_string(), rows));
+        crate::progress::advance(1);
+    }
+    Ok(report)
+}
+
+/// Quarters landed in `raw/dream` that have no M1 row in the `target_metrics` mart
+/// yet (landed by hand, never transformed): the quarterly job computes them too.
+#[must_use]
+pub fn unmarted_quarters(lake: &Path) -> Vec<Period> {
+    let Ok(dirs) = std::fs::read_dir(lake.join("raw/dream/persons")) else {
+        return Vec::new();
+    };
+    let landed: BTreeSet<String> = dirs
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("quarter=").map(str::to_string)
+        })
+        .collect();
+    let mut marted = BTreeSet::new();
+    for b in read_mart(lake, "target_metrics") {
+        let (Some(metric), Some(period)) = (
+            b.column_by_name("metric")
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>()),
+            b.column_by_name("period")
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>()),
+        ) else {
+            continue;
+        };
+        for i in 0..b.num_rows() {
+            if metric.value(i) == "M1" {
+                marted.insert(period.value(i).to_string());
+            }
+        }
+    }
+    landed
+        .difference(&marted)
+        .filter_map(|q| q.parse().ok())
+        .collect()
+}
+
+fn missing_metrics(
+    batches: &[RecordBatch],
+    periods: &BTreeSet<String>,
+) -> Result<Vec<String>, QueryError> {
+    let mut have: BTreeSet<String> = BTreeSet::new();
+    for b in batches {
+        let b = period_mask(b, "period", periods, true)?;
+        let metric = b
+            .column_by_name("metric")
+            .map(|c| cast(c, &DataType::Utf8))
+            .transpose()
+            .map_err(|e| QueryError::Format {
+                message: e.to_string(),
+            })?;
+        if let Some(metric) = metric
+            .as_ref()
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        {
+            for i in 0..metric.len() {
+                have.insert(metric.value(i).to_string());
+            }
+        }
+    }
+    let quarterly = periods.iter().any(|p| p.contains('Q'));
+    Ok(crate::config::METRICS
+        .iter()
+        .filter(|m| quarterly || **m == "M2")
+        .filter(|m| !have.contains(**m))
+        .map(|m| {
+            let source = match *m {
+                "M2" => "jobindsats_visitation",
+                "M3" => "jobindsats_offers",
+                _ => "dream_persons/dream_weeks",
+            };
+            format!(
+                "{m}: no data for {} (source `{source}` not landed for the period)",
+                periods.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests;
