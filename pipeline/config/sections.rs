@@ -1,0 +1,407 @@
+//! Validating the sections one by one: metrics, mail, jobs, recipients, sources.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::problems::{Problems, codes, encoding, env_name, location, lookup};
+use super::raw::{
+    RawDream, RawFagsystem, RawJob, RawJobindsats, RawMail, RawMetrics, RawRecipients, RawSources,
+};
+use super::{
+    DEFAULT_CODE_MAPPING, DreamConfig, FagsystemConfig, JobConfig, JobindsatsConfig,
+    JobindsatsTableConfig, METRICS, MailConfig, MetricsConfig, RecipientsConfig, SourcesConfig,
+    parse_code_mapping, parse_smtp_url,
+};
+use crate::municipality;
+
+pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsConfig {
+    let min_weeks = r.min_weeks.unwrap_or(5);
+    if !(1..=14).contains(&min_weeks) {
+        p.at(
+            "metrics.min_weeks",
+            format!("{min_weeks}: a quarter has 12 to 14 weeks; give 1..=14"),
+        );
+    }
+    let mut baseline: BTreeMap<String, crate::period::Period> = [
+        ("M1", "2016Q4"),
+        ("M1_selvforsoergelse", "2016Q4"),
+        ("M1_uddannelse", "2016Q4"),
+        ("M2", "2016M12"),
+        ("M3", "2016Q3"),
+    ]
+    .iter()
+    .filter_map(|(m, b)| Some(((*m).to_string(), b.parse().ok()?)))
+    .collect();
+    for (metric, period) in r.baseline.unwrap_or_default() {
+        let field = format!("metrics.baseline.{metric}");
+        if !METRICS.contains(&metric.as_str()) {
+            p.at(
+                &field,
+                format!("unknown metric `{metric}`; valid: {}", METRICS.join(", ")),
+            );
+            continue;
+        }
+        match period.parse::<crate::period::Period>() {
+            Ok(per) if per.is_quarter() == (metric != "M2") => {
+                baseline.insert(metric, per);
+            }
+            Ok(_) => p.at(
+                &field,
+                format!("`{period}`: M2 is monthly (`2016-12`), the others quarterly (`2016Q4`)"),
+            ),
+            Err(e) => p.at(&field, e.to_string()),
+        }
+    }
+    let sex_gap_baseline = match r
+        .sex_gap_baseline
+        .as_deref()
+        .unwrap_or("2017Q1")
+        .parse::<crate::period::Period>()
+    {
+        Ok(p) if p.is_quarter() => p,
+        Ok(month) => {
+            p.at(
+                "metrics.sex_gap_baseline",
+                format!("`{month}`: M1 is quarterly, give a quarter like `2017Q1`"),
+            );
+            crate::period::Period::Quarter {
+                year: 2017,
+                quarter: 1,
+            }
+        }
+        Err(e) => {
+            p.at("metrics.sex_gap_baseline", e.to_string());
+            crate::period::Period::Quarter {
+                year: 2017,
+                quarter: 1,
+            }
+        }
+    };
+    MetricsConfig {
+        sex_gap_baseline,
+        min_weeks,
+        measure: r.measure.unwrap_or_else(|| "antal_personer".into()),
+        jobparat_label: r.jobparat_label.unwrap_or_else(|| "Jobparat".into()),
+        offer_labels: r.offer_labels.unwrap_or_else(|| {
+            [
+                "Ansættelse med løntilskud i alt",
+                "Virksomhedspraktik i alt",
+                "Nytteindsats i alt",
+            ]
+            .map(String::from)
+            .to_vec()
+        }),
+        recipients_label: r
+            .recipients_label
+            .unwrap_or_else(|| "Modtagere i alt".into()),
+        baseline,
+    }
+}
+
+pub(super) fn mailbox(p: &mut Problems<'_>, field: &str, v: &str) {
+    if v.parse::<lettre::message::Mailbox>().is_err() {
+        p.at(
+            field,
+            format!("`{v}` is not an email address (`name@domain` or `Name <name@domain>`)"),
+        );
+    }
+}
+
+pub(super) fn validate_mail(p: &mut Problems<'_>, r: RawMail, base_dir: &Path) -> MailConfig {
+    let from = r
+        .from
+        .unwrap_or_else(|| "maaltal <maaltal@localhost>".into());
+    mailbox(p, "mail.from", &from);
+    let reply_to = r.reply_to.unwrap_or_else(|| from.clone());
+    mailbox(p, "mail.reply_to", &reply_to);
+    let url = r.url.as_deref().and_then(|u| match parse_smtp_url(u) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            p.at("mail.url", e);
+            None
+        }
+    });
+    if let Some(env) = &r.password_env {
+        env_name(p, "mail.password_env", env);
+    }
+    let timeout = r.timeout_secs.unwrap_or(60);
+    if timeout == 0 {
+        p.at("mail.timeout_secs", "`0`: must be at least 1 (seconds)");
+    }
+    if let Some(n) = r.retries.filter(|n| *n > 20) {
+        p.at("mail.retries", format!("`{n}`: give at most 20"));
+    }
+    MailConfig {
+        from,
+        reply_to,
+        url,
+        password_env: r.password_env,
+        outbox: base_dir.join(r.outbox.as_deref().unwrap_or("outbox")),
+        timeout: Duration::from_secs(timeout),
+        retries: r.retries.unwrap_or(3),
+        backoff: Duration::from_millis(r.backoff_ms.unwrap_or(1000)),
+    }
+}
+
+pub(super) fn validate_jobs(
+    p: &mut Problems<'_>,
+    raw: BTreeMap<String, RawJob>,
+) -> BTreeMap<String, JobConfig> {
+    use crate::schedule::JobKind;
+    let mut out = BTreeMap::new();
+    for (name, r) in raw {
+        let field = |k: &str| format!("jobs.{name}.{k}");
+        let kind = JobKind::ALL.iter().copied().find(|k| k.name() == r.kind);
+        if kind.is_none() {
+            p.at(
+                &field("kind"),
+                format!(
+                    "unknown kind `{}`; valid: `dream`, `jobindsats`, `quarterly`, `maanedsbog`",
+                    r.kind
+                ),
+            );
+        }
+        let cron = match crate::schedule::parse_cron(&r.schedule) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                p.at(&field("schedule"), e);
+                None
+            }
+        };
+        let tz_name = r.timezone.as_deref().unwrap_or("Europe/Copenhagen");
+        let timezone = tz_name.parse::<chrono_tz::Tz>().ok();
+        if timezone.is_none() {
+            p.at(
+                &field("timezone"),
+                format!("unknown time zone `{tz_name}` (e.g. `Europe/Copenhagen`)"),
+            );
+        }
+        if r.retry_secs == Some(0) {
+            p.at(&field("retry_secs"), "`0`: must be at least 1 (seconds)");
+        }
+        if let (Some(kind), Some(cron), Some(timezone)) = (kind, cron, timezone) {
+            out.insert(
+                name.clone(),
+                JobConfig {
+                    name,
+                    kind,
+                    schedule: r.schedule,
+                    cron,
+                    timezone,
+                    catch_up: chrono::Duration::days(i64::from(r.catch_up_days.unwrap_or(100))),
+                    retry_every: Duration::from_secs(r.retry_secs.unwrap_or(3600)),
+                    deadline: chrono::Duration::hours(r.deadline_hours.unwrap_or(336) as i64),
+                },
+            );
+        }
+    }
+    out
+}
+
+pub(super) fn validate_recipients(p: &mut Problems<'_>, r: RawRecipients) -> RecipientsConfig {
+    for (i, a) in r.secretariat.iter().enumerate() {
+        mailbox(p, &format!("recipients.secretariat[{i}]"), a);
+    }
+    if let Some(o) = &r.operator {
+        mailbox(p, "recipients.operator", o);
+    }
+    let mut project_leads = BTreeMap::new();
+    for (code, addrs) in r.project_leads {
+        let field = format!("recipients.project_leads.{code}");
+        let Some(c) = municipality::parse_code(&code).filter(|c| municipality::name(*c).is_some())
+        else {
+            p.at(
+                &field,
+                format!("`{code}` is not a municipality code (DST, e.g. 350 for Lejre)"),
+            );
+            continue;
+        };
+        for (i, a) in addrs.iter().enumerate() {
+            mailbox(p, &format!("{field}[{i}]"), a);
+        }
+        project_leads.insert(c, addrs);
+    }
+    RecipientsConfig {
+        secretariat: r.secretariat,
+        project_leads,
+        operator: r.operator,
+    }
+}
+
+pub(super) fn sources_sections(p: &mut Problems<'_>) -> Option<RawSources> {
+    if lookup(p.root, "sources").is_none() {
+        p.at_span(0..0, "sources".into(), "missing section `[sources]`");
+        return None;
+    }
+    if let Some(DeValue::Table(t)) = lookup(p.root, "sources").map(Spanned::get_ref) {
+        for (key, _) in t {
+            if !["dream", "jobindsats", "fagsystem"].contains(&key.get_ref().as_ref()) {
+                p.at_span(
+                    key.span(),
+                    format!("sources.{}", key.get_ref()),
+                    "unknown source; valid: `dream`, `jobindsats`, `fagsystem`",
+                );
+            }
+        }
+    }
+    let dream: Option<RawDream> = p.section("sources.dream");
+    let jobindsats: Option<RawJobindsats> = p.section("sources.jobindsats");
+    let fagsystem: Option<RawFagsystem> = p.section("sources.fagsystem");
+    Some(RawSources {
+        dream: dream?,
+        jobindsats: jobindsats?,
+        fagsystem: fagsystem?,
+    })
+}
+
+#[expect(
+    clippy::many_single_char_names,
+    reason = "one letter per source section keeps the field paths readable"
+)]
+pub(super) fn validate_sources(
+    p: &mut Problems<'_>,
+    s: RawSources,
+    base_dir: &Path,
+) -> SourcesConfig {
+    let d = s.dream;
+    location(p, "sources.dream.location", &d.location, &["period"]);
+    let encoding_d = encoding(p, "sources.dream.encoding", d.encoding.as_deref());
+    let (codes_map, origin) = match &d.code_mapping {
+        None => (
+            parse_code_mapping(DEFAULT_CODE_MAPPING).unwrap_or_default(),
+            "embedded default".to_string(),
+        ),
+        Some(path) => {
+            let full = base_dir.join(path);
+            match std::fs::read_to_string(&full) {
+                Ok(text) => match parse_code_mapping(&text) {
+                    Ok(m) => (m, full.display().to_string()),
+                    Err(e) => {
+                        p.at(
+                            "sources.dream.code_mapping",
+                            format!("{}: {e}", full.display()),
+                        );
+                        (BTreeMap::new(), String::new())
+                    }
+                },
+                Err(e) => {
+                    p.at(
+                        "sources.dream.code_mapping",
+                        format!("cannot read `{}`: {e}", full.display()),
+                    );
+                    (BTreeMap::new(), String::new())
+                }
+            }
+        }
+    };
+    let unknown_as_other = match d.unknown_codes.as_deref() {
+        None | Some("error") => false,
+        Some("other_benefit") => true,
+        Some(other) => {
+            p.at(
+                "sources.dream.unknown_codes",
+                format!("`{other}`; valid: `error`, `other_benefit`"),
+            );
+            false
+        }
+    };
+    if let Some(e) = &d.auth_env {
+        env_name(p, "sources.dream.auth_env", e);
+    }
+    let dream = DreamConfig {
+        location: d.location,
+        encoding: encoding_d,
+        codes: codes_map,
+        code_mapping_origin: origin,
+        unknown_codes_as_other: unknown_as_other,
+        auth_env: d.auth_env,
+    };
+
+    let j = s.jobindsats;
+    location(p, "sources.jobindsats.location", &j.location, &[]);
+    if let Some(e) = &j.api_key_env {
+        env_name(p, "sources.jobindsats.api_key_env", e);
+    }
+    for (label, sex) in &j.sex_labels {
+        if !["M", "K", "alle"].contains(&sex.as_str()) {
+            p.at(
+                &format!("sources.jobindsats.sex_labels.{label}"),
+                format!("`{sex}`; valid: `M`, `K`, `alle`"),
+            );
+        }
+    }
+    if j.tables.is_empty() {
+        p.at("sources.jobindsats.tables", "at least one table");
+    }
+    let mut tables = Vec::new();
+    for (name, t) in j.tables {
+        let field = format!("sources.jobindsats.tables.{name}");
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            p.at(
+                &field,
+                format!("table name `{name}` must be snake_case (it becomes `jobindsats_{name}`)"),
+            );
+        }
+        let quarterly = match t.frequency.as_str() {
+            "quarter" => true,
+            "month" => false,
+            other => {
+                p.at(
+                    &format!("{field}.frequency"),
+                    format!("`{other}`; valid: `month`, `quarter`"),
+                );
+                false
+            }
+        };
+        if t.table_id.is_empty() || !t.table_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            p.at(
+                &format!("{field}.table_id"),
+                format!("`{}` is not a Jobindsats table id", t.table_id),
+            );
+        }
+        tables.push(JobindsatsTableConfig {
+            name,
+            table_id: t.table_id,
+            quarterly,
+            category_dimension: t.category_dimension,
+        });
+    }
+    let jobindsats = JobindsatsConfig {
+        location: j.location,
+        api_key_env: j.api_key_env,
+        sex_dimension: j.sex_dimension,
+        sex_labels: j.sex_labels,
+        tables,
+    };
+
+    let f: RawFagsystem = s.fagsystem;
+    location(
+        p,
+        "sources.fagsystem.location",
+        &f.location,
+        &["municipality", "period"],
+    );
+    let encoding_f = encoding(p, "sources.fagsystem.encoding", f.encoding.as_deref());
+    let municipalities = codes(p, "sources.fagsystem.municipalities", &f.municipalities);
+    if let Some(e) = &f.auth_env {
+        env_name(p, "sources.fagsystem.auth_env", e);
+    }
+    let fagsystem = FagsystemConfig {
+        location: f.location,
+        encoding: encoding_f,
+        municipalities,
+        auth_env: f.auth_env,
+    };
+    SourcesConfig {
+        dream,
+        jobindsats,
+        fagsystem,
+    }
+}

@@ -1,0 +1,81 @@
+use super::*;
+
+#[test]
+fn embedded_default_is_valid() {
+    let cfg = load(None).unwrap();
+    assert_eq!(cfg.program.municipalities.len(), 16);
+    assert_eq!(
+        cfg.sources.dream.codes.get("881").map(String::as_str),
+        Some("igu_praktik")
+    );
+    assert!(
+        cfg.lake
+            .quarantine_path
+            .to_string_lossy()
+            .ends_with("lake.quarantine")
+    );
+}
+
+#[test]
+fn reports_every_problem_with_location_and_path() {
+    let text = EMBEDDED_DEFAULT
+        .replace("timeout_secs = 300", "timeout_secs = \"30s\"")
+        .replace(
+            "encoding = \"utf8\"\n# code_mapping",
+            "encoding = \"ebcdic\"\n# code_mapping",
+        )
+        .replace(
+            "key_env = \"MAALTAL_PSEUDONYM_KEY\"",
+            "key_env = \"my secret\"",
+        );
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 3, "{rendered:#?}");
+    assert!(
+        rendered
+            .iter()
+            .any(|e| e.contains("http.timeout_secs") && e.contains("invalid type")),
+        "{rendered:#?}"
+    );
+    assert!(
+        rendered
+            .iter()
+            .any(|e| e.contains("sources.dream.encoding: unknown encoding `ebcdic`")),
+        "{rendered:#?}"
+    );
+    assert!(
+        rendered.iter().any(|e| e.contains("pseudonym.key_env")),
+        "{rendered:#?}"
+    );
+    let line = text.lines().position(|l| l.contains("\"30s\"")).unwrap() + 1;
+    let e = errs
+        .iter()
+        .find(|e| e.field == "http.timeout_secs")
+        .unwrap();
+    assert_eq!((e.line, e.column), (line, 16));
+}
+
+#[test]
+fn rejects_unknown_field() {
+    let text = EMBEDDED_DEFAULT.replace("[lake]\n", "[lake]\nsize = 3\n");
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].field, "lake.size");
+    assert!(
+        errs[0].message.contains("unknown field `size`"),
+        "{}",
+        errs[0]
+    );
+}
+
+#[test]
+fn rejects_unknown_municipality() {
+    let text = EMBEDDED_DEFAULT.replace("217, 316", "217, 999");
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    assert_eq!(errs[0].field, "program.municipalities.1");
+    assert!(
+        errs[0]
+            .message
+            .contains("`999` is not a DST municipality code")
+    );
+}
