@@ -15,22 +15,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use super::Delivery;
 use crate::land::{self, LandError};
 
 fn path(lake: &Path, d: &Delivery) -> PathBuf {
-    let key = format!(
-        "{}\n{}\n{}\n{}",
-        d.report,
-        d.period,
-        d.recipient.to_lowercase(),
-        d.data_sha256
-    );
-    let hash = hex::encode(Sha256::digest(key.as_bytes()));
-    lake.join(".deliveries")
-        .join(format!("{}.intent", &hash[..32]))
+    let key = super::mail_key(d, &d.data_sha256);
+    lake.join(".deliveries").join(format!("{key}.intent"))
 }
 
 /// When an earlier attempt at `d` began, if it was interrupted before its outcome was

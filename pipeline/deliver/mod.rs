@@ -108,6 +108,18 @@ fn sha256_hex(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
+/// 32 hex digits naming one mail of a delivery: its report, period and recipient, and
+/// `content` (the PDF's hash for the Message-ID, the figures' for the intent file).
+pub(crate) fn mail_key(d: &Delivery, content: &str) -> String {
+    let key = format!(
+        "{}\n{}\n{}\n{content}",
+        d.report,
+        d.period,
+        d.recipient.to_lowercase()
+    );
+    sha256_hex(key.as_bytes())[..32].to_string()
+}
+
 /// Who gets which rendered report: project leads their municipality's quarterly
 /// report, the secretariat the overview, each månedsbog its own recipient. Returns the
 /// deliveries and the reports nobody is configured to get.
@@ -197,18 +209,11 @@ fn texts(config: &Config, r: &Rendered) -> (String, String) {
 /// the same id, so a mail client can tell a repeat from a new version.
 #[must_use]
 pub fn message_id(d: &Delivery, from: &str) -> String {
-    let key = format!(
-        "{}\n{}\n{}\n{}",
-        d.report,
-        d.period,
-        d.recipient.to_lowercase(),
-        d.pdf_sha256
-    );
     let domain = from.parse::<Mailbox>().map_or_else(
         |_| "maaltal.invalid".to_string(),
         |m| m.email.domain().to_string(),
     );
-    format!("<{}@{domain}>", &sha256_hex(key.as_bytes())[..32])
+    format!("<{}@{domain}>", mail_key(d, &d.pdf_sha256))
 }
 
 /// The mail of a delivery: one recipient in To, the PDF attached.
