@@ -1,71 +1,42 @@
 -- description: the target metrics (målsætninger) per municipality, period and sex: M1 and its two parts from DREAM (quarterly), M2 (monthly) and M3 (quarterly) from Jobindsats
--- params: min_weeks int64, measure utf8, jobparat utf8
--- tables: dream_persons, dream_weeks, jobindsats_visitation, jobindsats_offers, program_municipalities, municipality_names, metric_categories, settings
+-- params: measure utf8, jobparat utf8
+-- tables: population_cells, dream_weeks, jobindsats_visitation, jobindsats_offers, program_municipalities, municipality_names, metric_categories, settings
 -- order_by: metric, municipality_code, period, sex
-with quarter_ends as (
-    -- The quarter's end is the Sunday of its last ISO week; a week belongs to the
-    -- quarter that holds its Thursday, so a quarter has 12, 13 or 14 weeks.
-    select quarter, max(week_start) + interval '6 days' as reference_end, count(distinct week) as weeks
-    from dream_weeks
-    group by quarter
-),
-population as (
-    -- M1's population in municipality k and quarter q.
-    select p.person_id, p.quarter, p.kommune, p.koen
-    from dream_persons p
-    join quarter_ends q on q.quarter = p.quarter
-    where p.herkomst = 3                                                      -- immigrant from a non-western country
-      and p.integrationsprogram                                               -- covered by the integration programme
-      and p.foedselsdato + interval '18 years' <= q.reference_end             -- 18 or older at the quarter's end ...
-      and p.foedselsdato + interval '65 years' > q.reference_end              -- ... and not yet 65 (aged 18-64)
-      and p.foerste_integrationsydelse <= q.reference_end
-      and p.foerste_integrationsydelse >= q.reference_end - interval '36 months' -- first integrationsydelse at most 36 months before
-),
-person_weeks as (
-    select person_id, quarter,
-           -- self-supporting weeks: no public benefit at all, or an IGU work period (counts as self-supporting)
-           sum(case when code is null or class = 'igu_praktik' then 1 else 0 end) as selv_weeks,
-           -- education weeks: SU. An IGU school period (igu_skole) counts as integrationsydelse, not as education.
-           sum(case when class = 'su' then 1 else 0 end) as su_weeks
-    from dream_weeks
-    group by person_id, quarter
-),
-status as (
-    -- At least $min_weeks weeks (default 5) in the quarter, not necessarily in a row,
-    -- whether the quarter has 12, 13 or 14 weeks.
-    select pop.person_id, pop.quarter, pop.kommune, pop.koen,
-           coalesce(w.selv_weeks, 0) >= $min_weeks as selv,
-           coalesce(w.su_weeks, 0) >= $min_weeks as udd
-    from population pop
-    left join person_weeks w on w.person_id = pop.person_id and w.quarter = pop.quarter
+with quarters as (
+    -- Every quarter landed in DREAM.
+    select distinct quarter from dream_weeks
 ),
 sexes as (
     select column1 as sex from (values ('alle'), ('M'), ('K'))
 ),
 m1_counts as (
-    -- A person counts once in M1 even when both self-supporting and in education.
-    select st.kommune as municipality_code, st.quarter as period, s.sex,
-           count(*) as denominator,
-           sum(case when st.selv or st.udd then 1 else 0 end) as n_m1,
-           sum(case when st.selv then 1 else 0 end) as n_selv,
-           sum(case when st.udd then 1 else 0 end) as n_udd
-    from status st
-    join sexes s on s.sex = 'alle' or s.sex = st.koen
-    group by st.kommune, st.quarter, s.sex
+    -- M1 and its two parts: the sums of population_cells (queries/population_cells.sql,
+    -- which holds the population and the rules) over the cells of a municipality and sex.
+    select c.municipality_code, c.metric, c.period, s.sex,
+           sum(c.persons) as denominator,
+           sum(c.meeting) as numerator
+    from population_cells c
+    join sexes s on s.sex = 'alle' or s.sex = c.sex
+    group by c.municipality_code, c.metric, c.period, s.sex
 ),
 m1_keys as (
     -- Every programme municipality gets a row for every landed quarter, also with no population.
-    select municipality_code, period, sex from m1_counts
+    select municipality_code, metric, period, sex from m1_counts
     union
-    select pm.municipality_code, q.quarter, s.sex
-    from program_municipalities pm cross join quarter_ends q cross join sexes s
+    select pm.municipality_code, mm.metric, q.quarter, s.sex
+    from program_municipalities pm
+    cross join quarters q
+    cross join sexes s
+    cross join (select column1 as metric from (values ('M1'), ('M1_selvforsoergelse'), ('M1_uddannelse'))) mm
 ),
 m1 as (
-    select k.municipality_code, k.period, k.sex,
+    select k.municipality_code, k.metric, k.period, k.sex,
            coalesce(c.denominator, 0) as denominator,
-           coalesce(c.n_m1, 0) as n_m1, coalesce(c.n_selv, 0) as n_selv, coalesce(c.n_udd, 0) as n_udd
+           coalesce(c.numerator, 0) as numerator
     from m1_keys k
-    left join m1_counts c on c.municipality_code = k.municipality_code and c.period = k.period and c.sex = k.sex
+    left join m1_counts c
+           on c.municipality_code = k.municipality_code and c.metric = k.metric
+          and c.period = k.period and c.sex = k.sex
 ),
 m2 as (
     -- Share job-ready among integrationsydelse recipients in the programme: "Jobparat" /
@@ -91,11 +62,7 @@ m3 as (
     group by o.municipality_code, o.period, o.sex
 ),
 all_metrics as (
-    select cast(municipality_code as int) as municipality_code, 'M1' as metric, period, sex, cast(n_m1 as bigint) as numerator, cast(denominator as bigint) as denominator from m1
-    union all
-    select municipality_code, 'M1_selvforsoergelse', period, sex, cast(n_selv as bigint), cast(denominator as bigint) from m1
-    union all
-    select municipality_code, 'M1_uddannelse', period, sex, cast(n_udd as bigint), cast(denominator as bigint) from m1
+    select cast(municipality_code as int) as municipality_code, metric, period, sex, cast(numerator as bigint) as numerator, cast(denominator as bigint) as denominator from m1
     union all
     select municipality_code, 'M2', period, sex, cast(numerator as bigint), cast(denominator as bigint) from m2
     union all

@@ -7,6 +7,7 @@
 //! Precedence: built-in defaults < the config file < CLI flags (`--lake`, `MAALTAL_LAKE`).
 //! Secrets are never in the file: it names environment variables.
 
+pub mod comparison;
 mod problems;
 pub mod raw;
 mod sections;
@@ -17,6 +18,7 @@ use sections::{
     sources_sections, validate_jobs, validate_mail, validate_metrics, validate_recipients,
     validate_sources,
 };
+pub use comparison::{ComparisonConfig, ComparisonGroup, PERSON_METRICS};
 pub use types::*;
 
 use std::collections::BTreeMap;
@@ -242,13 +244,14 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             "recipients",
             "jobs",
             "status",
+            "comparison",
         ]
         .contains(&k.as_ref())
         {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`, `status`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`, `status`, `comparison`",
             );
         }
     }
@@ -310,6 +313,12 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             env_name(&mut p, "status.token_env", name);
         }),
     };
+    let comparison: Option<comparison::RawComparison> = if root.contains_key("comparison") {
+        p.section("comparison")
+    } else {
+        Some(comparison::RawComparison::default())
+    };
+    let comparison = comparison.map(|r| comparison::validate_comparison(&mut p, r));
 
     let program = program.map(|r| {
         if r.id.trim().is_empty() {
@@ -380,6 +389,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
 
     match (
         program, lake, pseudonym, http, sources, metrics, reports, mail, recipients, jobs,
+        comparison,
     ) {
         (
             Some(program),
@@ -392,6 +402,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             Some(mail),
             Some(recipients),
             Some(jobs),
+            Some(comparison),
         ) if p.errors.is_empty() => Ok(Config {
             origin: file.to_string(),
             base_dir: base_dir.to_path_buf(),
@@ -406,6 +417,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             recipients,
             jobs,
             status,
+            comparison,
         }),
         _ => {
             let mut errors = p.errors;

@@ -156,6 +156,8 @@ pub struct Config {
     pub jobs: BTreeMap<String, JobConfig>,
     /// The status page.
     pub status: StatusConfig,
+    /// The comparison with similar municipalities.
+    pub comparison: super::ComparisonConfig,
 }
 
 /// `[status]`, validated.

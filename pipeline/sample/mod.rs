@@ -15,6 +15,7 @@
 //! million persons a DREAM quarter and 5,000 employees, plus a `maaltal.toml` that
 //! reads them (see [`national`]): the data the benchmarks run on.
 
+pub mod comparison;
 pub mod dream;
 pub mod fagsystem;
 pub mod jobindsats;
@@ -43,7 +44,7 @@ pub struct Profile {
     pub virk: (f64, f64),
 }
 
-const fn pr(
+pub(crate) const fn pr(
     code: i32,
     population: u32,
     selv: (f64, f64),
@@ -256,7 +257,7 @@ pub struct Summary {
 /// How much data to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
-    /// The programme's 16 municipalities and 3 others: about 5,000 persons a quarter,
+    /// The programme's 16 municipalities and 20 others: about 5,000 persons a quarter,
     /// 2016Q3 to 2018Q4, case-system exports for Lejre and Holbæk.
     Sample,
     /// All 98 municipalities, 2016Q1 to 2018Q4: about `persons` persons in every DREAM
@@ -275,7 +276,11 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> std::io::Result<Summary>
     let mut summary = Summary::default();
     let (profiles, quarters, persons, offices, months) = match scale {
         Scale::Sample => (
-            PROFILES.to_vec(),
+            PROFILES
+                .iter()
+                .chain(comparison::COMPARISON_PROFILES)
+                .copied()
+                .collect(),
             dream::quarters(),
             0,
             fagsystem::sample_offices(),

@@ -132,6 +132,8 @@ pub(super) fn register_inputs(
         .map_err(fmt)?;
     register(ctx, "settings", schema, vec![batch])?;
 
+    register_comparison(ctx, cfg)?;
+
     let mut missing = Vec::new();
     for entity in crate::parse::fagsystem::ENTITIES {
         let name = format!("fagsystem_{}", entity.name);
@@ -176,6 +178,81 @@ pub(super) fn register_inputs(
         }
     }
     Ok(missing)
+}
+
+/// Registers `[comparison]` as tables: `comparison_groups` (group, label, municipality),
+/// `comparison_expected_metrics`, and the bands of the expected level, `age_bands` and
+/// `months_bands` (label, lower and upper bound as intervals, so the SQL compares dates
+/// by the same rule as the population's `interval '18 years'`).
+fn register_comparison(ctx: &SessionContext, cfg: &Config) -> Result<(), QueryError> {
+    use arrow::array::{BooleanArray, IntervalMonthDayNanoArray};
+    use arrow::datatypes::{IntervalMonthDayNano, IntervalUnit};
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
+    let c = &cfg.comparison;
+    let rows: Vec<(&str, &str, i32)> = c
+        .groups
+        .iter()
+        .flat_map(|g| {
+            g.municipalities
+                .iter()
+                .map(move |m| (g.id.as_str(), g.label.as_str(), *m))
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("comparison_group", DataType::Utf8, false),
+        Field::new("group_label", DataType::Utf8, false),
+        Field::new("municipality_code", DataType::Int32, false),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        strings(&rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Arc::new(Int32Array::from(
+            rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        )),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
+    register(ctx, "comparison_groups", schema, vec![batch])?;
+
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "metric",
+        DataType::Utf8,
+        false,
+    )]));
+    let metrics: Vec<&str> = c.expected_metrics.iter().map(String::as_str).collect();
+    let batch = RecordBatch::try_new(schema.clone(), vec![strings(&metrics)]).map_err(fmt)?;
+    register(ctx, "comparison_expected_metrics", schema, vec![batch])?;
+
+    let interval = DataType::Interval(IntervalUnit::MonthDayNano);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("band", DataType::Utf8, false),
+        Field::new("lower_bound", interval.clone(), false),
+        Field::new("upper_bound", interval, false),
+        Field::new("last", DataType::Boolean, false),
+    ]));
+    let months = |n: i64| IntervalMonthDayNano::new(i32::try_from(n).unwrap_or(i32::MAX), 0, 0);
+    for (name, bands, unit) in [
+        ("age_bands", c.age_band_bounds(), 12),
+        ("months_bands", c.months_band_bounds(), 1),
+    ] {
+        let n = bands.len();
+        let cols: Vec<ArrayRef> = vec![
+            strings(&bands.iter().map(|b| b.0.as_str()).collect::<Vec<_>>()),
+            Arc::new(IntervalMonthDayNanoArray::from(
+                bands.iter().map(|b| months(b.1 * unit)).collect::<Vec<_>>(),
+            )),
+            Arc::new(IntervalMonthDayNanoArray::from(
+                bands.iter().map(|b| months(b.2 * unit)).collect::<Vec<_>>(),
+            )),
+            Arc::new(BooleanArray::from(
+                (0..n).map(|i| i + 1 == n).collect::<Vec<_>>(),
+            )),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
+        register(ctx, name, schema.clone(), vec![batch])?;
+    }
+    Ok(())
 }
 
 /// Replaces the DREAM tables by views of the covered quarters only. Rows of other

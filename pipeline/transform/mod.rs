@@ -160,7 +160,13 @@ pub const MART_NAMES: [&str; QUERIES.len()] = {
 };
 
 /// The queries in the order they run: mart, file, SQL, schema. Later ones read earlier marts.
-const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 6] = [
+const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 9] = [
+    (
+        "population_cells",
+        "queries/population_cells.sql",
+        POPULATION_CELLS_SQL,
+        POPULATION_CELLS,
+    ),
     (
         "target_metrics",
         "queries/target_metrics.sql",
@@ -178,6 +184,18 @@ const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 6] = [
         "queries/metric_comparison.sql",
         METRIC_COMPARISON_SQL,
         METRIC_COMPARISON,
+    ),
+    (
+        "peer_comparison_members",
+        "queries/peer_comparison_members.sql",
+        PEER_COMPARISON_MEMBERS_SQL,
+        PEER_COMPARISON_MEMBERS,
+    ),
+    (
+        "peer_comparison",
+        "queries/peer_comparison.sql",
+        PEER_COMPARISON_SQL,
+        PEER_COMPARISON,
     ),
     (
         "maanedsbog",
@@ -199,9 +217,18 @@ const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 6] = [
     ),
 ];
 
-fn params(cfg: &Config) -> [(&'static str, ScalarValue); 3] {
+fn params(cfg: &Config) -> [(&'static str, ScalarValue); 5] {
     let m = &cfg.metrics;
+    let c = &cfg.comparison;
     [
+        (
+            "min_municipalities",
+            ScalarValue::Int64(Some(c.min_municipalities)),
+        ),
+        (
+            "min_reference_persons",
+            ScalarValue::Int64(Some(c.min_reference_persons)),
+        ),
         ("min_weeks", ScalarValue::Int64(Some(m.min_weeks))),
         ("measure", ScalarValue::Utf8(Some(m.measure.clone()))),
         (
