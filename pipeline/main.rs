@@ -190,6 +190,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             for m in &report.missing_metrics {
                 out(&format!("missing {m}"));
             }
+            for n in &report.comparison_notes {
+                out(&format!("comparison: {n}"));
+            }
         }
         Command::Tables => {
             let cfg = load_config(cli)?;
@@ -317,6 +320,17 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                     t.file(),
                     t.sample()
                 ));
+            }
+            let ungrouped = cfg.comparison.ungrouped(&cfg.program.municipalities);
+            if cfg.comparison.groups.is_empty() {
+                out("warning: no [comparison.groups]: the reports compare with no similar municipalities");
+            } else {
+                for code in ungrouped {
+                    out(&format!(
+                        "warning: municipality {code} ({}) is in no [comparison.groups]: it gets no group value",
+                        maaltal::municipality::name(code).unwrap_or("?")
+                    ));
+                }
             }
             out(&format!(
                 "{}: valid ({} programme municipalities, lake {}, quarantine {})",

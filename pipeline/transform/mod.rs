@@ -29,6 +29,7 @@ use crate::period::Period;
 use crate::query::{self, QueryError};
 
 mod inputs;
+mod notes;
 mod schemas;
 mod sql;
 use inputs::{narrow_dream, register, register_inputs};
@@ -45,6 +46,8 @@ pub struct TransformReport {
     pub missing_tables: Vec<String>,
     /// For a requested period: metrics with no rows, and why.
     pub missing_metrics: Vec<String>,
+    /// Comparison values that could not be computed, and why.
+    pub comparison_notes: Vec<String>,
 }
 
 /// The period strings of the marts that a requested period covers: a quarter covers
@@ -305,6 +308,7 @@ pub async fn transform_periods(
         marts: Vec::new(),
         missing_tables,
         missing_metrics: Vec::new(),
+        comparison_notes: Vec::new(),
     };
     let covered: Option<BTreeSet<String>> =
         periods.map(|ps| ps.iter().flat_map(|p| covered_periods(*p)).collect());
@@ -346,6 +350,12 @@ pub async fn transform_periods(
         report.marts.push((name.to_string(), rows));
         crate::progress::advance(1);
     }
+    report.comparison_notes = notes::expected_notes(
+        &ctx,
+        covered.as_ref(),
+        cfg.comparison.min_reference_persons,
+    )
+    .await?;
     Ok(report)
 }
 

@@ -10,6 +10,7 @@
 mod analysts_guide;
 mod cli_errors;
 mod common;
+mod comparison;
 mod concurrent;
 mod config_files;
 mod demo;

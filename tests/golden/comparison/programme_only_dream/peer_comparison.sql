@@ -1,0 +1,1 @@
+select municipality_code, metric, period, sex, round(share * 100, 1) as share, round(expected_share * 100, 1) as expected_share, round(expected_difference_pp, 1) as expected_difference_pp, reference_persons, comparison_group, group_share from peer_comparison where municipality_code = 350 and metric = 'M1' order by metric, sex

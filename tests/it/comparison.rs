@@ -1,0 +1,142 @@
+//! The comparison with similar municipalities (../shared/spec/comparison.md): golden
+//! cases as folders under tests/golden/comparison/, one per worked example and border
+//! case. A case holds `comparison.toml` (the `[comparison]` section it runs with), its
+//! extracts (`dream/dream_<quarter>.csv`, `jobindsats/<table>/<period>.json`), queries
+//! `<name>.sql` with the expected output `<name>.csv` written by hand, and optionally
+//! `transform.txt`, lines the transform must print. Every folder found is run.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{Workspace, text};
+
+fn golden_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/comparison")
+}
+
+/// The embedded default without its `[comparison]` block, plus the case's.
+fn workspace(case: &Path) -> Workspace {
+    let extra = std::fs::read_to_string(case.join("comparison.toml")).expect("comparison.toml");
+    Workspace::with_config(|t| {
+        let start = t.find("\n[comparison]").expect("default has [comparison]");
+        let end = t.find("# The PDF reports").expect("default has [reports]");
+        format!("{}\n{}\n{extra}", &t[..start], &t[end..])
+    })
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.retain(|p| p.extension().is_some_and(|e| e == ext));
+    out.sort();
+    out
+}
+
+/// Runs one case; returns its problems (empty: passed).
+fn run_case(case: &Path) -> Vec<String> {
+    let ws = workspace(case);
+    let mut problems = Vec::new();
+    for f in files(&case.join("dream"), "csv") {
+        let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+        let quarter = stem.trim_start_matches("dream_");
+        ws.ok(&["ingest", "dream", f.to_str().unwrap(), "--period", quarter]);
+    }
+    let ji = case.join("jobindsats");
+    if ji.exists() {
+        let mut periods: Vec<String> = Vec::new();
+        for table in std::fs::read_dir(&ji).unwrap().flatten() {
+            for f in files(&table.path(), "json") {
+                let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+                if stem != "metadata" && !periods.contains(&stem) {
+                    periods.push(stem);
+                }
+            }
+        }
+        periods.sort();
+        for p in &periods {
+            ws.ok(&["ingest", "jobindsats", ji.to_str().unwrap(), "--period", p]);
+        }
+    }
+    let out = ws.ok(&["transform"]);
+    if let Ok(lines) = std::fs::read_to_string(case.join("transform.txt")) {
+        for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+            if !out.contains(line) {
+                problems.push(format!("transform did not print `{line}`:\n{out}"));
+            }
+        }
+    }
+    let queries = files(case, "sql");
+    assert!(!queries.is_empty(), "{}: no queries", case.display());
+    for q in queries {
+        let sql = std::fs::read_to_string(&q).unwrap();
+        let want = std::fs::read_to_string(q.with_extension("csv")).expect("expected CSV");
+        let got = ws.ok(&["sql", sql.trim(), "--format", "csv"]);
+        if got.trim_end() != want.trim_end() {
+            problems.push(format!(
+                "{}:\n--- expected\n{want}--- got\n{got}",
+                q.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_golden_case_gives_its_expected_csv() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(golden_root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 5, "golden cases: {cases:?}");
+    let mut failed = Vec::new();
+    for case in &cases {
+        let problems = run_case(case);
+        if !problems.is_empty() {
+            failed.push(format!(
+                "case {}:\n{}",
+                case.file_name().unwrap().to_string_lossy(),
+                problems.join("\n")
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+#[test]
+fn a_municipality_in_two_groups_is_a_config_error_with_its_field() {
+    let ws = Workspace::with_config(|t| {
+        t.replace(
+            "municipalities = [217, 219, 250, 270, 210]",
+            "municipalities = [217, 219, 250, 270, 210, 259]",
+        )
+    });
+    let out = ws.run(&["validate"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("comparison.groups.sjaelland.municipalities.2")
+            && err.contains("municipality 259 is already in group `hovedstaden`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validate_warns_about_a_programme_municipality_in_no_group() {
+    let ws = Workspace::with_config(|t| {
+        t.replace(
+            "municipalities = [217, 219, 250, 270, 210]",
+            "municipalities = [219, 250, 270, 210]",
+        )
+    });
+    let out = ws.ok(&["validate"]);
+    assert!(
+        out.contains("warning: municipality 217 (Helsingør) is in no [comparison.groups]"),
+        "{out}"
+    );
+    let ws = Workspace::new();
+    let out = ws.ok(&["validate"]);
+    assert!(!out.contains("warning:"), "{out}");
+}
