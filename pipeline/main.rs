@@ -323,7 +323,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             }
             let ungrouped = cfg.comparison.ungrouped(&cfg.program.municipalities);
             if cfg.comparison.groups.is_empty() {
-                out("warning: no [comparison.groups]: the reports compare with no similar municipalities");
+                out(
+                    "warning: no [comparison.groups]: the reports compare with no similar municipalities",
+                );
             } else {
                 for code in ungrouped {
                     out(&format!(

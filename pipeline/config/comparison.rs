@@ -86,7 +86,9 @@ impl ComparisonConfig {
     /// The group a municipality belongs to.
     #[must_use]
     pub fn group_of(&self, code: i32) -> Option<&ComparisonGroup> {
-        self.groups.iter().find(|g| g.municipalities.contains(&code))
+        self.groups
+            .iter()
+            .find(|g| g.municipalities.contains(&code))
     }
 
     /// Age bands as (label, lower years, upper years): `18-29`, …, `50-64`.
@@ -120,11 +122,7 @@ impl ComparisonConfig {
     }
 }
 
-fn bands(
-    lows: &[i64],
-    end: i64,
-    label: impl Fn(i64, i64) -> String,
-) -> Vec<(String, i64, i64)> {
+fn bands(lows: &[i64], end: i64, label: impl Fn(i64, i64) -> String) -> Vec<(String, i64, i64)> {
     lows.iter()
         .enumerate()
         .map(|(i, lo)| {
@@ -136,18 +134,26 @@ fn bands(
 
 fn increasing(p: &mut Problems<'_>, field: &str, list: &[i64], first: Option<i64>, below: i64) {
     if list.windows(2).any(|w| w[0] >= w[1]) {
-        p.at(field, format!("{list:?}: give the bounds in increasing order"));
+        p.at(
+            field,
+            format!("{list:?}: give the bounds in increasing order"),
+        );
     }
     if let Some(first) = first
         && list.first() != Some(&first)
     {
         p.at(
             field,
-            format!("{list:?}: the first band must start at {first}, where the target group starts"),
+            format!(
+                "{list:?}: the first band must start at {first}, where the target group starts"
+            ),
         );
     }
     if let Some(bad) = list.iter().find(|v| **v <= 0 || **v >= below) {
-        p.at(field, format!("{bad}: give bounds between 1 and {}", below - 1));
+        p.at(
+            field,
+            format!("{bad}: give bounds between 1 and {}", below - 1),
+        );
     }
 }
 
@@ -217,7 +223,13 @@ pub(super) fn validate_comparison(p: &mut Problems<'_>, r: RawComparison) -> Com
     let age_bands = e.age_bands.unwrap_or_else(|| vec![18, 30, 40, 50]);
     increasing(p, "comparison.expected.age_bands", &age_bands, Some(18), 65);
     let months_bands = e.months_bands.unwrap_or_else(|| vec![12, 24]);
-    increasing(p, "comparison.expected.months_bands", &months_bands, None, 36);
+    increasing(
+        p,
+        "comparison.expected.months_bands",
+        &months_bands,
+        None,
+        36,
+    );
     ComparisonConfig {
         min_municipalities,
         min_reference_persons,

@@ -13,12 +13,12 @@ pub mod raw;
 mod sections;
 mod types;
 
+pub use comparison::{ComparisonConfig, ComparisonGroup, PERSON_METRICS};
 use problems::{Problems, codes, env_name};
 use sections::{
     sources_sections, validate_jobs, validate_mail, validate_metrics, validate_recipients,
     validate_sources,
 };
-pub use comparison::{ComparisonConfig, ComparisonGroup, PERSON_METRICS};
 pub use types::*;
 
 use std::collections::BTreeMap;

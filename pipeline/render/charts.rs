@@ -76,6 +76,8 @@ pub struct Series {
     pub values: Vec<Option<f64>>,
     /// Drawn strong.
     pub highlight: bool,
+    /// Drawn dotted (the comparison group).
+    pub dotted: bool,
 }
 
 /// A round axis maximum above every value: 10, 20, … 100.
@@ -115,6 +117,7 @@ pub fn trend(
                 .map(|k| index.share(d, code, info.metric, k, "alle").value)
                 .collect(),
             highlight: true,
+            dotted: false,
         });
     }
     series.push(Series {
@@ -124,6 +127,7 @@ pub fn trend(
             .map(|k| index.average(info.metric, k, "alle").value)
             .collect(),
         highlight: code.is_none(),
+        dotted: false,
     });
     let max = axis_max(
         series

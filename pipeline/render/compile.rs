@@ -61,6 +61,13 @@ pub fn pdf(
     ident: &str,
 ) -> Result<Vec<u8>, RenderError> {
     let path = template.file();
+    // For template authors: `MAALTAL_REPORT_JSON=<dir>` keeps each report's data, to
+    // preview a template with `typst compile --input data=<file>`.
+    if let (Some(dir), Some(bytes)) = (std::env::var_os("MAALTAL_REPORT_JSON"), data) {
+        let dir = std::path::PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{}.json", ident.replace('/', "_"))), bytes);
+    }
     let world = ReportWorld::new(path, data, day).ok_or_else(|| RenderError::Template {
         path: path.into(),
         line: 1,

@@ -126,6 +126,8 @@ pub struct Index {
     comparison: HashMap<(i32, String, String, String), ComparisonRow>,
     /// Names by code, from the marts.
     pub names: HashMap<i32, String>,
+    /// The comparison with similar municipalities.
+    pub peers: super::peers::Peers,
 }
 
 impl Index {
@@ -173,6 +175,14 @@ impl Index {
         self.averages
             .keys()
             .any(|(m, p, _)| m == metric && p == period)
+    }
+
+    /// A municipality's denominator (any municipality in the mart, also outside the programme).
+    #[must_use]
+    pub fn denominator(&self, code: i32, metric: &str, period: &str, sex: &str) -> Option<i64> {
+        self.metrics
+            .get(&(code, metric.into(), period.into(), sex.into()))
+            .and_then(|r| r.denominator)
     }
 
     /// A municipality's share, disclosure applied.

@@ -17,6 +17,8 @@ pub mod maanedsbog;
 pub mod marts;
 pub mod metric;
 pub mod overview;
+pub mod peer_block;
+pub mod peers;
 pub mod quarterly;
 pub mod world;
 
@@ -243,11 +245,16 @@ fn metric_index(
     report: &'static str,
 ) -> Result<metric::Index, RenderError> {
     let e = marts_error(report);
-    Ok(metric::Index::new(
+    let mut index = metric::Index::new(
         marts::read(lake, "target_metrics").map_err(&e)?,
         marts::read(lake, "project_average").map_err(&e)?,
         marts::read(lake, "metric_comparison").map_err(&e)?,
-    ))
+    );
+    index.peers = peers::Peers::new(
+        marts::read(lake, "peer_comparison").map_err(&e)?,
+        marts::read(lake, "peer_comparison_members").map_err(&e)?,
+    );
+    Ok(index)
 }
 
 /// The report's JSON, with the update note (if any) added.

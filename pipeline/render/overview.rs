@@ -33,6 +33,8 @@ pub struct OverviewData {
     pub metrics: Vec<MetricPage>,
     /// A page per sex split.
     pub sexes: Vec<SexPage>,
+    /// A page per metric: "Sammenlignelige kommuner".
+    pub peers: Vec<super::peer_block::PeerPage>,
     /// The marks for hidden and missing values.
     pub legend: String,
 }
@@ -216,6 +218,12 @@ pub fn build(
         missing,
         metrics,
         sexes,
+        peers: METRIC_INFO
+            .iter()
+            .map(|info| {
+                super::peer_block::page(index, config, d, info, metric_period(info, quarter))
+            })
+            .collect(),
         legend: metric::legend(d),
     }
 }

@@ -10,6 +10,7 @@ use super::format;
 use super::metric::{
     self, BarChart, Index, METRIC_INFO, MetricInfo, TrendChart, metric_key, metric_period,
 };
+use super::peer_block::{self, PeerBlock};
 use crate::config::Config;
 use crate::period::Period;
 
@@ -34,6 +35,8 @@ pub struct QuarterlyData {
     pub missing: Vec<String>,
     /// One line per metric.
     pub summary: Vec<SummaryRow>,
+    /// A sentence per metric on the comparison with similar municipalities.
+    pub comparison: Vec<String>,
     /// One section per metric.
     pub sections: Vec<Section>,
     /// The marks for hidden and missing values.
@@ -88,6 +91,8 @@ pub struct Section {
     pub trend: TrendChart,
     /// Men against women.
     pub sex: SexTable,
+    /// "Sammenlignelige kommuner".
+    pub peers: PeerBlock,
     /// Definitions.
     pub footnotes: Vec<String>,
     /// Source line.
@@ -121,6 +126,14 @@ pub struct SexRow {
     pub label: String,
     /// Cells, as `columns`.
     pub cells: Vec<Cell>,
+}
+
+fn blank() -> Cell {
+    Cell {
+        text: String::new(),
+        value: None,
+        state: State::Missing,
+    }
 }
 
 fn gap(d: Disclosure, a: &Cell, b: &Cell) -> Cell {
@@ -192,6 +205,10 @@ pub fn build(
         date_label: date_label.into(),
         missing,
         summary,
+        comparison: sections
+            .iter()
+            .filter_map(|s| s.peers.sentence.clone())
+            .collect(),
         sections,
         legend: metric::legend(d),
     }
@@ -250,13 +267,9 @@ fn section(
     let (highest, lowest) = (extreme(shown.first()), extreme(shown.last()));
     let mut bars = bars;
     metric::focus(&mut bars, name);
-    let trend = metric::trend(
-        index,
-        d,
-        info,
-        Some((code, name)),
-        &metric::periods_since(baseline, now),
-    );
+    let periods = metric::periods_since(baseline, now);
+    let mut trend = metric::trend(index, d, info, Some((code, name)), &periods);
+    peer_block::add_trend_line(&mut trend, index, d, info, code, &periods, baseline);
     let (m_now, k_now) = index.sexes(d, code, info.metric, &nk);
     let (m_then, k_then) = index.sexes(d, code, info.metric, &sk);
     let (avg_men, avg_women) = (
@@ -274,6 +287,8 @@ fn section(
             format::period_label(sex_baseline),
             "Ændring".into(),
             format!("Projektgennemsnit {}", format::period_label(now)),
+            "Sammenlignelige kommuner".into(),
+            "Forventet niveau".into(),
         ],
         rows: vec![
             SexRow {
@@ -283,6 +298,8 @@ fn section(
                     m_then.clone(),
                     d.change(&m_now, &m_then),
                     avg_men.clone(),
+                    peer_block::group_share(index, d, code, info.metric, &nk, "M"),
+                    peer_block::expected_share(index, code, info.metric, &nk, "M", &m_now),
                 ],
             },
             SexRow {
@@ -292,6 +309,8 @@ fn section(
                     k_then.clone(),
                     d.change(&k_now, &k_then),
                     avg_women.clone(),
+                    peer_block::group_share(index, d, code, info.metric, &nk, "K"),
+                    peer_block::expected_share(index, code, info.metric, &nk, "K", &k_now),
                 ],
             },
             SexRow {
@@ -299,18 +318,26 @@ fn section(
                 cells: vec![
                     gap(d, &m_now, &k_now),
                     gap(d, &m_then, &k_then),
-                    Cell {
-                        text: String::new(),
-                        value: None,
-                        state: State::Missing,
-                    },
+                    blank(),
                     gap(d, &avg_men, &avg_women),
+                    blank(),
+                    blank(),
                 ],
             },
         ],
     };
     let lead = lead(
         info, name, &own, &then, &change, &average, now, baseline, &rank,
+    );
+    let peers = peer_block::block(
+        index,
+        config,
+        d,
+        info,
+        (code, name),
+        (now, baseline),
+        &own,
+        &then,
     );
     let key = vec![
         KeyFigure {
@@ -370,6 +397,7 @@ fn section(
         bars,
         trend,
         sex,
+        peers,
         footnotes,
         source: format!(
             "{} {} og {}.",
