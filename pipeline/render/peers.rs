@@ -27,10 +27,10 @@ pub struct PeerRow {
     /// The group's label.
     #[serde(default)]
     pub group_label: Option<String>,
-    /// |C(k)|.
+    /// Members outside the programme.
     #[serde(default)]
     pub group_members: Option<i32>,
-    /// |C_t|.
+    /// Contributing members in the period.
     pub group_municipalities: i32,
     /// Pooled share of the contributing members.
     #[serde(default)]

@@ -140,3 +140,121 @@ fn validate_warns_about_a_programme_municipality_in_no_group() {
     let out = ws.ok(&["validate"]);
     assert!(!out.contains("warning:"), "{out}");
 }
+
+/// "+18,8 procentpoint", the test's own format of a difference in procentpoint.
+fn pp_text(v: f64) -> String {
+    let n = format!("{:.1}", v.abs()).replace('.', ",");
+    let sign = if n == "0,0" {
+        ""
+    } else if v < 0.0 {
+        "-"
+    } else {
+        "+"
+    };
+    format!("{sign}{n} procentpoint")
+}
+
+#[test]
+fn the_quarterly_reports_print_the_comparison_marts_figures() {
+    use crate::reports::{flat, full, json, pct_text, pdf_text, report};
+    let ws = full();
+    let (_out, pdfs) = report(ws, &ws.lake(), &["quarterly", "--period", "2018Q4"]);
+    let rows = json(
+        ws,
+        "select municipality_code, municipality, metric, group_share, group_municipalities, group_members, difference_pp, expected_share, expected_difference_pp \
+         from peer_comparison where sex = 'alle' and period in ('2018Q4', '2018M12')",
+    );
+    assert_eq!(rows.len(), 16 * 5, "a row per municipality and metric");
+    let mut groups = 0;
+    let mut expected = 0;
+    for r in &rows {
+        let code = r["municipality_code"].as_i64().unwrap();
+        let slug_of = |p: &PathBuf| {
+            crate::reports::pdf_title(p).contains(r["municipality"].as_str().unwrap())
+        };
+        let file = pdfs.iter().find(|p| slug_of(p)).expect("a report");
+        let t = flat(&pdf_text(file));
+        assert!(t.contains("Sammenlignelige kommuner"), "{code}");
+        if let Some(g) = r["group_share"].as_f64() {
+            let want = format!(
+                "{} ({} af {} kommuner) {}",
+                pct_text(g),
+                r["group_municipalities"],
+                r["group_members"],
+                pp_text(r["difference_pp"].as_f64().unwrap())
+            );
+            assert!(t.contains(&want), "{code} {}: `{want}`", r["metric"]);
+            groups += 1;
+        }
+        if let Some(e) = r["expected_share"].as_f64() {
+            let want = format!(
+                "{} {}",
+                pct_text(e),
+                pp_text(r["expected_difference_pp"].as_f64().unwrap())
+            );
+            assert!(t.contains(&want), "{code} {}: `{want}`", r["metric"]);
+            expected += 1;
+        }
+    }
+    // The sample's placeholder groups give every programme municipality a group value
+    // on every metric, and the expected level on M1 and its two parts.
+    assert_eq!((groups, expected), (80, 48));
+    let (_o, pdfs) = report(ws, &ws.lake(), &["overview", "--period", "2018Q4"]);
+    let t = flat(&pdf_text(&pdfs[0]));
+    for n in ["1", "1a", "1b", "2", "3"] {
+        assert!(
+            t.contains(&format!("Sammenlignelige kommuner: Målsætning {n}")),
+            "{n}"
+        );
+    }
+    assert!(
+        t.contains("Det forventede niveau tager ikke højde for forskelle i arbejdsmarkedsforhold")
+    );
+}
+
+#[test]
+fn a_small_own_cell_hides_what_is_derived_from_it() {
+    // §3.5's two cells: men's denominator is 4, so men's share, expected level and
+    // difference are hidden, and women's go with them by the secondary rule.
+    let case = golden_root().join("expected_worked_example");
+    let ws = workspace(&case);
+    let dream = case.join("dream/dream_2018Q4.csv");
+    ws.ok(&[
+        "ingest",
+        "dream",
+        dream.to_str().unwrap(),
+        "--period",
+        "2018Q4",
+    ]);
+    ws.ok(&["transform"]);
+    let (_out, pdfs) =
+        crate::reports::report(&ws, &ws.lake(), &["quarterly", "--period", "2018Q4"]);
+    let lejre = pdfs
+        .iter()
+        .find(|p| p.to_string_lossy().contains("lejre"))
+        .expect("Lejre's report");
+    let raw = crate::reports::pdf_text(lejre);
+    let t = crate::reports::flat(&raw);
+    assert!(
+        t.contains("Forventet niveau, 4. kvartal 2018 50,0 pct. 32,0 pct. +18,0 procentpoint"),
+        "{t}"
+    );
+    // Men's and women's expected levels and differences (their shares themselves are
+    // also the project average here, where Lejre is the only programme municipality).
+    for secret in ["20,0 pct.", "+25,0", "+13,3"] {
+        assert!(!t.contains(secret), "`{secret}` is printed:\n{raw}");
+    }
+    let men = raw
+        .lines()
+        .find(|l| l.starts_with("Mænd ") && !l.starts_with("Mænd og"))
+        .expect("the sex table");
+    assert!(men.trim_end().ends_with('–'), "men's expected level: {men}");
+    let women = raw
+        .lines()
+        .find(|l| l.starts_with("Kvinder "))
+        .expect("the sex table");
+    assert!(
+        women.trim_end().ends_with('–'),
+        "women's expected level: {women}"
+    );
+}

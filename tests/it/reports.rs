@@ -25,12 +25,16 @@ pub(crate) fn full() -> &'static Workspace {
     })
 }
 
-fn json(ws: &Workspace, sql: &str) -> Vec<Value> {
+pub(crate) fn json(ws: &Workspace, sql: &str) -> Vec<Value> {
     serde_json::from_str(&ws.ok(&["sql", sql, "--format", "json"])).unwrap()
 }
 
 /// Runs `maaltal --lake <shared lake> report …` in `ws` (its own config) into a fresh folder.
-fn report(ws: &Workspace, lake: &Path, args: &[&str]) -> (tempfile::TempDir, Vec<PathBuf>) {
+pub(crate) fn report(
+    ws: &Workspace,
+    lake: &Path,
+    args: &[&str],
+) -> (tempfile::TempDir, Vec<PathBuf>) {
     let out = tempfile::tempdir().unwrap();
     let mut all = vec!["--lake", lake.to_str().unwrap(), "report"];
     all.extend_from_slice(args);
@@ -46,7 +50,7 @@ fn report(ws: &Workspace, lake: &Path, args: &[&str]) -> (tempfile::TempDir, Vec
 }
 
 /// The text of a PDF, by pdftotext (a tool nobody here wrote).
-fn pdf_text(path: &Path) -> String {
+pub(crate) fn pdf_text(path: &Path) -> String {
     let out = Command::new("pdftotext")
         .args(["-enc", "UTF-8", "-layout"])
         .arg(path)
@@ -63,7 +67,7 @@ fn pdf_text(path: &Path) -> String {
 }
 
 /// The text on single spaces, line breaks included (a heading may wrap).
-fn flat(t: &str) -> String {
+pub(crate) fn flat(t: &str) -> String {
     t.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -72,7 +76,7 @@ fn pdfinfo(path: &Path) -> String {
 }
 
 /// The test's own Danish per-cent format: one decimal, decimal comma, "40,5 pct.".
-fn pct_text(share: f64) -> String {
+pub(crate) fn pct_text(share: f64) -> String {
     let n = format!("{:.1}", share * 100.0).replace('.', ",");
     format!("{n} pct.")
 }
@@ -153,7 +157,7 @@ fn quarterly_reports_print_the_marts_figures() {
     assert_eq!(checked, 80);
 }
 
-fn pdf_title(p: &Path) -> String {
+pub(crate) fn pdf_title(p: &Path) -> String {
     pdfinfo(p)
         .lines()
         .find(|l| l.starts_with("Title:"))
