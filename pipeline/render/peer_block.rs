@@ -42,7 +42,8 @@ fn share(v: Option<f64>) -> Cell {
 }
 
 /// Whether the metric gets an expected level.
-fn has_expected(config: &Config, metric: &str) -> bool {
+#[must_use]
+pub fn has_expected(config: &Config, metric: &str) -> bool {
     config
         .comparison
         .expected_metrics
@@ -196,8 +197,8 @@ pub fn block(
         }
         None => notes.push(format!("{name} er ikke tildelt en sammenligningsgruppe.")),
     }
-    notes.push(METHOD.into());
     if expected.is_some() {
+        notes.push("Forventet niveau: forventet ud fra borgernes køn, alder og tid siden første integrationsydelse, med andelene for de samme grupper af borgere i kommunerne uden for projektet.".into());
         notes.push(CAVEAT.into());
     }
     let sentence = sentence(info, name, &difference, &difference_change, &expected_diff);

@@ -37,10 +37,14 @@ pub struct QuarterlyData {
     pub summary: Vec<SummaryRow>,
     /// A sentence per metric on the comparison with similar municipalities.
     pub comparison: Vec<String>,
+    /// How the comparison is made (printed once, under the sentences).
+    pub comparison_note: String,
     /// One section per metric.
     pub sections: Vec<Section>,
     /// The marks for hidden and missing values.
     pub legend: String,
+    /// The same, short, for the metric pages.
+    pub legend_short: String,
 }
 
 /// A metric in the summary table.
@@ -205,12 +209,14 @@ pub fn build(
         date_label: date_label.into(),
         missing,
         summary,
+        comparison_note: peer_block::METHOD.into(),
         comparison: sections
             .iter()
             .filter_map(|s| s.peers.sentence.clone())
             .collect(),
         sections,
         legend: metric::legend(d),
+        legend_short: format!("–: skjult, færre end {} personer. i.d.: ikke data.", d.min),
     }
 }
 
@@ -285,7 +291,7 @@ fn section(
         columns: vec![
             format::period_label(now),
             format::period_label(sex_baseline),
-            "Ændring".into(),
+            "Ændring (procentpoint)".into(),
             format!("Projektgennemsnit {}", format::period_label(now)),
             "Sammenlignelige kommuner".into(),
             "Forventet niveau".into(),
@@ -326,6 +332,20 @@ fn section(
             },
         ],
     };
+    let mut sex = sex;
+    // Changes and gaps as bare numbers: the headings say they are procentpoint.
+    for r in &mut sex.rows {
+        for c in &mut r.cells {
+            c.text = c.text.replace(" procentpoint", "");
+        }
+    }
+    if !peer_block::has_expected(config, info.metric) {
+        // No expected level for this metric: no column for it.
+        sex.columns.pop();
+        for r in &mut sex.rows {
+            r.cells.pop();
+        }
+    }
     let lead = lead(
         info, name, &own, &then, &change, &average, now, baseline, &rank,
     );

@@ -1,5 +1,5 @@
 //! `maaltal sample-data`: deterministic synthetic extracts in exactly the formats of
-//! the input contract, for the programme's 16 named municipalities and a few outside
+//! the input contract, for the programme's 16 named municipalities and 20 outside
 //! it. The figures follow the programme's annual report 2018: M1 about 10 % at the
 //! baseline (2016Q4) rising to about 40 % in 2018Q4 with a wide spread (Lejre and
 //! Brønderslev high, Faaborg-Midtfyn and Norddjurs low), M2 from about 55 % to 73 %,
@@ -62,7 +62,7 @@ pub(crate) const fn pr(
     }
 }
 
-/// The programme's municipalities and three outside it, with targets shaped after the
+/// The programme's municipalities and three outside it (more outside it in comparison.rs), with targets shaped after the
 /// annual report's figures 1-6.
 pub const PROFILES: &[Profile] = &[
     pr(
@@ -257,7 +257,7 @@ pub struct Summary {
 /// How much data to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
-    /// The programme's 16 municipalities and 20 others: about 5,000 persons a quarter,
+    /// The programme's 16 municipalities and 20 others: about 5,000-7,000 persons a quarter,
     /// 2016Q3 to 2018Q4, case-system exports for Lejre and Holbæk.
     Sample,
     /// All 98 municipalities, 2016Q1 to 2018Q4: about `persons` persons in every DREAM

@@ -32,7 +32,7 @@ fn the_demo_runs_everything_from_an_empty_folder() {
         out.lines().count()
     );
     assert!(out.contains("extracts from http://127.0.0.1:"), "{out}");
-    assert!(out.contains("295 partitions, 698,945 rows landed"), "{out}");
+    assert!(out.contains("295 partitions, 967,901 rows landed"), "{out}");
     // The per-table lines add up to what was landed, and agree with the ledger.
     let section = |title: &str| -> Vec<String> {
         out.lines()
@@ -64,15 +64,18 @@ fn the_demo_runs_everything_from_an_empty_folder() {
         sum += rows;
     }
     assert!(tables.len() >= 5, "{out}");
-    assert_eq!(sum, 698_945, "{out}");
+    assert_eq!(sum, 967_901, "{out}");
     let marts = out
         .lines()
         .find(|l| l.starts_with("Marts in ./lake/marts/: "))
         .unwrap_or_else(|| panic!("{out}"));
     for mart in [
+        "population_cells",
         "target_metrics",
         "project_average",
         "metric_comparison",
+        "peer_comparison_members",
+        "peer_comparison",
         "maanedsbog",
         "maanedsbog_afdeling",
         "maanedsbog_visibility",
@@ -135,6 +138,26 @@ fn the_demo_runs_everything_from_an_empty_folder() {
             .count()
     };
     assert_eq!(count("reports", "pdf"), 74);
+    // The quarterly reports compare with similar municipalities: Lejre's M3 block
+    // prints the mart's group value, with how many members contributed.
+    let row = run(&[
+        "sql",
+        "select group_share, group_municipalities, group_members from peer_comparison where municipality_code = 350 and metric = 'M3' and period = '2018Q4' and sex = 'alle'",
+        "--format",
+        "json",
+    ]);
+    let row: serde_json::Value = serde_json::from_str(&row).unwrap();
+    let lejre = crate::reports::flat(&crate::reports::pdf_text(
+        &dir.path().join("reports/statusrapport_2018Q4_lejre.pdf"),
+    ));
+    let want = format!(
+        "{} ({} af {} kommuner)",
+        crate::reports::pct_text(row[0]["group_share"].as_f64().unwrap()),
+        row[0]["group_municipalities"],
+        row[0]["group_members"]
+    );
+    assert!(lejre.contains(&want), "`{want}` not in Lejre's report");
+    assert!(lejre.contains("Sammenlignet med lignende kommuner"));
     assert_eq!(count("outbox", "eml"), 74);
     // Every extract came over HTTP.
     let locations = run(&[

@@ -70,7 +70,7 @@ fn every_lake_table_is_documented_with_its_real_schema() {
     ws.ok(&["run", "quarterly", "--period", "2018Q4"]);
     let doc = documented();
     let tables: Vec<String> = ws.sql("select table_name from information_schema.tables where table_schema = 'public' order by table_name").into_iter().map(|r| r[0].clone()).collect();
-    assert_eq!(tables.len(), 18, "{tables:?}");
+    assert_eq!(tables.len(), 21, "{tables:?}");
     for t in &tables {
         let documented = doc
             .get(t)
