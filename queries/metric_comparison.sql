@@ -7,14 +7,6 @@ with program_rows as (
     from target_metrics t
     join program_municipalities p on p.municipality_code = t.municipality_code
 ),
-baselines as (
-    -- The baseline period of each metric (config); for the sex split of M1 the
-    -- programme used a later baseline (2017Q1), also from config.
-    select b.metric, s.sex,
-           case when s.sex = 'alle' then b.baseline_period else b.sex_baseline_period end as baseline_period
-    from metric_baselines b
-    cross join (select column1 as sex from (values ('alle'), ('M'), ('K'))) s
-),
 ranked as (
     select r.*,
            -- rank 1 is the highest share; municipalities without a share are not ranked
@@ -50,7 +42,8 @@ select r.program,
        r.highest_share,
        r.highest_municipality
 from ranked r
-join baselines b on b.metric = r.metric and b.sex = r.sex
+-- The metric's baseline for the sex (config); the sex split of M1 has its own (2017Q1).
+join metric_baselines b on b.metric = r.metric and b.sex = r.sex
 left join program_rows base
        on base.municipality_code = r.municipality_code and base.metric = r.metric
       and base.sex = r.sex and base.period = b.baseline_period

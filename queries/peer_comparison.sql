@@ -7,13 +7,6 @@ with own as (
     from target_metrics t
     join program_municipalities p on p.municipality_code = t.municipality_code
 ),
-baselines as (
-    -- The baseline of each metric; for the sex split of M1, sex_gap_baseline (config).
-    select b.metric, s.sex,
-           case when s.sex = 'alle' then b.baseline_period else b.sex_baseline_period end as baseline_period
-    from metric_baselines b
-    cross join (select column1 as sex from (values ('alle'), ('M'), ('K'))) s
-),
 groups as (
     select g.municipality_code, g.comparison_group, g.group_label
     from comparison_groups g
@@ -56,7 +49,7 @@ panel as (
            cast(sum(c.numerator) as double) / cast(sum(c.denominator) as double) as share_now,
            cast(sum(b.numerator) as double) / cast(sum(b.denominator) as double) as share_base
     from contributing c
-    join baselines bl on bl.metric = c.metric and bl.sex = c.sex
+    join metric_baselines bl on bl.metric = c.metric and bl.sex = c.sex
     join contributing b
       on b.municipality_code = c.municipality_code and b.member_code = c.member_code
      and b.metric = c.metric and b.sex = c.sex and b.period = bl.baseline_period
@@ -84,8 +77,10 @@ reference_total as (
 expected as (
     -- k's persons per cell times the reference rate of the cell, over k's persons. A
     -- cell of k's with fewer than $min_reference_persons reference persons: no value.
+    -- Each cell's product is made exact (decimal) before the sum, so the sum does not
+    -- depend on the order the rows arrive in: the same lake gives the same bytes.
     select c.municipality_code, c.metric, c.period, s.sex,
-           sum(cast(c.persons as double) * cast(r.meeting as double) / cast(r.persons as double))
+           cast(sum(cast(cast(c.persons as double) * cast(r.meeting as double) / cast(r.persons as double) as decimal(38, 15))) as double)
                / cast(sum(c.persons) as double) as expected_share,
            min(coalesce(r.persons, 0)) as thinnest
     from population_cells c
@@ -114,7 +109,7 @@ compared as (
            case when em.metric is not null and e.thinnest >= $min_reference_persons then e.expected_share end as expected_share,
            case when em.metric is not null then rt.persons end as reference_persons
     from own o
-    join baselines bl on bl.metric = o.metric and bl.sex = o.sex
+    join metric_baselines bl on bl.metric = o.metric and bl.sex = o.sex
     left join own base
            on base.municipality_code = o.municipality_code and base.metric = o.metric
           and base.sex = o.sex and base.period = bl.baseline_period

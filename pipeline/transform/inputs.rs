@@ -97,28 +97,31 @@ pub(super) fn register_inputs(
             p.jobindsats_code()
         }
     };
-    let metrics: Vec<&str> = m.baseline.keys().map(String::as_str).collect();
-    let base: Vec<String> = m.baseline.values().map(|p| mart_period(*p)).collect();
-    let sex_base: Vec<String> = m
+    // One row per metric and sex: the sex split of M1 and its parts has a baseline of
+    // its own (`sex_gap_baseline`).
+    let rows: Vec<(&str, &str, String)> = m
         .baseline
         .iter()
-        .map(|(metric, p)| {
-            if metric.starts_with("M1") {
-                mart_period(m.sex_gap_baseline)
-            } else {
-                mart_period(*p)
-            }
+        .flat_map(|(metric, p)| {
+            ["alle", "M", "K"].into_iter().map(move |sex| {
+                let period = if sex != "alle" && metric.starts_with("M1") {
+                    m.sex_gap_baseline
+                } else {
+                    *p
+                };
+                (metric.as_str(), sex, mart_period(period))
+            })
         })
         .collect();
     let schema = Arc::new(Schema::new(vec![
         Field::new("metric", DataType::Utf8, false),
+        Field::new("sex", DataType::Utf8, false),
         Field::new("baseline_period", DataType::Utf8, false),
-        Field::new("sex_baseline_period", DataType::Utf8, false),
     ]));
     let cols: Vec<ArrayRef> = vec![
-        strings(&metrics),
-        strings(&base.iter().map(String::as_str).collect::<Vec<_>>()),
-        strings(&sex_base.iter().map(String::as_str).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        strings(&rows.iter().map(|r| r.2.as_str()).collect::<Vec<_>>()),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
     register(ctx, "metric_baselines", schema, vec![batch])?;
