@@ -258,3 +258,42 @@ fn a_small_own_cell_hides_what_is_derived_from_it() {
         "women's expected level: {women}"
     );
 }
+
+#[test]
+fn duckdb_reads_the_comparison_marts_with_the_same_figures() {
+    let ws = crate::reports::full();
+    let lake = ws.lake().display().to_string();
+    let queries = [
+        "select metric, count(*) as n, count(group_share) as g, round(sum(group_share), 9) as gs, count(expected_share) as e, round(sum(expected_share), 9) as es from {peer} group by metric order by metric",
+        "select role, count(*) as n, sum(case when contributes then 1 else 0 end) as c from {members} group by role order by role",
+    ];
+    for q in queries {
+        let ours = ws.sql(
+            &q.replace("{peer}", "peer_comparison")
+                .replace("{members}", "peer_comparison_members"),
+        );
+        let duck = q
+            .replace(
+                "{peer}",
+                &format!("read_parquet('{lake}/marts/peer_comparison/*.parquet')"),
+            )
+            .replace(
+                "{members}",
+                &format!("read_parquet('{lake}/marts/peer_comparison_members/*.parquet')"),
+            );
+        let py = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(format!(
+                "import duckdb, csv, sys\nw = csv.writer(sys.stdout, lineterminator='\\n')\nfor r in duckdb.sql({duck:?}).fetchall(): w.writerow(r)"
+            ))
+            .output()
+            .expect("python3");
+        assert!(py.status.success(), "duckdb: {}", text(&py.stderr));
+        let theirs: Vec<Vec<String>> = text(&py.stdout)
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        assert!(!ours.is_empty());
+        assert_eq!(ours, theirs, "{q}");
+    }
+}
