@@ -128,6 +128,9 @@ pub struct Index {
     pub names: HashMap<i32, String>,
     /// The comparison with similar municipalities.
     pub peers: super::peers::Peers,
+    /// Averages (metric, period, sex) that rest on a programme municipality's hidden
+    /// share: printed as hidden, since the share could be worked back from them.
+    hidden_averages: std::collections::HashSet<(String, String, String)>,
 }
 
 impl Index {
@@ -169,6 +172,42 @@ impl Index {
         me
     }
 
+    /// Marks every project average that includes a programme municipality whose share is
+    /// hidden (denominator 1 to `min - 1`). A mean of shares printed beside the other
+    /// municipalities' shares gives the hidden one away (n × average − the others), and
+    /// an average over one municipality is its share.
+    pub fn hide_averages_on_hidden_shares(&mut self, d: Disclosure) {
+        self.hidden_averages = self
+            .comparison
+            .values()
+            .filter_map(|c| {
+                let m = self.metrics.get(&(
+                    c.municipality_code,
+                    c.metric.clone(),
+                    c.period.clone(),
+                    c.sex.clone(),
+                ))?;
+                let small = m.share.is_some() && m.denominator.is_some_and(|n| n > 0 && n < d.min);
+                small.then(|| (c.metric.clone(), c.period.clone(), c.sex.clone()))
+            })
+            .collect();
+        // The secondary rule hides the other sex's share with a hidden one: its average
+        // rests on a hidden share too.
+        let other: Vec<_> = self
+            .hidden_averages
+            .iter()
+            .filter_map(|(m, p, s)| {
+                let o = match s.as_str() {
+                    "M" => "K",
+                    "K" => "M",
+                    _ => return None,
+                };
+                Some((m.clone(), p.clone(), o.to_string()))
+            })
+            .collect();
+        self.hidden_averages.extend(other);
+    }
+
     /// Does the mart hold the metric for the period at all (was its source landed)?
     #[must_use]
     pub fn has(&self, metric: &str, period: &str) -> bool {
@@ -202,9 +241,17 @@ impl Index {
         (m, k)
     }
 
-    /// The project average (over many municipalities: shown).
+    /// The project average; hidden when it rests on a hidden share.
     #[must_use]
     pub fn average(&self, metric: &str, period: &str, sex: &str) -> Cell {
+        let key = (metric.to_string(), period.to_string(), sex.to_string());
+        if self.hidden_averages.contains(&key) {
+            return Cell {
+                text: super::disclosure::HIDDEN_SHARE.into(),
+                value: None,
+                state: State::Hidden,
+            };
+        }
         self.averages
             .get(&(metric.into(), period.into(), sex.into()))
             .and_then(|a| a.share)

@@ -243,6 +243,7 @@ fn marts_error(report: &'static str) -> impl Fn(String) -> RenderError {
 fn metric_index(
     lake: &std::path::Path,
     report: &'static str,
+    d: disclosure::Disclosure,
 ) -> Result<metric::Index, RenderError> {
     let e = marts_error(report);
     let mut index = metric::Index::new(
@@ -250,6 +251,7 @@ fn metric_index(
         marts::read(lake, "project_average").map_err(&e)?,
         marts::read(lake, "metric_comparison").map_err(&e)?,
     );
+    index.hide_averages_on_hidden_shares(d);
     index.peers = peers::Peers::new(
         marts::read(lake, "peer_comparison").map_err(&e)?,
         marts::read(lake, "peer_comparison_members").map_err(&e)?,
@@ -318,7 +320,7 @@ pub fn quarterly(
         }
         None => config.program.municipalities.clone(),
     };
-    let index = metric_index(&config.lake.path, "quarterly")?;
+    let index = metric_index(&config.lake.path, "quarterly", settings.disclosure)?;
     let date_label = format::date_label(settings.date);
     codes
         .iter()
@@ -366,7 +368,7 @@ pub fn overview(
             message: format!("`{quarter}` is not a quarter; the overview is quarterly (2018Q4)"),
         });
     }
-    let index = metric_index(&config.lake.path, "overview")?;
+    let index = metric_index(&config.lake.path, "overview", settings.disclosure)?;
     let started = std::time::Instant::now();
     let data = overview::build(
         &index,

@@ -192,7 +192,9 @@ pub fn block(
                 index.peers.members(code, info.metric, &nk, "alle"),
                 &now_label,
             ) {
-                notes.push(format!("{label}. {n}"));
+                notes.push(format!(
+                    "{label}. {n} Programkommuner indgår ikke i sammenligningen."
+                ));
             }
         }
         None => notes.push(format!("{name} er ikke tildelt en sammenligningsgruppe.")),

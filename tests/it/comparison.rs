@@ -239,9 +239,10 @@ fn a_small_own_cell_hides_what_is_derived_from_it() {
         t.contains("Forventet niveau, 4. kvartal 2018 50,0 pct. 32,0 pct. +18,0 procentpoint"),
         "{t}"
     );
-    // Men's and women's expected levels and differences (their shares themselves are
-    // also the project average here, where Lejre is the only programme municipality).
-    for secret in ["20,0 pct.", "+25,0", "+13,3"] {
+    // Men's and women's shares, expected levels and differences. Lejre is the only
+    // programme municipality here, so the project average by sex is its hidden share:
+    // hidden too.
+    for secret in ["75,0 pct.", "33,3 pct.", "20,0 pct.", "+25,0", "+13,3"] {
         assert!(!t.contains(secret), "`{secret}` is printed:\n{raw}");
     }
     let men = raw
