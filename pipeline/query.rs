@@ -107,9 +107,47 @@ fn read_only() -> SQLOptions {
         .with_allow_statements(false)
 }
 
+/// Did a writer replace a file while this reader listed and read it? A commit swaps a
+/// whole partition folder atomically, but a reader that listed the old file (with its
+/// size) and reads after the swap finds another file, or none, at that path: reading
+/// again sees the new partition whole.
+fn changed_underneath(e: &QueryError) -> bool {
+    let message = match e {
+        QueryError::Register { message, .. } | QueryError::Sql { message, .. } => message,
+        QueryError::ReadOnly { .. } | QueryError::Format { .. } => return false,
+    };
+    [
+        "Parquet error",
+        "Object at location",
+        "No such file or directory",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
 /// Runs one read-only SQL statement over the lake ([`read_only`]): anything else is
 /// refused before it runs, so nothing is written and no file outside the lake is read.
+/// A query that meets a partition being replaced by a writer (`serve`, a transform) is
+/// run again, up to five times.
 pub async fn run_sql(
+    lake_root: &Path,
+    sql: &str,
+    query_name: &str,
+) -> Result<Vec<RecordBatch>, QueryError> {
+    let mut attempt = 0;
+    loop {
+        match run_sql_once(lake_root, sql, query_name).await {
+            Err(e) if attempt < 5 && changed_underneath(&e) => {
+                attempt += 1;
+                tracing::debug!(attempt, error = %e, "a lake file changed while it was read; reading again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn run_sql_once(
     lake_root: &Path,
     sql: &str,
     query_name: &str,

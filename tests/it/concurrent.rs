@@ -158,3 +158,41 @@ fn serve_and_a_person_sending_the_same_month_mail_each_recipient_once() {
     assert_eq!(per.len(), 57, "every recipient has November's månedsbog");
     assert!(per.values().all(|n| *n == 1), "exactly one each: {per:?}");
 }
+
+#[test]
+fn maaltal_sql_reads_whole_marts_while_a_transform_replaces_them() {
+    // A commit swaps a mart's folder atomically, but a reader may list a file and read
+    // it after the swap: `maaltal sql` then reads again instead of failing with a
+    // "corrupt footer" (seen once in the serve kill test before the retry).
+    let ws = Workspace::new();
+    copy_dir(&full().lake(), &ws.lake());
+    let want = ws.count("select count(*) from peer_comparison_members");
+    let mut writer = start(&ws, &["transform"], &[]);
+    let mut reads = 0;
+    let mut transforms = 1;
+    let started = Instant::now();
+    while transforms <= 2 && started.elapsed() < Duration::from_secs(300) {
+        let out = ws.run(&[
+            "sql",
+            "select (select count(*) from peer_comparison_members) + (select count(*) from metric_comparison) * 0 as n",
+            "--format",
+            "csv",
+        ]);
+        assert!(
+            out.status.success(),
+            "a read during a transform failed: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stdout).lines().nth(1),
+            Some(want.to_string().as_str())
+        );
+        reads += 1;
+        if writer.try_wait().unwrap().is_some() {
+            transforms += 1;
+            writer = start(&ws, &["transform"], &[]);
+        }
+    }
+    let _ = writer.wait();
+    assert!(reads >= 10, "only {reads} reads during the transforms");
+}
