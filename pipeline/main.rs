@@ -86,6 +86,7 @@ fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
     let settings = render::Settings::new(cfg, date);
     let started = std::time::Instant::now();
     let step = Step::start("render", None);
+    let mut written = Vec::new();
     let reports = match cmd {
         ReportCommand::Quarterly {
             period,
@@ -95,16 +96,33 @@ fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
         ReportCommand::Overview { period, .. } => vec![render::overview(cfg, *period, &settings)?],
         ReportCommand::Maanedsbog {
             month, recipient, ..
-        } => render::maanedsbog(cfg, *month, recipient.as_deref(), &settings)?,
+        } => {
+            // Thousands of PDFs: each is written as it is made, none kept.
+            let books = render::Books::load(cfg, *month, recipient.as_deref(), &settings)?;
+            std::fs::create_dir_all(&o.out).map_err(|source| RenderError::Io {
+                path: o.out.display().to_string(),
+                source,
+            })?;
+            for r in books.each(&settings) {
+                let r = r?;
+                written.push((render::write_one(&o.out, &r, o.json)?, r.pdf.len()));
+            }
+            Vec::new()
+        }
     };
-    let paths = render::write_all(&o.out, &reports, o.json)?;
-    step.finish(&format!("{} PDF(s) in {}", reports.len(), o.out.display()));
-    for (r, p) in reports.iter().zip(&paths) {
-        out(&format!("{}  {} bytes", p.display(), r.pdf.len()));
+    for (r, p) in reports
+        .iter()
+        .zip(render::write_all(&o.out, &reports, o.json)?)
+    {
+        written.push((p, r.pdf.len()));
+    }
+    step.finish(&format!("{} PDF(s) in {}", written.len(), o.out.display()));
+    for (p, bytes) in &written {
+        out(&format!("{}  {bytes} bytes", p.display()));
     }
     out(&format!(
         "rendered {} report(s) in {} ms, dated {date}",
-        reports.len(),
+        written.len(),
         started.elapsed().as_millis()
     ));
     Ok(())
@@ -159,7 +177,8 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
         }
         Command::Sql { query: sql, format } => {
             let cfg = load_config(cli)?;
-            let batches = query::run_sql(&cfg.lake.path, sql, "<command line>").await?;
+            let batches =
+                query::run_sql(&cfg.lake.path, &cfg.engine, sql, "<command line>").await?;
             out(&query::render(&batches, *format)?);
         }
         Command::Transform { period } => {
@@ -192,6 +211,14 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             }
             for n in &report.comparison_notes {
                 out(&format!("comparison: {n}"));
+            }
+            for (name, s) in &report.spilled {
+                out(&format!(
+                    "{name}: spilled {:.1} MiB to disk in {} file(s) (memory limit {} MiB, [engine] memory_limit_mib)",
+                    s.bytes as f64 / 1_048_576.0,
+                    s.files,
+                    cfg.engine.memory_limit_mib().unwrap_or(0)
+                ));
             }
         }
         Command::Tables => {

@@ -9,8 +9,10 @@ use arrow::record_batch::RecordBatch;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::config::EngineConfig;
 use crate::extract::Blame;
 use crate::lake;
 
@@ -72,10 +74,53 @@ pub fn partition_type(key: &str) -> DataType {
     }
 }
 
-/// A session with every lake table registered.
-pub async fn session(lake_root: &Path) -> Result<SessionContext, QueryError> {
+/// The engine's runtime: a memory pool of `[engine] memory_limit_mib` shared fairly by
+/// the operators that can spill (aggregations, sorts), and the folder they spill to.
+pub fn runtime(engine: &EngineConfig) -> Result<Arc<RuntimeEnv>, QueryError> {
+    use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+    use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+    let mut builder = RuntimeEnvBuilder::new();
+    if let Some(limit) = engine.memory_limit {
+        // The pool names its largest consumers when a query cannot fit.
+        builder = builder.with_memory_pool(Arc::new(TrackConsumersPool::new(
+            FairSpillPool::new(limit),
+            std::num::NonZeroUsize::MIN.saturating_add(2),
+        )));
+    }
+    if let Some(dir) = &engine.spill_path {
+        builder = builder.with_disk_manager_builder(
+            DiskManagerBuilder::default()
+                .with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+        );
+    }
+    builder.build_arc().map_err(|e| QueryError::Register {
+        table: "(engine)".into(),
+        message: format!("setting up the engine (memory limit, spill folder): {e}"),
+    })
+}
+
+/// The engine's message when a query did not fit in its memory limit, with what to do
+/// about it; any other message unchanged.
+#[must_use]
+pub fn memory_hint(message: String, engine: &EngineConfig) -> String {
+    if !message.contains("Resources exhausted") {
+        return message;
+    }
+    let limit = engine
+        .memory_limit_mib()
+        .map_or_else(|| "no limit".to_string(), |m| format!("{m} MiB"));
+    format!(
+        "{message} (the query needs more memory than `[engine] memory_limit_mib` ({limit}) gives, and the part that ran out cannot spill to disk: raise the limit)"
+    )
+}
+
+/// A session with every lake table registered, on the engine `[engine]` describes.
+pub async fn session(
+    lake_root: &Path,
+    engine: &EngineConfig,
+) -> Result<SessionContext, QueryError> {
     let config = SessionConfig::new().with_information_schema(true);
-    let ctx = SessionContext::new_with_config(config);
+    let ctx = SessionContext::new_with_config_rt(config, runtime(engine)?);
     let root = std::path::absolute(lake_root).unwrap_or_else(|_| lake_root.to_path_buf());
     for t in lake::tables(&root) {
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
@@ -131,12 +176,13 @@ fn changed_underneath(e: &QueryError) -> bool {
 /// run again, up to five times.
 pub async fn run_sql(
     lake_root: &Path,
+    engine: &EngineConfig,
     sql: &str,
     query_name: &str,
 ) -> Result<Vec<RecordBatch>, QueryError> {
     let mut attempt = 0;
     loop {
-        match run_sql_once(lake_root, sql, query_name).await {
+        match run_sql_once(lake_root, engine, sql, query_name).await {
             Err(e) if attempt < 5 && changed_underneath(&e) => {
                 attempt += 1;
                 tracing::debug!(attempt, error = %e, "a lake file changed while it was read; reading again");
@@ -149,13 +195,14 @@ pub async fn run_sql(
 
 async fn run_sql_once(
     lake_root: &Path,
+    engine: &EngineConfig,
     sql: &str,
     query_name: &str,
 ) -> Result<Vec<RecordBatch>, QueryError> {
-    let ctx = session(lake_root).await?;
+    let ctx = session(lake_root, engine).await?;
     let err = |e: datafusion::error::DataFusionError| QueryError::Sql {
         query: query_name.to_string(),
-        message: e.to_string(),
+        message: memory_hint(e.to_string(), engine),
     };
     let plan = ctx.state().create_logical_plan(sql).await.map_err(|e| {
         let mut message = e.to_string();

@@ -14,11 +14,12 @@ ranked as (
            count(r.share) over (partition by r.metric, r.period, r.sex) as ranked_municipalities,
            min(r.share) over (partition by r.metric, r.period, r.sex) as lowest_share,
            max(r.share) over (partition by r.metric, r.period, r.sex) as highest_share,
+           -- a tie goes to the lowest municipality code, whatever order the rows came in
            first_value(case when r.share is not null then r.municipality end)
-               over (partition by r.metric, r.period, r.sex order by r.share asc nulls last
+               over (partition by r.metric, r.period, r.sex order by r.share asc nulls last, r.municipality_code
                      rows between unbounded preceding and unbounded following) as lowest_municipality,
            first_value(case when r.share is not null then r.municipality end)
-               over (partition by r.metric, r.period, r.sex order by r.share desc nulls last
+               over (partition by r.metric, r.period, r.sex order by r.share desc nulls last, r.municipality_code
                      rows between unbounded preceding and unbounded following) as highest_municipality
     from program_rows r
 )

@@ -446,17 +446,29 @@ fn render_step(kind: &str, config: &Path, period: Period, out: &Path) -> anyhow:
     }
     let date = maaltal::render::data_date(&cfg.lake.path).context("empty lake")?;
     let settings = maaltal::render::Settings::new(&cfg, date);
-    let reports = match kind {
-        "quarterly" => maaltal::render::quarterly(&cfg, period, None, &settings)?,
-        "overview" => vec![maaltal::render::overview(&cfg, period, &settings)?],
-        "maanedsbog" => maaltal::render::maanedsbog(&cfg, period, None, &settings)?,
-        other => bail!("unknown report `{other}`"),
+    fs::create_dir_all(out)?;
+    // As `maaltal report` does: each PDF written as it is made, only its time kept.
+    let mut ms: Vec<f64> = Vec::new();
+    let mut keep = |r: maaltal::render::Rendered| -> anyhow::Result<()> {
+        maaltal::render::write_one(out, &r, false)?;
+        ms.push(r.elapsed.as_secs_f64() * 1000.0);
+        Ok(())
     };
-    maaltal::render::write_all(out, &reports, false)?;
-    let mut ms: Vec<f64> = reports
-        .iter()
-        .map(|r| r.elapsed.as_secs_f64() * 1000.0)
-        .collect();
+    match kind {
+        "quarterly" => {
+            for r in maaltal::render::quarterly(&cfg, period, None, &settings)? {
+                keep(r)?;
+            }
+        }
+        "overview" => keep(maaltal::render::overview(&cfg, period, &settings)?)?,
+        "maanedsbog" => {
+            let books = maaltal::render::Books::load(&cfg, period, None, &settings)?;
+            for r in books.each(&settings) {
+                keep(r?)?;
+            }
+        }
+        other => bail!("unknown report `{other}`"),
+    }
     ms.sort_by(f64::total_cmp);
     let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
     println!(

@@ -167,6 +167,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     ));
     let per_table = query::run_sql(
         &lake,
+        &ctx.config.engine,
         "select table_name, count(*) as partitions, sum(rows) as rows from ledger_fetches \
          where status = 'landed' group by table_name order by table_name",
         "<demo summary>",
@@ -222,6 +223,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
 async fn averages(ctx: &Context, lake: &Path) -> Result<(), Error> {
     let rows = query::run_sql(
         lake,
+        &ctx.config.engine,
         "select metric, period, round(share * 100, 1) as pct from project_average \
          where sex = 'alle' and share is not null order by metric, period",
         "<demo summary>",

@@ -8,12 +8,14 @@
 //! Secrets are never in the file: it names environment variables.
 
 pub mod comparison;
+pub mod engine;
 mod problems;
 pub mod raw;
 mod sections;
 mod types;
 
 pub use comparison::{ComparisonConfig, ComparisonGroup, PERSON_METRICS};
+pub use engine::EngineConfig;
 use problems::{Problems, codes, env_name};
 use sections::{
     sources_sections, validate_jobs, validate_mail, validate_metrics, validate_recipients,
@@ -245,13 +247,14 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             "jobs",
             "status",
             "comparison",
+            "engine",
         ]
         .contains(&k.as_ref())
         {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`, `status`, `comparison`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`, `status`, `comparison`, `engine`",
             );
         }
     }
@@ -319,6 +322,12 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         Some(comparison::RawComparison::default())
     };
     let comparison = comparison.map(|r| comparison::validate_comparison(&mut p, r));
+    let engine: Option<engine::RawEngine> = if root.contains_key("engine") {
+        p.section("engine")
+    } else {
+        Some(engine::RawEngine::default())
+    };
+    let engine = engine.map(|r| engine::validate_engine(&mut p, r, base_dir));
 
     let program = program.map(|r| {
         if r.id.trim().is_empty() {
@@ -389,7 +398,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
 
     match (
         program, lake, pseudonym, http, sources, metrics, reports, mail, recipients, jobs,
-        comparison,
+        comparison, engine,
     ) {
         (
             Some(program),
@@ -403,6 +412,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             Some(recipients),
             Some(jobs),
             Some(comparison),
+            Some(engine),
         ) if p.errors.is_empty() => Ok(Config {
             origin: file.to_string(),
             base_dir: base_dir.to_path_buf(),
@@ -418,6 +428,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             jobs,
             status,
             comparison,
+            engine,
         }),
         _ => {
             let mut errors = p.errors;

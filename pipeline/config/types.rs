@@ -158,6 +158,8 @@ pub struct Config {
     pub status: StatusConfig,
     /// The comparison with similar municipalities.
     pub comparison: super::ComparisonConfig,
+    /// `[engine]`: the SQL engine's memory limit and spill folder.
+    pub engine: super::EngineConfig,
 }
 
 /// `[status]`, validated.

@@ -29,9 +29,11 @@ use crate::render::{Rendered, Template, format};
 pub(crate) mod intent;
 mod ledger;
 mod mailer;
-use ledger::{Attempt, record};
+mod sender;
+
 pub use ledger::{LEDGER_DELIVERIES, Outcome, Status, ledger, status};
 pub use mailer::{Either, Mailer, OutboxMailer, SendFailure, SmtpMailer, mailer_from};
+pub use sender::Sender;
 
 /// Errors of the delivery stage.
 #[derive(Debug, thiserror::Error)]
@@ -316,106 +318,11 @@ pub async fn deliver(
     mode: Mode,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<Summary, DeliverError> {
-    let past = ledger(lake);
-    let mut summary = Summary::default();
+    let mut sender = Sender::new(lake, run_id, mail, mailer, retry, mode);
     for d in deliveries {
-        crate::progress::advance(1);
-        let skip = match (mode, status(&past, d)) {
-            (Mode::Resend, _) | (_, Status::New) => false,
-            (Mode::Updates, Status::Changed(_)) => d.update_note.is_none(),
-            _ => true,
-        };
-        if skip {
-            intent::end(lake, d); // an outcome recorded just before a kill
-            summary
-                .skipped
-                .push((d.recipient.clone(), d.file_name.clone()));
-            continue;
-        }
-        let id = message_id(d, &mail.from);
-        let doubt = intent::interrupted(lake, d);
-        // A bad address (say, in the fagsystem export) fails that recipient, not the run.
-        let message = match compose(d, mail, now()) {
-            Ok(m) => m,
-            Err(e @ DeliverError::Setup { .. }) if e.to_string().starts_with("recipient:") => {
-                let reply = e.to_string();
-                let attempt = Attempt {
-                    message_id: &id,
-                    transport: mailer.kind(),
-                    attempts: 0,
-                    reply: &reply,
-                    state: "failed",
-                    at: now(),
-                };
-                record(lake, run_id, d, &attempt)?;
-                tracing::error!(stage = "deliver", report = d.report, error = %reply, "not delivered: {}", d.file_name);
-                summary.failed.push((d.recipient.clone(), reply));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        if let Some(begun) = &doubt {
-            tracing::warn!(stage = "deliver", report = d.report, period = %d.period, "sending {} again: an attempt begun {begun} was interrupted before its outcome was recorded, so it may arrive twice", d.file_name);
-        }
-        intent::begin(lake, d, &id, now())?;
-        let mut attempts = 0;
-        let outcome = loop {
-            attempts += 1;
-            match mailer.send(&message, d).await {
-                Ok(reply) => break Ok(reply),
-                Err(f) if f.transient && attempts <= retry.retries => {
-                    let wait = retry.backoff * 2u32.saturating_pow(attempts - 1);
-                    tracing::warn!(stage = "deliver", report = d.report, attempt = attempts, error = %f.reply, "transient failure; retrying in {} ms", wait.as_millis());
-                    tokio::time::sleep(wait).await;
-                }
-                Err(f) => break Err(f.reply),
-            }
-        };
-        match outcome {
-            Ok(reply) => {
-                let reply = match &doubt {
-                    Some(begun) => {
-                        summary
-                            .in_doubt
-                            .push((d.recipient.clone(), d.file_name.clone()));
-                        format!(
-                            "{reply} ({IN_DOUBT} {begun} was interrupted: it may have arrived twice)"
-                        )
-                    }
-                    None => reply,
-                };
-                let attempt = Attempt {
-                    message_id: &id,
-                    transport: mailer.kind(),
-                    attempts,
-                    reply: &reply,
-                    state: "delivered",
-                    at: now(),
-                };
-                record(lake, run_id, d, &attempt)?;
-                intent::end(lake, d);
-                tracing::debug!(stage = "deliver", report = d.report, period = %d.period, attempts, "delivered {}", d.file_name);
-                summary
-                    .delivered
-                    .push((d.recipient.clone(), d.file_name.clone()));
-            }
-            Err(reply) => {
-                let attempt = Attempt {
-                    message_id: &id,
-                    transport: mailer.kind(),
-                    attempts,
-                    reply: &reply,
-                    state: "failed",
-                    at: now(),
-                };
-                record(lake, run_id, d, &attempt)?;
-                intent::end(lake, d);
-                tracing::error!(stage = "deliver", report = d.report, period = %d.period, attempts, error = %reply, "not delivered: {}", d.file_name);
-                summary.failed.push((d.recipient.clone(), reply));
-            }
-        }
+        sender.send(d, &now).await?;
     }
-    Ok(summary)
+    Ok(sender.summary)
 }
 
 /// Tells the operator (`[recipients] operator`) that something failed: a plain mail

@@ -65,17 +65,30 @@ pub fn write_all(
         }
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut out = Vec::new();
-    for r in reports {
-        let path = dir.join(&r.file_name);
-        let tmp = dir.join(format!(".{}.tmp", r.file_name));
-        std::fs::write(&tmp, &r.pdf).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
-        if with_json {
-            let json_path = path.with_extension("json");
-            std::fs::write(&json_path, &r.data).map_err(io(&json_path))?;
-        }
-        out.push(path);
+    reports
+        .iter()
+        .map(|r| write_one(dir, r, with_json))
+        .collect()
+}
+
+/// Writes one rendered report into `dir` (which exists), whole or not at all (a
+/// temporary file, then a rename), and with `with_json` its data beside it.
+pub fn write_one(
+    dir: &std::path::Path,
+    r: &Rendered,
+    with_json: bool,
+) -> Result<std::path::PathBuf, RenderError> {
+    let io = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| RenderError::Io { path, source }
+    };
+    let path = dir.join(&r.file_name);
+    let tmp = dir.join(format!(".{}.tmp", r.file_name));
+    std::fs::write(&tmp, &r.pdf).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    if with_json {
+        let json_path = path.with_extension("json");
+        std::fs::write(&json_path, &r.data).map_err(io(&json_path))?;
     }
-    Ok(out)
+    Ok(path)
 }

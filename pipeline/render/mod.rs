@@ -8,6 +8,7 @@
 //! groups) in the JSON. The output is deterministic: no clock, no machine fonts, a
 //! document identifier and date taken from the data.
 
+mod books;
 mod charts;
 mod compile;
 pub mod disclosure;
@@ -26,9 +27,10 @@ use chrono::NaiveDate;
 
 use crate::extract::Blame;
 
+pub use books::{Books, Planned};
 use compile::hints_text;
 pub use compile::pdf;
-pub use files::{file_part, slug, write_all};
+pub use files::{file_part, slug, write_all, write_one};
 
 /// The report kinds and their templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -399,92 +401,15 @@ pub fn overview(
 }
 
 /// The månedsbog of `month` for every recipient of every municipality with an export,
-/// or for one recipient.
+/// or for one recipient, all held at once; [`Books`] renders them one at a time.
 pub fn maanedsbog(
     config: &crate::config::Config,
     month: crate::period::Period,
     recipient: Option<&str>,
     settings: &Settings,
 ) -> Result<Vec<Rendered>, RenderError> {
-    if month.is_quarter() {
-        return Err(RenderError::Nothing {
-            message: format!("`{month}` is not a month; the månedsbog is monthly (2018-11)"),
-        });
-    }
-    let e = marts_error("maanedsbog");
-    let lake = &config.lake.path;
-    let employees: Vec<marts::EmployeeRow> = marts::read(lake, "maanedsbog").map_err(&e)?;
-    let departments: Vec<marts::DepartmentRow> =
-        marts::read(lake, "maanedsbog_afdeling").map_err(&e)?;
-    let visibility: Vec<marts::VisibilityRow> =
-        marts::read(lake, "maanedsbog_visibility").map_err(&e)?;
-    let key = month.to_string();
-    let kommuner: std::collections::BTreeSet<i32> = employees
-        .iter()
-        .filter(|r| r.month == key)
-        .map(|r| r.kommune)
-        .collect();
-    if kommuner.is_empty() {
-        return Err(RenderError::Nothing {
-            message: format!(
-                "no månedsbog for {key}: no fagsystem export of that month is in the lake (land it with `maaltal ingest fagsystem --period {key}`, then `maaltal transform --month {key}`)"
-            ),
-        });
-    }
-    let date_label = format::date_label(settings.date);
-    let mut out = Vec::new();
-    let mut found = false;
-    for kommune in kommuner {
-        let name = crate::municipality::name(kommune).unwrap_or("Kommune");
-        let Some(book) = maanedsbog::Book::new(
-            settings.disclosure,
-            kommune,
-            name,
-            month,
-            &employees,
-            &departments,
-            &visibility,
-        ) else {
-            continue;
-        };
-        for (email, id) in book.recipients() {
-            if recipient.is_some_and(|r| !r.eq_ignore_ascii_case(&email)) {
-                continue;
-            }
-            found = true;
-            let started = std::time::Instant::now();
-            let Some(data) = book.for_recipient(&email, &date_label, settings.disclosure) else {
-                continue;
-            };
-            let bytes = json(&data, settings);
-            let pdf = pdf(
-                Template::Maanedsbog,
-                Some(&bytes),
-                settings.date,
-                &format!("maaltal/maanedsbog/{key}/{kommune}/{id}"),
-            )?;
-            crate::progress::advance(1);
-            out.push(Rendered {
-                template: Template::Maanedsbog,
-                period: key.clone(),
-                municipality: Some(kommune),
-                recipient: Some(email.clone()),
-                file_name: format!("maanedsbog_{key}_{}_{}.pdf", slug(name), file_part(&id)),
-                pdf,
-                data_sha256: fingerprint(&bytes),
-                data: bytes,
-                elapsed: started.elapsed(),
-            });
-        }
-    }
-    if let (Some(r), false) = (recipient, found) {
-        return Err(RenderError::Nothing {
-            message: format!(
-                "`{r}` gets no månedsbog for {key}: not an employee with an email in that month's export"
-            ),
-        });
-    }
-    Ok(out)
+    let books = Books::load(config, month, recipient, settings)?;
+    books.each(settings).collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,15 @@
 //! The one Typst `World` of maaltal, rendering's only I/O: the templates of
-//! `report-templates/` (embedded in the binary), the report's data as
-//! `sys.inputs.data` (JSON bytes), fonts bundled in the binary (typst-assets), no
-//! packages, and the document date from the caller, never the clock.
+//! `report-templates/` (embedded in the binary), the report's data as a file whose
+//! path is `sys.inputs.data` (as `typst compile --input data=<file>` gives it), fonts
+//! bundled in the binary (typst-assets), no packages, and the document date from the
+//! caller, never the clock.
+//!
+//! The standard library, its inputs and the fonts are the same for every document of
+//! a process. Typst memoises layout by what a computation read, so whatever does not
+//! read the data (the page set-up, a chart's axes, a name in a chart that every
+//! report shows) is laid out once and reused by the next document. With the data in
+//! `sys.inputs` itself, every document had a library of its own and nothing carried
+//! over.
 
 use std::sync::OnceLock;
 
@@ -74,28 +82,58 @@ pub fn text_of(name: &str) -> Option<&'static str> {
     FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
+/// Where a document's data is, as the templates see it (`sys.inputs.data`).
+const DATA_FILE: &str = "/.maaltal/data.json";
+
+/// The standard library, with or without `sys.inputs.data`, built once.
+fn library(with_data: bool) -> &'static LazyHash<Library> {
+    static WITH: OnceLock<LazyHash<Library>> = OnceLock::new();
+    static WITHOUT: OnceLock<LazyHash<Library>> = OnceLock::new();
+    let build = |inputs: Dict| LazyHash::new(Library::builder().with_inputs(inputs).build());
+    if with_data {
+        WITH.get_or_init(|| {
+            let mut inputs = Dict::new();
+            inputs.insert(Str::from("data"), Str::from(DATA_FILE).into_value());
+            build(inputs)
+        })
+    } else {
+        WITHOUT.get_or_init(|| build(Dict::new()))
+    }
+}
+
+/// The templates, parsed once.
+fn sources() -> &'static Vec<(FileId, Source)> {
+    static SOURCES: OnceLock<Vec<(FileId, Source)>> = OnceLock::new();
+    SOURCES.get_or_init(|| {
+        FILES
+            .iter()
+            .filter_map(|(name, text)| {
+                let id = file_id(name)?;
+                Some((id, Source::new(id, (*text).to_string())))
+            })
+            .collect()
+    })
+}
+
 /// One template with its data, ready to compile.
 pub struct ReportWorld {
-    library: LazyHash<Library>,
+    library: &'static LazyHash<Library>,
     main: FileId,
+    data: Option<Bytes>,
     today: NaiveDate,
 }
 
 impl ReportWorld {
     /// A world whose main file is `template` (a name in [`FILES`]); `data` (JSON) is
-    /// `sys.inputs.data` unless none (then the template reads its sample data).
-    /// `None` when the template is not one of the embedded files.
+    /// the file `sys.inputs.data` names, unless none (then the template reads its
+    /// sample data). `None` when the template is not one of the embedded files.
     #[must_use]
     pub fn new(template: &str, data: Option<&[u8]>, today: NaiveDate) -> Option<Self> {
         text_of(template)?;
-        let mut inputs = Dict::new();
-        if let Some(data) = data {
-            inputs.insert(Str::from("data"), Bytes::new(data.to_vec()).into_value());
-        }
-        let library = LazyHash::new(Library::builder().with_inputs(inputs).build());
         Some(Self {
-            library,
+            library: library(data.is_some()),
             main: file_id(template)?,
+            data: data.map(|d| Bytes::new(d.to_vec())),
             today,
         })
     }
@@ -110,7 +148,7 @@ impl ReportWorld {
 
 impl World for ReportWorld {
     fn library(&self) -> &LazyHash<Library> {
-        &self.library
+        self.library
     }
 
     fn book(&self) -> &LazyHash<FontBook> {
@@ -122,11 +160,19 @@ impl World for ReportWorld {
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {
-        let (_, text) = self.file_text(id).ok_or(FileError::AccessDenied)?;
-        Ok(Source::new(id, text.to_string()))
+        sources()
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s.clone())
+            .ok_or(FileError::AccessDenied)
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if let Some(data) = &self.data
+            && file_id(DATA_FILE) == Some(id)
+        {
+            return Ok(data.clone());
+        }
         let (_, text) = self.file_text(id).ok_or(FileError::AccessDenied)?;
         Ok(Bytes::new(text.as_bytes().to_vec()))
     }

@@ -63,14 +63,26 @@ pub async fn send_reports(
         })?;
     let settings = render::Settings::new(config, date);
     let preview = options.preview_as.as_deref();
-    let reports = match template {
+    // Status reports and the overview are few and rendered at once. Månedsbøger are
+    // planned here and rendered, mailed and let go one at a time below; a preview
+    // renders only that recipient's.
+    let books = match template {
+        Template::Maanedsbog => Some(render::Books::load(config, period, preview, &settings)?),
+        _ => None,
+    };
+    let few = match template {
         Template::Quarterly => render::quarterly(config, period, None, &settings)?,
         Template::Overview => vec![render::overview(config, period, &settings)?],
-        // A preview of a månedsbog renders only that recipient's.
-        Template::Maanedsbog => render::maanedsbog(config, period, preview, &settings)?,
+        Template::Maanedsbog => Vec::new(),
     };
+    let reports: Box<dyn Iterator<Item = Result<render::Rendered, render::RenderError>> + Send> =
+        match &books {
+            Some(b) => Box::new(b.each(&settings)),
+            None => Box::new(few.into_iter().map(Ok)),
+        };
     // From reading the delivery ledger to writing it, one sender at a time (lock.rs).
-    let _lock = if preview.is_none() && !options.dry_run {
+    let sending = preview.is_none() && !options.dry_run;
+    let _lock = if sending {
         Some(
             crate::lock::acquire(
                 lake,
@@ -82,65 +94,19 @@ pub async fn send_reports(
     } else {
         None
     };
-    let (mut deliveries, unaddressed) = deliver::plan(config, &reports);
-    if options.updates && preview.is_none() && !options.dry_run {
-        // Figures changed since a delivery: render those again, marked as an update.
-        let past = deliver::ledger(lake);
-        let changed: Vec<(usize, String)> = deliveries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| match deliver::status(&past, d) {
-                deliver::Status::Changed(at) => Some((i, at)),
-                _ => None,
-            })
-            .collect();
-        if let Some((_, first_at)) = changed.first() {
-            let note = changes_since(lake, first_at);
-            let marked = render::Settings {
-                update_note: Some(note.clone()),
-                ..settings.clone()
-            };
-            let again = match template {
-                Template::Quarterly => render::quarterly(config, period, None, &marked)?,
-                Template::Overview => vec![render::overview(config, period, &marked)?],
-                Template::Maanedsbog => render::maanedsbog(config, period, None, &marked)?,
-            };
-            let (fresh, _) = deliver::plan(config, &again);
-            for (i, _) in &changed {
-                let old = &deliveries[*i];
-                if let Some(new) = fresh
-                    .iter()
-                    .find(|n| n.file_name == old.file_name && n.recipient == old.recipient)
-                {
-                    let mut new = new.clone();
-                    new.update_note = Some(note.clone());
-                    deliveries[*i] = new;
-                }
-            }
-            info!(
-                stage = "deliver",
-                "{} report(s) changed since delivery: re-issued as updated versions",
-                changed.len()
-            );
-        }
-    }
     let mut out = SendReport::default();
-    for f in &unaddressed {
-        out.lines.push(format!(
-            "no recipient configured for {f} (see [recipients] in the configuration)"
-        ));
-    }
     if let Some(who) = preview {
-        let mine: Vec<render::Rendered> = reports
-            .iter()
-            .filter(|r| {
-                deliveries
-                    .iter()
-                    .any(|d| d.file_name == r.file_name && d.recipient.eq_ignore_ascii_case(who))
-            })
-            .cloned()
-            .collect();
-        let paths = render::write_all(&options.preview_dir, &mine, false)?;
+        let mut paths = Vec::new();
+        for r in reports {
+            let r = r?;
+            let (deliveries, _) = deliver::plan(config, std::slice::from_ref(&r));
+            if deliveries
+                .iter()
+                .any(|d| d.recipient.eq_ignore_ascii_case(who))
+            {
+                paths.extend(render::write_all(&options.preview_dir, &[r], false)?);
+            }
+        }
         if paths.is_empty() {
             out.lines.push(format!(
                 "{who} gets no {} report for {period}",
@@ -151,34 +117,6 @@ pub async fn send_reports(
             out.lines
                 .push(format!("preview for {who}: {}", p.display()));
         }
-        return Ok(out);
-    }
-    if options.dry_run {
-        let done: HashSet<(String, String, String)> = deliver::ledger(lake)
-            .into_iter()
-            .filter(|o| o.state == "delivered")
-            .map(|o| (o.report, o.period, o.recipient.to_lowercase()))
-            .collect();
-        for d in &deliveries {
-            let key = (
-                d.report.to_string(),
-                d.period.clone(),
-                d.recipient.to_lowercase(),
-            );
-            let note = if done.contains(&key) && !options.resend {
-                "  (delivered before: skipped)"
-            } else {
-                ""
-            };
-            out.lines.push(format!(
-                "would send {} ({} bytes) to {}{note}",
-                d.file_name,
-                d.pdf.len(),
-                d.recipient
-            ));
-        }
-        out.lines
-            .push(format!("dry run: {} mails, nothing sent", deliveries.len()));
         return Ok(out);
     }
     let retry = deliver::Retry {
@@ -192,27 +130,110 @@ pub async fn send_reports(
     } else {
         deliver::Mode::Once
     };
-    let mailer = deliver::mailer_from(config, options.smtp_url.clone())?;
-    info!(stage = "deliver", "{}", mailer.describe());
-    let summary = deliver::deliver(
-        lake,
-        run_id,
-        &config.mail,
-        &mailer,
-        &deliveries,
-        retry,
-        mode,
-        &now,
-    )
-    .await?;
+    let mailer = if sending {
+        let m = deliver::mailer_from(config, options.smtp_url.clone())?;
+        info!(stage = "deliver", "{}", m.describe());
+        Some(m)
+    } else {
+        None
+    };
+    let mut sender = mailer
+        .as_ref()
+        .map(|m| deliver::Sender::new(lake, run_id, &config.mail, m, retry, mode));
+    let done: HashSet<(String, String, String)> = if options.dry_run {
+        deliver::ledger(lake)
+            .into_iter()
+            .filter(|o| o.state == "delivered")
+            .map(|o| (o.report, o.period, o.recipient.to_lowercase()))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let mut unaddressed = Vec::new();
+    let mut would = Vec::new();
+    let mut total = 0;
+    let mut note: Option<String> = None;
+    let mut reissued = 0;
+    for r in reports {
+        let r = r?;
+        let (deliveries, nobody) = deliver::plan(config, std::slice::from_ref(&r));
+        unaddressed.extend(nobody);
+        for mut d in deliveries {
+            total += 1;
+            if options.dry_run {
+                let key = (
+                    d.report.to_string(),
+                    d.period.clone(),
+                    d.recipient.to_lowercase(),
+                );
+                let seen = if done.contains(&key) && !options.resend {
+                    "  (delivered before: skipped)"
+                } else {
+                    ""
+                };
+                would.push(format!(
+                    "would send {} ({} bytes) to {}{seen}",
+                    d.file_name,
+                    d.pdf.len(),
+                    d.recipient
+                ));
+                continue;
+            }
+            let Some(sender) = sender.as_mut() else {
+                continue;
+            };
+            if let (true, deliver::Status::Changed(at)) = (options.updates, sender.status(&d)) {
+                // Figures changed since a delivery: render it again, marked as an update
+                // (the note names what was landed since the first such delivery).
+                let note = note.get_or_insert_with(|| changes_since(lake, &at)).clone();
+                let marked = render::Settings {
+                    update_note: Some(note.clone()),
+                    ..settings.clone()
+                };
+                let again = match (template, &books) {
+                    (Template::Maanedsbog, Some(b)) => b
+                        .planned
+                        .iter()
+                        .find(|p| p.file_name == r.file_name)
+                        .map(|p| b.render(p, &marked))
+                        .transpose()?,
+                    (Template::Overview, _) => Some(render::overview(config, period, &marked)?),
+                    _ => render::quarterly(config, period, r.municipality, &marked)?.pop(),
+                };
+                let (fresh, _) = deliver::plan(config, again.as_slice());
+                if let Some(new) = fresh
+                    .into_iter()
+                    .find(|n| n.file_name == d.file_name && n.recipient == d.recipient)
+                {
+                    d = new;
+                    d.update_note = Some(note);
+                    reissued += 1;
+                }
+            }
+            sender.send(&d, &now).await?;
+        }
+    }
+    for f in &unaddressed {
+        out.lines.push(format!(
+            "no recipient configured for {f} (see [recipients] in the configuration)"
+        ));
+    }
+    if options.dry_run {
+        out.lines.extend(would);
+        out.lines
+            .push(format!("dry run: {total} mails, nothing sent"));
+        return Ok(out);
+    }
+    if reissued > 0 {
+        info!(
+            stage = "deliver",
+            "{reissued} report(s) changed since delivery: re-issued as updated versions"
+        );
+    }
+    let summary = sender.map(|s| s.summary).unwrap_or_default();
     out.lines.push(format!(
-        "{} {} for {period}: {} delivered, {} delivered before (skipped), {} failed",
-        deliveries.len(),
-        if deliveries.len() == 1 {
-            "mail"
-        } else {
-            "mails"
-        },
+        "{total} {} for {period}: {} delivered, {} delivered before (skipped), {} failed",
+        if total == 1 { "mail" } else { "mails" },
         summary.delivered.len(),
         summary.skipped.len(),
         summary.failed.len()
@@ -232,7 +253,7 @@ pub async fn send_reports(
     if !summary.failed.is_empty() {
         return Err(deliver::DeliverError::Failed {
             failed: summary.failed,
-            total: deliveries.len(),
+            total,
         }
         .into());
     }

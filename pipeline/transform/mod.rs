@@ -34,7 +34,7 @@ mod schemas;
 mod sql;
 use inputs::{narrow_dream, register, register_inputs};
 pub use schemas::*;
-pub use sql::declared_params;
+pub use sql::{Spilled, declared_params};
 use sql::{plan_file, run_file};
 
 /// What a transform did.
@@ -48,6 +48,8 @@ pub struct TransformReport {
     pub missing_metrics: Vec<String>,
     /// Comparison values that could not be computed, and why.
     pub comparison_notes: Vec<String>,
+    /// Queries that spilled to disk to stay within `[engine] memory_limit_mib`.
+    pub spilled: Vec<(String, Spilled)>,
 }
 
 /// The period strings of the marts that a requested period covers: a quarter covers
@@ -247,7 +249,7 @@ fn params(cfg: &Config) -> [(&'static str, ScalarValue); 5] {
 pub async fn plan_all(cfg: &Config) -> Result<Vec<String>, Error> {
     let lake = &cfg.lake.path;
     let ctx = if lake.exists() {
-        query::session(lake).await?
+        query::session(lake, &cfg.engine).await?
     } else {
         SessionContext::new()
     };
@@ -301,7 +303,7 @@ pub async fn transform_periods(
     std::fs::create_dir_all(lake).map_err(land::io_err(lake, "create lake"))?;
     let _lock = crate::lock::acquire(lake, "transform", crate::lock::WAIT_LIMIT).await?;
     land::recover(lake)?;
-    let ctx = query::session(lake).await?;
+    let ctx = query::session(lake, &cfg.engine).await?;
     let missing_tables = register_inputs(&ctx, cfg)?;
     let params = params(cfg);
     let mut report = TransformReport {
@@ -309,6 +311,7 @@ pub async fn transform_periods(
         missing_tables,
         missing_metrics: Vec::new(),
         comparison_notes: Vec::new(),
+        spilled: Vec::new(),
     };
     let covered: Option<BTreeSet<String>> =
         periods.map(|ps| ps.iter().flat_map(|p| covered_periods(*p)).collect());
@@ -323,7 +326,26 @@ pub async fn transform_periods(
     }
 
     for (name, file, sql, spec) in QUERIES {
-        let fresh = conform(&run_file(&ctx, file, sql, &params).await?, spec)?;
+        let (fresh, spill) = run_file(&ctx, file, sql, &params)
+            .await
+            .map_err(|e| match e {
+                QueryError::Sql { query, message } => QueryError::Sql {
+                    query,
+                    message: query::memory_hint(message, &cfg.engine),
+                },
+                other => other,
+            })?;
+        if spill.files > 0 {
+            tracing::info!(
+                stage = "transform",
+                "{file}: spilled {} MiB to disk in {} file(s) to stay within the memory limit of {} MiB",
+                spill.bytes >> 20,
+                spill.files,
+                cfg.engine.memory_limit_mib().unwrap_or(0)
+            );
+            report.spilled.push((name.to_string(), spill));
+        }
+        let fresh = conform(&fresh, spec)?;
         let (column, keys) = if name.starts_with("maanedsbog") {
             ("month", &covered_months)
         } else {

@@ -1,6 +1,7 @@
 //! Running one SQL file: bound parameters, and errors that name the file, line and column.
 
 use arrow::array::RecordBatch;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 
@@ -92,17 +93,47 @@ pub fn declared_params(sql: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// What a query wrote to disk because it did not fit in the memory limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Spilled {
+    /// Spill files written.
+    pub files: usize,
+    /// Bytes written to them.
+    pub bytes: usize,
+}
+
+/// The spills of every operator of an executed plan.
+fn spilled(plan: &dyn ExecutionPlan) -> Spilled {
+    let own = plan.metrics().map_or_else(Spilled::default, |m| Spilled {
+        files: m.spill_count().unwrap_or(0),
+        bytes: m.spilled_bytes().unwrap_or(0),
+    });
+    plan.children()
+        .into_iter()
+        .map(|c| spilled(c.as_ref()))
+        .fold(own, |a, b| Spilled {
+            files: a.files + b.files,
+            bytes: a.bytes + b.bytes,
+        })
+}
+
+/// Runs one query file: its rows, and what it spilled to disk.
 pub(super) async fn run_file(
     ctx: &SessionContext,
     file: &str,
     sql: &str,
     params: &[(&str, ScalarValue)],
-) -> Result<Vec<RecordBatch>, QueryError> {
-    plan_file(ctx, file, sql, params)
+) -> Result<(Vec<RecordBatch>, Spilled), QueryError> {
+    let err = |e: datafusion::error::DataFusionError| sql_error(file, sql, &e);
+    let plan = plan_file(ctx, file, sql, params)
         .await?
-        .collect()
+        .create_physical_plan()
         .await
-        .map_err(|e| sql_error(file, sql, &e))
+        .map_err(err)?;
+    let batches = datafusion::physical_plan::collect(plan.clone(), ctx.task_ctx())
+        .await
+        .map_err(err)?;
+    Ok((batches, spilled(plan.as_ref())))
 }
 
 /// Plans one query file with the parameters it declares bound (every one must have a

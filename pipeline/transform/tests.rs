@@ -43,7 +43,8 @@ async fn a_declared_parameter_without_a_value_is_an_error() {
     )
     .await
     .unwrap();
-    assert_eq!(ok[0].num_rows(), 1);
+    assert_eq!(ok.0[0].num_rows(), 1);
+    assert_eq!(ok.1, Spilled::default(), "nothing spills without a limit");
 }
 
 #[test]

@@ -23,7 +23,10 @@ person_weeks as (
     select person_id, quarter,
            sum(case when code is null or class = 'igu_praktik' then 1 else 0 end) as selv_weeks,
            sum(case when class = 'su' then 1 else 0 end) as su_weeks
-    from dream_weeks
+    from dream_weeks w
+    -- Only the population's weeks: a semi-join first, so the aggregation holds the
+    -- population's persons (a few hundred thousand), not everyone on a benefit.
+    where exists (select 1 from population p where p.person_id = w.person_id and p.quarter = w.quarter)
     group by person_id, quarter
 ),
 status as (

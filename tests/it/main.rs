@@ -21,6 +21,7 @@ mod kill;
 mod lake_doc;
 mod maanedsbog;
 mod mail;
+mod memory;
 mod metrics;
 mod national;
 mod privacy;

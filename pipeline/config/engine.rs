@@ -1,0 +1,73 @@
+//! `[engine]`: what the SQL engine (`DataFusion`) may take of the machine: a memory
+//! limit for its operators, and where they spill to disk beyond it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::problems::Problems;
+
+/// The memory limit when none is configured: sized for a small VM that runs other
+/// services too. The national transform (twelve quarters of 1 million persons) stays
+/// under 2 GiB of resident memory with it (docs/performance.md).
+pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 1024;
+
+/// `[engine]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEngine {
+    /// Memory the SQL operators (aggregations, sorts, joins) may hold, in MiB (default
+    /// 1024). Beyond it, aggregations and sorts spill to disk; `0` sets no limit.
+    pub memory_limit_mib: Option<u64>,
+    /// Folder for spill files (default: the system's temporary folder). Spill files
+    /// hold pseudonymised rows of the lake, never CPR numbers; they are deleted when
+    /// the query ends.
+    pub spill_path: Option<String>,
+}
+
+/// The engine's resources, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Bytes the operators may hold; `None`: no limit.
+    pub memory_limit: Option<usize>,
+    /// Folder for spill files; `None`: the system's temporary folder.
+    pub spill_path: Option<PathBuf>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            memory_limit: Some((DEFAULT_MEMORY_LIMIT_MIB << 20) as usize),
+            spill_path: None,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The limit in MiB, for messages (`None`: no limit).
+    #[must_use]
+    pub fn memory_limit_mib(&self) -> Option<u64> {
+        self.memory_limit.map(|b| b as u64 >> 20)
+    }
+}
+
+pub(super) fn validate_engine(p: &mut Problems<'_>, r: RawEngine, base_dir: &Path) -> EngineConfig {
+    let mib = r.memory_limit_mib.unwrap_or(DEFAULT_MEMORY_LIMIT_MIB);
+    // Below a few MiB not even one batch of a sort fits: the query would fail, not spill.
+    if mib != 0 && mib < 8 {
+        p.at(
+            "engine.memory_limit_mib",
+            format!("`{mib}`: give at least 8 (MiB), or 0 for no limit"),
+        );
+    }
+    if mib > 1 << 24 {
+        p.at(
+            "engine.memory_limit_mib",
+            format!("`{mib}`: more than 16 TiB; give the limit in MiB (2048 = 2 GiB)"),
+        );
+    }
+    EngineConfig {
+        memory_limit: (mib != 0).then_some((mib << 20) as usize),
+        spill_path: r.spill_path.map(|s| base_dir.join(s)),
+    }
+}

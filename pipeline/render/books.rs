@@ -1,0 +1,161 @@
+//! The månedsbøger of a month, made one at a time: the marts are read once, each
+//! municipality's book is built once, and each recipient's PDF is rendered when it is
+//! asked for, so a caller writes or mails it and lets it go before the next. A
+//! national month (some 4,800 PDFs) never holds more than one finished PDF.
+
+use std::collections::BTreeMap;
+
+use super::maanedsbog::Book;
+use super::{RenderError, Rendered, Settings, Template, file_part, json, marts, pdf, slug};
+use crate::period::Period;
+
+/// One recipient's månedsbog, to be rendered.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Index of the municipality's book.
+    book: usize,
+    /// The recipient's email (lower case).
+    pub email: String,
+    /// Their id in the export.
+    pub id: String,
+    /// The PDF's file name.
+    pub file_name: String,
+}
+
+/// A month's månedsbøger, ready to render one by one.
+pub struct Books {
+    month: Period,
+    by_municipality: Vec<(i32, &'static str, Book)>,
+    /// Every månedsbog of the month, in the order they are rendered.
+    pub planned: Vec<Planned>,
+}
+
+impl Books {
+    /// Reads the marts and plans the månedsbøger of `month` (all recipients, or one).
+    /// Two recipients whose PDFs would share a file name are refused here, before
+    /// anything is rendered or written.
+    pub fn load(
+        config: &crate::config::Config,
+        month: Period,
+        recipient: Option<&str>,
+        settings: &Settings,
+    ) -> Result<Self, RenderError> {
+        if month.is_quarter() {
+            return Err(RenderError::Nothing {
+                message: format!("`{month}` is not a month; the månedsbog is monthly (2018-11)"),
+            });
+        }
+        let e = |message| RenderError::Marts {
+            report: "maanedsbog",
+            message,
+        };
+        let lake = &config.lake.path;
+        let employees: Vec<marts::EmployeeRow> = marts::read(lake, "maanedsbog").map_err(e)?;
+        let departments: Vec<marts::DepartmentRow> =
+            marts::read(lake, "maanedsbog_afdeling").map_err(e)?;
+        let visibility: Vec<marts::VisibilityRow> =
+            marts::read(lake, "maanedsbog_visibility").map_err(e)?;
+        let key = month.to_string();
+        let kommuner: std::collections::BTreeSet<i32> = employees
+            .iter()
+            .filter(|r| r.month == key)
+            .map(|r| r.kommune)
+            .collect();
+        if kommuner.is_empty() {
+            return Err(RenderError::Nothing {
+                message: format!(
+                    "no månedsbog for {key}: no fagsystem export of that month is in the lake (land it with `maaltal ingest fagsystem --period {key}`, then `maaltal transform --month {key}`)"
+                ),
+            });
+        }
+        let mut by_municipality = Vec::new();
+        let mut planned = Vec::new();
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        for kommune in kommuner {
+            let name = crate::municipality::name(kommune).unwrap_or("Kommune");
+            let Some(book) = Book::new(
+                settings.disclosure,
+                kommune,
+                name,
+                month,
+                &employees,
+                &departments,
+                &visibility,
+            ) else {
+                continue;
+            };
+            for (email, id) in book.recipients() {
+                if recipient.is_some_and(|r| !r.eq_ignore_ascii_case(&email)) {
+                    continue;
+                }
+                let file_name = format!("maanedsbog_{key}_{}_{}.pdf", slug(name), file_part(&id));
+                if let Some(first) = names.insert(file_name.clone(), email.clone()) {
+                    return Err(RenderError::NameClash {
+                        path: file_name,
+                        first,
+                        second: email,
+                    });
+                }
+                planned.push(Planned {
+                    book: by_municipality.len(),
+                    email,
+                    id,
+                    file_name,
+                });
+            }
+            by_municipality.push((kommune, name, book));
+        }
+        if let (Some(r), true) = (recipient, planned.is_empty()) {
+            return Err(RenderError::Nothing {
+                message: format!(
+                    "`{r}` gets no månedsbog for {key}: not an employee with an email in that month's export"
+                ),
+            });
+        }
+        Ok(Self {
+            month,
+            by_municipality,
+            planned,
+        })
+    }
+
+    /// Renders one planned månedsbog.
+    pub fn render(&self, p: &Planned, settings: &Settings) -> Result<Rendered, RenderError> {
+        let key = self.month.to_string();
+        let (kommune, _, book) = &self.by_municipality[p.book];
+        let started = std::time::Instant::now();
+        let date_label = super::format::date_label(settings.date);
+        let data = book
+            .for_recipient(&p.email, &date_label, settings.disclosure)
+            .ok_or_else(|| RenderError::Nothing {
+                message: format!("`{}` gets no månedsbog for {key}", p.email),
+            })?;
+        let bytes = json(&data, settings);
+        let pdf = pdf(
+            Template::Maanedsbog,
+            Some(&bytes),
+            settings.date,
+            &format!("maaltal/maanedsbog/{key}/{kommune}/{}", p.id),
+        )?;
+        crate::progress::advance(1);
+        Ok(Rendered {
+            template: Template::Maanedsbog,
+            period: key,
+            municipality: Some(*kommune),
+            recipient: Some(p.email.clone()),
+            file_name: p.file_name.clone(),
+            pdf,
+            data_sha256: super::fingerprint(&bytes),
+            data: bytes,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Every planned månedsbog, rendered as the iterator is advanced.
+    pub fn each<'a>(
+        &'a self,
+        settings: &'a Settings,
+    ) -> impl Iterator<Item = Result<Rendered, RenderError>> + 'a {
+        self.planned.iter().map(move |p| self.render(p, settings))
+    }
+}
