@@ -103,6 +103,13 @@ pub fn runtime(engine: &EngineConfig) -> Result<Arc<RuntimeEnv>, QueryError> {
 /// about it; any other message unchanged.
 #[must_use]
 pub fn memory_hint(message: String, engine: &EngineConfig) -> String {
+    if message.contains("partition not used yet") {
+        // DataFusion 55.2's nested-loop join, out of memory with more than one
+        // partition, executes its input again and panics (apache/datafusion#24676).
+        return format!(
+            "{message} (DataFusion fails this way when a join runs out of memory: raise `[engine] memory_limit_mib`, or set `[engine] partitions = 1`)"
+        );
+    }
     if !message.contains("Resources exhausted") {
         return message;
     }
@@ -119,7 +126,10 @@ pub async fn session(
     lake_root: &Path,
     engine: &EngineConfig,
 ) -> Result<SessionContext, QueryError> {
-    let config = SessionConfig::new().with_information_schema(true);
+    let mut config = SessionConfig::new().with_information_schema(true);
+    if let Some(n) = engine.partitions {
+        config = config.with_target_partitions(n);
+    }
     let ctx = SessionContext::new_with_config_rt(config, runtime(engine)?);
     let root = std::path::absolute(lake_root).unwrap_or_else(|_| lake_root.to_path_buf());
     for t in lake::tables(&root) {

@@ -23,6 +23,8 @@ pub struct RawEngine {
     /// hold pseudonymised rows of the lake, never CPR numbers; they are deleted when
     /// the query ends.
     pub spill_path: Option<String>,
+    /// Partitions a query runs in (default: one per core).
+    pub partitions: Option<usize>,
 }
 
 /// The engine's resources, resolved.
@@ -32,6 +34,8 @@ pub struct EngineConfig {
     pub memory_limit: Option<usize>,
     /// Folder for spill files; `None`: the system's temporary folder.
     pub spill_path: Option<PathBuf>,
+    /// Partitions a query runs in; `None`: one per core.
+    pub partitions: Option<usize>,
 }
 
 impl Default for EngineConfig {
@@ -39,6 +43,7 @@ impl Default for EngineConfig {
         Self {
             memory_limit: Some((DEFAULT_MEMORY_LIMIT_MIB << 20) as usize),
             spill_path: None,
+            partitions: None,
         }
     }
 }
@@ -66,7 +71,11 @@ pub(super) fn validate_engine(p: &mut Problems<'_>, r: RawEngine, base_dir: &Pat
             format!("`{mib}`: more than 16 TiB; give the limit in MiB (2048 = 2 GiB)"),
         );
     }
+    if let Some(n) = r.partitions.filter(|n| !(1..=1024).contains(n)) {
+        p.at("engine.partitions", format!("`{n}`: give 1..=1024"));
+    }
     EngineConfig {
+        partitions: r.partitions,
         memory_limit: (mib != 0).then_some((mib << 20) as usize),
         spill_path: r.spill_path.map(|s| base_dir.join(s)),
     }
