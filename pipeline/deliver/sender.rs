@@ -129,36 +129,41 @@ impl<'a, M: Mailer> Sender<'a, M> {
                     }
                     None => reply,
                 };
-                let attempt = Attempt {
-                    message_id: &id,
-                    transport: self.mailer.kind(),
-                    attempts,
-                    reply: &reply,
-                    state: "delivered",
-                    at: now(),
-                };
-                record(self.lake, self.run_id, d, &attempt)?;
-                intent::end(self.lake, d);
+                self.record(d, &id, attempts, &reply, "delivered", now())?;
                 tracing::debug!(stage = "deliver", report = d.report, period = %d.period, attempts, "delivered {}", d.file_name);
                 self.summary
                     .delivered
                     .push((d.recipient.clone(), d.file_name.clone()));
             }
             Err(reply) => {
-                let attempt = Attempt {
-                    message_id: &id,
-                    transport: self.mailer.kind(),
-                    attempts,
-                    reply: &reply,
-                    state: "failed",
-                    at: now(),
-                };
-                record(self.lake, self.run_id, d, &attempt)?;
-                intent::end(self.lake, d);
+                self.record(d, &id, attempts, &reply, "failed", now())?;
                 tracing::error!(stage = "deliver", report = d.report, period = %d.period, attempts, error = %reply, "not delivered: {}", d.file_name);
                 self.summary.failed.push((d.recipient.clone(), reply));
             }
         }
+        Ok(())
+    }
+
+    /// Records the outcome of the attempts at `d` and ends its intent.
+    fn record(
+        &self,
+        d: &Delivery,
+        message_id: &str,
+        attempts: u32,
+        reply: &str,
+        state: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DeliverError> {
+        let attempt = Attempt {
+            message_id,
+            transport: self.mailer.kind(),
+            attempts,
+            reply,
+            state,
+            at,
+        };
+        record(self.lake, self.run_id, d, &attempt)?;
+        intent::end(self.lake, d);
         Ok(())
     }
 }
