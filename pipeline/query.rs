@@ -88,6 +88,13 @@ pub fn runtime(engine: &EngineConfig) -> Result<Arc<RuntimeEnv>, QueryError> {
         )));
     }
     if let Some(dir) = &engine.spill_path {
+        std::fs::create_dir_all(dir).map_err(|e| QueryError::Register {
+            table: "(engine)".into(),
+            message: format!(
+                "`[engine] spill_path` = {}: cannot create the spill folder: {e}",
+                dir.display()
+            ),
+        })?;
         builder = builder.with_disk_manager_builder(
             DiskManagerBuilder::default()
                 .with_mode(DiskManagerMode::Directories(vec![dir.clone()])),

@@ -23,6 +23,7 @@ use clap::Parser;
 use maaltal::period::Period;
 
 mod measure;
+mod render;
 use measure::{Bench, DUCKDB_RUN, Report, measure, median, mib, secs};
 
 /// mimalloc instead of the system allocator: the landing, `DataFusion` and Typst all
@@ -438,51 +439,6 @@ fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The hidden `render` step: renders in this process and prints timings as JSON.
-fn render_step(kind: &str, config: &Path, period: Period, out: &Path) -> anyhow::Result<()> {
-    let mut cfg = maaltal::config::load(Some(config)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if let Some(lake) = std::env::var_os("MAALTAL_BENCH_LAKE") {
-        cfg.override_lake(Path::new(&lake));
-    }
-    let date = maaltal::render::data_date(&cfg.lake.path).context("empty lake")?;
-    let settings = maaltal::render::Settings::new(&cfg, date);
-    fs::create_dir_all(out)?;
-    // As `maaltal report` does: each PDF written as it is made, only its time kept.
-    let mut ms: Vec<f64> = Vec::new();
-    let mut keep = |r: maaltal::render::Rendered| -> anyhow::Result<()> {
-        maaltal::render::write_one(out, &r, false)?;
-        ms.push(r.elapsed.as_secs_f64() * 1000.0);
-        Ok(())
-    };
-    match kind {
-        "quarterly" => {
-            for r in maaltal::render::quarterly(&cfg, period, None, &settings)? {
-                keep(r)?;
-            }
-        }
-        "overview" => keep(maaltal::render::overview(&cfg, period, &settings)?)?,
-        "maanedsbog" => {
-            let books = maaltal::render::Books::load(&cfg, period, None, &settings)?;
-            for r in books.each(&settings) {
-                keep(r?)?;
-            }
-        }
-        other => bail!("unknown report `{other}`"),
-    }
-    ms.sort_by(f64::total_cmp);
-    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "{}",
-        serde_json::json!({
-            "reports": ms.len(),
-            "median_ms": (at(0.5) * 10.0).round() / 10.0,
-            "p90_ms": (at(0.9) * 10.0).round() / 10.0,
-            "max_ms": (at(1.0) * 10.0).round() / 10.0,
-        })
-    );
-    Ok(())
-}
-
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let result = match &args.step {
@@ -491,7 +447,7 @@ fn main() -> std::process::ExitCode {
             config,
             period,
             out,
-        }) => render_step(kind, config, *period, out),
+        }) => render::step(kind, config, *period, out),
         None => run(args),
     };
     match result {
