@@ -48,7 +48,10 @@ impl Pseudonymizer {
     pub fn id(&self, cpr: &str) -> String {
         let mut mac = self.keyed.clone();
         mac.update(cpr.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        let mut hex = [0u8; 64];
+        // A 32-byte digest always fits 64 hex digits, which are ASCII.
+        let _ = hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex);
+        String::from_utf8_lossy(&hex).into_owned()
     }
 }
 

@@ -57,6 +57,7 @@ impl Staging {
                     message: e.to_string(),
                 }
             })?;
+        let writer = super::encode::Encoder::start(writer, &file_path)?;
         Ok(PartitionWriter {
             relative,
             file_path,

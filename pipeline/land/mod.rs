@@ -10,7 +10,7 @@
 //! after it is rolled forward by [`recover`]. Readers never see a half-written file.
 //! This module must not know what the extracts mean: parsers hand it typed rows.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,11 +22,11 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, NaiveDate, Utc};
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 mod commit;
+mod encode;
 mod ledger;
 pub use commit::{Staging, recover, write_synced};
 pub use ledger::{FetchRecord, LEDGER_FETCHES, append_ledger, append_ledger_rows};
@@ -124,7 +124,9 @@ enum Col {
 }
 
 fn days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+    /// Days from 0001-01-01 (day 1) to 1970-01-01.
+    const EPOCH_FROM_CE: i32 = 719_163;
+    chrono::Datelike::num_days_from_ce(&d) - EPOCH_FROM_CE
 }
 
 /// Typed column builders for one batch. Push one value per column, in order, then
@@ -296,7 +298,7 @@ pub struct PartitionWriter {
     /// Lake-relative partition folder, e.g. `raw/dream/persons/quarter=2018Q4`.
     pub relative: PathBuf,
     pub(super) file_path: PathBuf,
-    pub(super) writer: ArrowWriter<File>,
+    writer: encode::Encoder,
     pub(super) builder: BatchBuilder,
     pub(super) rows: u64,
 }
@@ -341,36 +343,24 @@ impl PartitionWriter {
         if self.builder.rows() == 0 {
             return Ok(());
         }
-        let path = self.file_path.display().to_string();
         let batch = self.builder.finish().map_err(|e| LandError::Parquet {
-            path: path.clone(),
+            path: self.file_path.display().to_string(),
             message: e.to_string(),
         })?;
-        self.writer.write(&batch).map_err(|e| LandError::Parquet {
-            path,
-            message: e.to_string(),
-        })
+        self.writer.write(batch)
     }
 
-    /// Writes a whole batch (its schema must be the partition's).
+    /// Appends a whole batch (the marts' query results), after the rows built so far.
     pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), LandError> {
         self.flush()?;
         self.rows += batch.num_rows() as u64;
-        let path = self.file_path.display().to_string();
-        self.writer.write(batch).map_err(|e| LandError::Parquet {
-            path,
-            message: e.to_string(),
-        })
+        self.writer.write(batch.clone())
     }
 
-    /// Writes the rest, closes and fsyncs the file.
+    /// Writes what is left and the footer, and fsyncs the file.
     pub fn finish(mut self) -> Result<StagedPartition, LandError> {
         self.flush()?;
-        let path = self.file_path.display().to_string();
-        let file = self.writer.into_inner().map_err(|e| LandError::Parquet {
-            path,
-            message: e.to_string(),
-        })?;
+        let file = self.writer.finish()?;
         file.sync_all().map_err(io_err(&self.file_path, "fsync"))?;
         let bytes = file
             .metadata()
