@@ -9,8 +9,9 @@ select t.program,
        case when t.metric in ('M2', 'M3')
             -- pooled: the sum of numerators over the sum of denominators
             then cast(sum(t.numerator) as double) / cast(sum(t.denominator) as double)
-            -- mean of shares: the plain mean of the municipalities' shares
-            else avg(t.share) end as share,
+            -- mean of shares: the plain mean of the municipalities' shares, summed as
+            -- decimals so the result does not depend on the order rows arrive in
+            else cast(avg(cast(t.share as decimal(38, 18))) as double) end as share,
        case when t.metric in ('M2', 'M3') then 'pooled' else 'mean_of_shares' end as method,
        cast(count(*) as int) as municipalities
 from target_metrics t

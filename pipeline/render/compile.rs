@@ -51,6 +51,9 @@ fn located(world: &ReportWorld, template: &str, diags: &[SourceDiagnostic]) -> R
     }
 }
 
+/// Documents between two evictions of Typst's memo cache.
+const EVICT_EVERY: usize = 4;
+
 /// Compiles `template` with `data` (JSON; none: the template's sample data) and writes
 /// an archival, accessible PDF (PDF/A-2a and PDF/UA-1). `ident` names the document
 /// (the same report of the same period keeps its identifier); `day` is its date.
@@ -111,8 +114,13 @@ pub fn pdf(
         started.elapsed().saturating_sub(compiled_at).as_millis()
     );
     // Typst memoises layout results process-wide; without eviction a run of a hundred
-    // reports holds every one's cache (2 GiB for 98 status reports). Keep what the
-    // last few documents used (the template, fonts), drop the rest.
-    typst::comemo::evict(3);
+    // reports holds every one's cache (2 GiB for 98 status reports). Every few
+    // documents, drop what they did not use (keeping the template's, the fonts'):
+    // an eviction walks the whole cache, 5 % of a status report when done after each.
+    static DOCUMENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if DOCUMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1
+    {
+        typst::comemo::evict(1);
+    }
     pdf
 }

@@ -4,9 +4,12 @@
 --   the threshold written in (5 weeks) and no programme or name tables.
 -- tables: dream_persons, dream_weeks
 with quarter_ends as (
-    select quarter, max(week_start) + interval '6 days' as reference_end
-    from dream_weeks
-    group by quarter
+    -- The Sunday of the quarter's last ISO week, from the calendar as in
+    -- population_cells.sql.
+    select quarter,
+           cast(date_trunc('week', make_date(cast(substr(quarter, 1, 4) as int), 3 * cast(substr(quarter, 6, 1) as int), 1)
+                                   + interval '1 month' - interval '4 days') as date) + interval '6 days' as reference_end
+    from (select distinct quarter from dream_persons) landed
 ),
 population as (
     select p.person_id, p.quarter, p.kommune, p.koen
