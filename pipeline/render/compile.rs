@@ -54,6 +54,9 @@ fn located(world: &ReportWorld, template: &str, diags: &[SourceDiagnostic]) -> R
 /// Documents between two evictions of Typst's memo cache.
 const EVICT_EVERY: usize = 4;
 
+/// Documents compiled by this process (for the eviction).
+static DOCUMENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Compiles `template` with `data` (JSON; none: the template's sample data) and writes
 /// an archival, accessible PDF (PDF/A-2a and PDF/UA-1). `ident` names the document
 /// (the same report of the same period keeps its identifier); `day` is its date.
@@ -117,7 +120,6 @@ pub fn pdf(
     // reports holds every one's cache (2 GiB for 98 status reports). Every few
     // documents, drop what they did not use (keeping the template's, the fonts'):
     // an eviction walks the whole cache, 5 % of a status report when done after each.
-    static DOCUMENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     if DOCUMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1
     {
         typst::comemo::evict(1);
