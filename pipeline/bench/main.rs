@@ -339,7 +339,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     // 4. Reports, timed per PDF inside one process.
     rep.line("## Reports");
     rep.line("");
-    rep.line("Per PDF: building its data, compiling it, writing the PDF, one report at a time (Typst and krilla use the second core inside). Process wall: the whole command, reading the marts and writing the files included.");
+    rep.line("Per PDF: building its data, compiling it, writing the PDF. Status reports and the overview are made one at a time (Typst and krilla use the second core inside); månedsbøger in batches on every core, so their median is one thread's time per PDF and their wall per PDF what the run costs. Process wall: the whole command, reading the marts and writing the files included.");
     rep.line("");
     rep.line(
         "| reports | PDFs | process wall | wall per PDF | median per PDF | p90 | max | peak RSS |",

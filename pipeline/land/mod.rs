@@ -271,20 +271,32 @@ impl BatchBuilder {
         self.rows
     }
 
-    /// Takes the buffered rows as a batch.
+    /// Takes the buffered rows as a batch. The next batch's buffers are sized like this
+    /// one's: grown from empty, each batch's were copied over a dozen times.
     pub fn finish(&mut self) -> Result<RecordBatch, arrow::error::ArrowError> {
+        use std::mem::replace;
+        let n = self.rows;
         let arrays: Vec<ArrayRef> = self
             .cols
             .iter_mut()
             .map(|c| -> ArrayRef {
                 match c {
-                    Col::Text(b) => Arc::new(b.finish()),
-                    Col::Int32(b) => Arc::new(b.finish()),
-                    Col::Int64(b) => Arc::new(b.finish()),
-                    Col::Float64(b) => Arc::new(b.finish()),
-                    Col::Bool(b) => Arc::new(b.finish()),
-                    Col::Date(b) => Arc::new(b.finish()),
-                    Col::Timestamp(b) => Arc::new(b.finish()),
+                    Col::Text(b) => {
+                        let bytes = b.values_slice().len();
+                        Arc::new(replace(b, StringBuilder::with_capacity(n, bytes)).finish())
+                    }
+                    Col::Int32(b) => Arc::new(replace(b, Int32Builder::with_capacity(n)).finish()),
+                    Col::Int64(b) => Arc::new(replace(b, Int64Builder::with_capacity(n)).finish()),
+                    Col::Float64(b) => {
+                        Arc::new(replace(b, Float64Builder::with_capacity(n)).finish())
+                    }
+                    Col::Bool(b) => Arc::new(replace(b, BooleanBuilder::with_capacity(n)).finish()),
+                    Col::Date(b) => Arc::new(replace(b, Date32Builder::with_capacity(n)).finish()),
+                    Col::Timestamp(b) => {
+                        let fresh =
+                            TimestampMillisecondBuilder::with_capacity(n).with_timezone("UTC");
+                        Arc::new(replace(b, fresh).finish())
+                    }
                 }
             })
             .collect();
