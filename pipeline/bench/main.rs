@@ -272,7 +272,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         .join("\n");
     // DuckDB runs m1.sql, and m1_plain.sql (the same rows without the semi-join), the
     // form it runs fastest: the fair ratio is against the faster of the two.
-    let (mut m, mut d, mut p) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut m, mut d, mut plain) = (Vec::new(), Vec::new(), Vec::new());
     let m_out = work.join("m1-maaltal.csv");
     let d_out = work.join("m1-duckdb.csv");
     let p_out = work.join("m1-duckdb-plain.csv");
@@ -298,9 +298,9 @@ fn run(args: Args) -> anyhow::Result<()> {
             Some(&m_out),
         )?);
         d.push(duckdb("bench/m1.sql", &d_out, "m1-duckdb")?);
-        p.push(duckdb("bench/m1_plain.sql", &p_out, "m1-duckdb-plain")?);
+        plain.push(duckdb("bench/m1_plain.sql", &p_out, "m1-duckdb-plain")?);
     }
-    let (m, d, p) = (median(m), median(d), median(p));
+    let (m, d, plain) = (median(m), median(d), median(plain));
     let rows_m = fs::read_to_string(&m_out)?;
     let same = |path: &Path| -> anyhow::Result<&'static str> {
         Ok(if rows_m.trim() == fs::read_to_string(path)?.trim() {
@@ -312,7 +312,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let groups = rows_m.lines().count().saturating_sub(1);
     for (what, peer, out) in [
         ("the same text, m1.sql, in both", &d, &d_out),
-        ("DuckDB on m1_plain.sql, its faster form", &p, &p_out),
+        ("DuckDB on m1_plain.sql, its faster form", &plain, &p_out),
     ] {
         rep.line(&format!(
             "| M1 for every municipality × quarter × sex ({groups} rows, 12 quarters; {what}; results {}) | {} | {} | {:.2} | {} | {} |",

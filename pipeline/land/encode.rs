@@ -91,3 +91,71 @@ fn encode(mut writer: ArrowWriter<File>, rx: &Receiver<RecordBatch>) -> Result<F
     }
     writer.into_inner().map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, Int32Array};
+    use std::sync::Arc;
+
+    fn batch(n: i32) -> RecordBatch {
+        let a: ArrayRef = Arc::new(Int32Array::from_iter_values(0..n));
+        RecordBatch::try_from_iter([("n", a)]).unwrap()
+    }
+
+    fn encoder(path: &Path) -> Encoder {
+        let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        let writer = ArrowWriter::try_new(file, batch(1).schema(), None).unwrap();
+        Encoder::start(writer, path).unwrap()
+    }
+
+    #[test]
+    fn the_batches_come_back_as_a_parquet_file_in_order() {
+        let dir = std::env::temp_dir().join(format!("maaltal-encode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("part-0.parquet");
+        std::fs::File::create(&path).unwrap();
+        let mut e = encoder(&path);
+        for n in [3, 5, 7] {
+            e.write(batch(n)).unwrap();
+        }
+        e.finish().unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let rows: Vec<i32> =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1024)
+                .unwrap()
+                .flat_map(|b| {
+                    let b = b.unwrap();
+                    let c = b.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
+                    c.values().to_vec()
+                })
+                .collect();
+        let expected: Vec<i32> = (0..3).chain(0..5).chain(0..7).collect();
+        assert_eq!(rows, expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_write_that_fails_on_the_encoder_thread_is_reported_with_the_path() {
+        // /dev/full: every write fails with "No space left on device".
+        let path = Path::new("/dev/full");
+        if !path.exists() {
+            return;
+        }
+        let mut e = encoder(path);
+        let mut failed = None;
+        for _ in 0..64 {
+            if let Err(err) = e.write(batch(100_000)) {
+                failed = Some(err);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(err) => err,
+            None => e.finish().expect_err("the disk is full"),
+        };
+        let text = err.to_string();
+        assert!(text.contains("/dev/full"), "{text}");
+        assert!(text.to_lowercase().contains("space"), "{text}");
+    }
+}
