@@ -114,13 +114,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("maaltal-encode-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("part-0.parquet");
-        std::fs::File::create(&path).unwrap();
+        File::create(&path).unwrap();
         let mut e = encoder(&path);
         for n in [3, 5, 7] {
             e.write(batch(n)).unwrap();
         }
         e.finish().unwrap();
-        let file = std::fs::File::open(&path).unwrap();
+        let file = File::open(&path).unwrap();
         let rows: Vec<i32> =
             parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1024)
                 .unwrap()
