@@ -2,9 +2,9 @@
 //! replaced atomically; rejected extracts to quarantine; the fetch ledger.
 //!
 //! ```text
-//! parser ──rows──► PartitionWriter ──► <lake>/_staging/<run>/raw/<source>/<table>/<partition>/part-0.parquet
-//!                                          │ all written + fsynced
-//!                                          ▼ commit: swapped into <lake>/raw/... (commit.rs)
+//! parser ──rows──► PartitionWriter ──batches──► encoder thread (encode.rs) ──► <lake>/_staging/<run>/raw/<source>/<table>/<partition>/part-0.parquet
+//!                                                                         │ all written + fsynced
+//!                                                                         ▼ commit: swapped into <lake>/raw/... (commit.rs)
 //! ```
 //! A crash before the journal leaves only `_staging` (swept at the next start); a crash
 //! after it is rolled forward by [`recover`]. Readers never see a half-written file.

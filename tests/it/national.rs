@@ -7,6 +7,19 @@ use std::process::Command;
 
 use crate::common::text;
 
+/// A query of `queries/bench/`, its comment lines dropped.
+fn bench_sql(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("queries/bench")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn maaltal(config: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_maaltal"))
         .arg("--config")
@@ -77,13 +90,7 @@ fn national_scale_covers_every_municipality_and_duckdb_agrees_on_m1() {
     assert_eq!(m1.lines().nth(1), Some("98"), "{m1}");
 
     // The benchmark's query: the same rows in both engines, and the same M1 as the mart.
-    let sql_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/bench/m1.sql");
-    let m1_sql: String = std::fs::read_to_string(&sql_path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let m1_sql = bench_sql("m1.sql");
     let ours = maaltal(&config, &["sql", &m1_sql, "--format", "csv"]);
     let lake = data.join("lake");
     let script = format!(
@@ -106,13 +113,7 @@ fn national_scale_covers_every_municipality_and_duckdb_agrees_on_m1() {
         "maaltal and DuckDB differ on M1"
     );
     // The form without the semi-join, which the benchmark gives DuckDB: the same rows.
-    let plain_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/bench/m1_plain.sql");
-    let plain: String = std::fs::read_to_string(&plain_path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plain = bench_sql("m1_plain.sql");
     assert_ne!(plain, m1_sql, "m1_plain.sql is another form");
     let ours_plain = maaltal(&config, &["sql", &plain, "--format", "csv"]);
     assert_eq!(
