@@ -451,3 +451,35 @@ fn report_errors_say_what_exists() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn maanedsboger_made_on_every_core_are_the_bytes_made_on_one() {
+    let ws = full();
+    let (many, pdfs) = report(ws, &ws.lake(), &["maanedsbog", "--month", "2018-11"]);
+    assert!(pdfs.len() > 1, "several månedsbøger: {}", pdfs.len());
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if cores < 2 {
+        eprintln!("one core: nothing to compare");
+        return;
+    }
+    // Pinned to one core by `taskset`, the process renders one at a time.
+    let one = tempfile::tempdir().unwrap();
+    let out = Command::new("taskset")
+        .args(["-c", "0", env!("CARGO_BIN_EXE_maaltal"), "--config"])
+        .arg(ws.dir.path().join("maaltal.toml"))
+        .arg("--lake")
+        .arg(ws.lake())
+        .args(["report", "maanedsbog", "--month", "2018-11", "--out"])
+        .arg(one.path())
+        .env_remove("MAALTAL_LAKE")
+        .env_remove("MAALTAL_PSEUDONYM_KEY")
+        .output()
+        .expect("taskset (util-linux)");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (a, b) = (
+        crate::common::hash_tree(many.path()),
+        crate::common::hash_tree(one.path()),
+    );
+    assert_eq!(a.len(), pdfs.len());
+    assert_eq!(a, b, "the same files, the same bytes");
+}
