@@ -1,7 +1,8 @@
-//! The månedsbøger of a month, made one at a time: the marts are read once, each
-//! municipality's book is built once, and each recipient's PDF is rendered when it is
-//! asked for, so a caller writes or mails it and lets it go before the next. A
-//! national month (some 4,800 PDFs) never holds more than one finished PDF.
+//! The månedsbøger of a month, made a batch at a time: the marts are read once, each
+//! municipality's book is built once, and the recipients' PDFs are rendered as the
+//! caller asks for them, 16 at a time on every core, so a caller writes or mails each
+//! and lets it go. A national month (some 4,800 PDFs) never holds more than one batch
+//! of finished PDFs.
 
 use std::collections::BTreeMap;
 

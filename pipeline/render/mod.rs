@@ -401,7 +401,7 @@ pub fn overview(
 }
 
 /// The månedsbog of `month` for every recipient of every municipality with an export,
-/// or for one recipient, all held at once; [`Books`] renders them one at a time.
+/// or for one recipient, all held at once; [`Books`] renders them a batch at a time.
 pub fn maanedsbog(
     config: &crate::config::Config,
     month: crate::period::Period,
