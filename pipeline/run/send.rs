@@ -64,8 +64,8 @@ pub async fn send_reports(
     let settings = render::Settings::new(config, date);
     let preview = options.preview_as.as_deref();
     // Status reports and the overview are few and rendered at once. Månedsbøger are
-    // planned here, rendered a batch at a time (every core), and mailed and let go one at a time below; a preview
-    // renders only that recipient's.
+    // planned here, rendered a batch at a time (every core), and mailed and let go
+    // one at a time below; a preview renders only that recipient's.
     let books = match template {
         Template::Maanedsbog => Some(render::Books::load(config, period, preview, &settings)?),
         _ => None,
