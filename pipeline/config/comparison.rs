@@ -6,11 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::METRICS;
 use super::problems::{Problems, codes};
-
-/// The metrics computed per person (from DREAM): only these can get an expected level.
-pub const PERSON_METRICS: &[&str] = &["M1", "M1_selvforsoergelse", "M1_uddannelse"];
 
 /// `[comparison]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -158,7 +154,17 @@ fn increasing(p: &mut Problems<'_>, field: &str, list: &[i64], first: Option<i64
 }
 
 /// Validates `[comparison]` (absent: the defaults and no groups).
-pub(super) fn validate_comparison(p: &mut Problems<'_>, r: RawComparison) -> ComparisonConfig {
+pub(super) fn validate_comparison(
+    p: &mut Problems<'_>,
+    r: RawComparison,
+    metrics: Option<&super::MetricsConfig>,
+) -> ComparisonConfig {
+    let catalogue = metrics.map(|m| m.catalogue.as_slice()).unwrap_or_default();
+    let per_person: Vec<&str> = catalogue
+        .iter()
+        .filter(|m| m.per_person)
+        .map(|m| m.metric.as_str())
+        .collect();
     let min_municipalities = r.min_municipalities.unwrap_or(3);
     if !(2..=98).contains(&min_municipalities) {
         p.at(
@@ -202,20 +208,20 @@ pub(super) fn validate_comparison(p: &mut Problems<'_>, r: RawComparison) -> Com
     let e = r.expected.unwrap_or_default();
     let expected_metrics = e
         .metrics
-        .unwrap_or_else(|| PERSON_METRICS.iter().map(|m| (*m).to_string()).collect());
+        .unwrap_or_else(|| per_person.iter().map(|m| (*m).to_string()).collect());
     for (i, m) in expected_metrics.iter().enumerate() {
         let field = format!("comparison.expected.metrics.{i}");
-        if !METRICS.contains(&m.as_str()) {
+        if !catalogue.iter().any(|c| c.metric == *m) {
             p.at(
                 &field,
-                format!("unknown metric `{m}`; valid: {}", PERSON_METRICS.join(", ")),
+                format!("unknown metric `{m}`; valid: {}", per_person.join(", ")),
             );
-        } else if !PERSON_METRICS.contains(&m.as_str()) {
+        } else if !per_person.contains(&m.as_str()) {
             p.at(
                 &field,
                 format!(
                     "`{m}`: an expected level needs data per person; only {} have it (Jobindsats gives aggregates)",
-                    PERSON_METRICS.join(", ")
+                    per_person.join(", ")
                 ),
             );
         }

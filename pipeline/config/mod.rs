@@ -7,6 +7,7 @@
 //! Precedence: built-in defaults < the config file < CLI flags (`--lake`, `MAALTAL_LAKE`).
 //! Secrets are never in the file: it names environment variables.
 
+pub mod catalogue;
 pub mod comparison;
 pub mod engine;
 mod problems;
@@ -14,7 +15,8 @@ pub mod raw;
 mod sections;
 mod types;
 
-pub use comparison::{ComparisonConfig, ComparisonGroup, PERSON_METRICS};
+pub use catalogue::MetricInfo;
+pub use comparison::{ComparisonConfig, ComparisonGroup};
 pub use engine::EngineConfig;
 use problems::{Problems, codes, env_name};
 use sections::{
@@ -321,7 +323,8 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     } else {
         Some(comparison::RawComparison::default())
     };
-    let comparison = comparison.map(|r| comparison::validate_comparison(&mut p, r));
+    let comparison =
+        comparison.map(|r| comparison::validate_comparison(&mut p, r, metrics.as_ref()));
     let engine: Option<engine::RawEngine> = if root.contains_key("engine") {
         p.section("engine")
     } else {

@@ -220,6 +220,8 @@ pub struct RawMetrics {
     pub baseline: Option<BTreeMap<String, String>>,
     /// Baseline of the sex split of M1 and its parts (default `2017Q1`).
     pub sex_gap_baseline: Option<String>,
+    /// The metrics, in report order (default: the embedded config's).
+    pub catalogue: Option<Vec<super::catalogue::RawMetricInfo>>,
 }
 
 /// `[sources]`: the three extracts.

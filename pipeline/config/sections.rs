@@ -13,7 +13,7 @@ use super::raw::{
 };
 use super::{
     DEFAULT_CODE_MAPPING, DreamConfig, FagsystemConfig, JobConfig, JobindsatsConfig,
-    JobindsatsTableConfig, METRICS, MailConfig, MetricsConfig, RecipientsConfig, SourcesConfig,
+    JobindsatsTableConfig, MailConfig, MetricsConfig, RecipientsConfig, SourcesConfig,
     parse_code_mapping, parse_smtp_url,
 };
 use crate::municipality;
@@ -26,6 +26,8 @@ pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsCo
             format!("{min_weeks}: a quarter has 12 to 14 weeks; give 1..=14"),
         );
     }
+    let catalogue = super::catalogue::validate_catalogue(p, r.catalogue);
+    let names: Vec<&str> = catalogue.iter().map(|m| m.metric.as_str()).collect();
     let mut baseline: BTreeMap<String, crate::period::Period> = [
         ("M1", "2016Q4"),
         ("M1_selvforsoergelse", "2016Q4"),
@@ -38,20 +40,24 @@ pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsCo
     .collect();
     for (metric, period) in r.baseline.unwrap_or_default() {
         let field = format!("metrics.baseline.{metric}");
-        if !METRICS.contains(&metric.as_str()) {
+        let Some(info) = catalogue.iter().find(|m| m.metric == metric) else {
             p.at(
                 &field,
-                format!("unknown metric `{metric}`; valid: {}", METRICS.join(", ")),
+                format!("unknown metric `{metric}`; valid: {}", names.join(", ")),
             );
             continue;
-        }
+        };
         match period.parse::<crate::period::Period>() {
-            Ok(per) if per.is_quarter() == (metric != "M2") => {
+            Ok(per) if per.is_quarter() != info.monthly => {
                 baseline.insert(metric, per);
             }
+            Ok(_) if info.monthly => p.at(
+                &field,
+                format!("`{period}`: {metric} is monthly, give a month (`2016-12`)"),
+            ),
             Ok(_) => p.at(
                 &field,
-                format!("`{period}`: M2 is monthly (`2016-12`), the others quarterly (`2016Q4`)"),
+                format!("`{period}`: {metric} is quarterly, give a quarter (`2016Q4`)"),
             ),
             Err(e) => p.at(&field, e.to_string()),
         }
@@ -99,6 +105,7 @@ pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsCo
             .recipients_label
             .unwrap_or_else(|| "Modtagere i alt".into()),
         baseline,
+        catalogue,
     }
 }
 

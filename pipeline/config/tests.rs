@@ -79,3 +79,55 @@ fn rejects_unknown_municipality() {
             .contains("`999` is not a DST municipality code")
     );
 }
+
+#[test]
+fn the_metric_catalogue_is_the_config_s_and_is_checked() {
+    let cfg = load(None).unwrap();
+    assert_eq!(
+        cfg.metrics.names(),
+        ["M1", "M1_selvforsoergelse", "M1_uddannelse", "M2", "M3"]
+    );
+    let m2 = cfg.metrics.info("M2").unwrap();
+    assert!(m2.monthly && !m2.per_person);
+    // The placeholders become the settings.
+    let m1 = cfg
+        .metrics
+        .info("M1")
+        .unwrap()
+        .definition_text(&cfg.metrics);
+    assert!(m1.contains("mindst 5 uger i kvartalet"), "{m1}");
+    let m3 = cfg
+        .metrics
+        .info("M3")
+        .unwrap()
+        .definition_text(&cfg.metrics);
+    assert!(
+        m3.contains("i \"ansættelse med løntilskud i alt\", \"virksomhedspraktik i alt\""),
+        "{m3}"
+    );
+
+    let text = EMBEDDED_DEFAULT
+        .replacen("cadence = \"monthly\"", "cadence = \"weekly\"", 1)
+        .replacen("blandt alle modtagere. Opgjort", "blandt {all}. Opgjort", 1)
+        .replace(
+            "baseline = { M1 = \"2016Q4\",",
+            "baseline = { M1 = \"2016-12\",",
+        );
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    // M2's baseline (a month) no longer fits the cadence it was given: said too.
+    assert_eq!(errs.len(), 4, "{rendered:#?}");
+    for want in [
+        "metrics.catalogue.3.cadence",
+        "`weekly`: give `quarterly` or `monthly`",
+        "metrics.catalogue.4.definition",
+        "unknown placeholder `{all}`",
+        "metrics.baseline.M1",
+        "M1 is quarterly, give a quarter",
+    ] {
+        assert!(
+            rendered.iter().any(|e| e.contains(want)),
+            "{want}: {rendered:#?}"
+        );
+    }
+}

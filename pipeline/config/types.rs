@@ -333,9 +333,6 @@ pub struct ReportsConfig {
     pub min_group_size: i64,
 }
 
-/// The metric names of the `target_metrics` mart.
-pub const METRICS: &[&str] = &["M1", "M1_selvforsoergelse", "M1_uddannelse", "M2", "M3"];
-
 /// `[metrics]`, validated.
 #[derive(Debug, Clone)]
 pub struct MetricsConfig {
@@ -353,4 +350,20 @@ pub struct MetricsConfig {
     pub baseline: BTreeMap<String, crate::period::Period>,
     /// Baseline of the sex split of M1.
     pub sex_gap_baseline: crate::period::Period,
+    /// The programme's metrics, in report order (`[[metrics.catalogue]]`).
+    pub catalogue: Vec<super::MetricInfo>,
+}
+
+impl MetricsConfig {
+    /// The metrics' names, in report order.
+    #[must_use]
+    pub fn names(&self) -> Vec<&str> {
+        self.catalogue.iter().map(|m| m.metric.as_str()).collect()
+    }
+
+    /// The catalogue entry of `metric`.
+    #[must_use]
+    pub fn info(&self, metric: &str) -> Option<&super::MetricInfo> {
+        self.catalogue.iter().find(|m| m.metric == metric)
+    }
 }

@@ -114,7 +114,7 @@ pub fn trend(
             name: name.to_string(),
             values: keys
                 .iter()
-                .map(|k| index.share(d, code, info.metric, k, "alle").value)
+                .map(|k| index.share(d, code, &info.metric, k, "alle").value)
                 .collect(),
             highlight: true,
             dotted: false,
@@ -124,7 +124,7 @@ pub fn trend(
         name: "Projektkommunegennemsnit".into(),
         values: keys
             .iter()
-            .map(|k| index.average(info.metric, k, "alle").value)
+            .map(|k| index.average(&info.metric, k, "alle").value)
             .collect(),
         highlight: code.is_none(),
         dotted: false,
@@ -198,16 +198,16 @@ pub fn bars(
         .map(|code| BarRow {
             name: municipality_name(index, *code),
             cells: vec![
-                index.share(d, *code, info.metric, &bk, "alle"),
-                index.share(d, *code, info.metric, &nk, "alle"),
+                index.share(d, *code, &info.metric, &bk, "alle"),
+                index.share(d, *code, &info.metric, &nk, "alle"),
             ],
             highlight: highlight == Some(*code),
         })
         .collect();
     sort_rows(&mut rows, 1);
     let mut lines = Vec::new();
-    let avg_then = index.average(info.metric, &bk, "alle");
-    let avg_now = index.average(info.metric, &nk, "alle");
+    let avg_then = index.average(&info.metric, &bk, "alle");
+    let avg_now = index.average(&info.metric, &nk, "alle");
     if let Some(v) = avg_then.value {
         lines.push(RefLine {
             label: format!(
@@ -234,7 +234,7 @@ pub fn bars(
         format!("{} (baseline)", format::period_label(baseline)),
         format::period_label(now),
     ];
-    let alt = bar_alt(info.title, &series, &rows, &lines);
+    let alt = bar_alt(&info.title, &series, &rows, &lines);
     BarChart {
         alt,
         caption: format!(

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use super::disclosure::{Cell, Disclosure, State};
 use super::format;
 use super::marts::{AverageRow, ComparisonRow, MetricRow};
-use crate::config::Config;
 use crate::period::Period;
 
 pub use super::charts::{
@@ -15,98 +14,7 @@ pub use super::charts::{
     legend, metric_key, municipality_name, periods_since, sort_rows, spoken, trend,
 };
 
-/// The Danish texts of a metric.
-#[derive(Debug, Clone, Copy)]
-pub struct MetricInfo {
-    /// Mart name.
-    pub metric: &'static str,
-    /// "Målsætning 1".
-    pub number: &'static str,
-    /// "Andel borgere i selvforsørgelse eller ordinær uddannelse".
-    pub title: &'static str,
-    /// The source named under figures.
-    pub source: &'static str,
-    /// The source a missing period is reported for.
-    pub source_name: &'static str,
-    /// Monthly (M2) rather than quarterly.
-    pub monthly: bool,
-    /// How the project average is computed (footnote).
-    pub average_note: &'static str,
-}
-
-/// The five metrics in report order.
-pub const METRIC_INFO: [MetricInfo; 5] = [
-    MetricInfo {
-        metric: "M1",
-        number: "Målsætning 1",
-        title: "Andel borgere i selvforsørgelse eller ordinær uddannelse",
-        source: "Kilde: DREAM.",
-        source_name: "DREAM",
-        monthly: false,
-        average_note: "Projektkommunegennemsnittet er gennemsnittet af projektkommunernes andele (summen af andelene divideret med antallet af projektkommuner med en andel).",
-    },
-    MetricInfo {
-        metric: "M1_selvforsoergelse",
-        number: "Målsætning 1a",
-        title: "Andel borgere i selvforsørgelse",
-        source: "Kilde: DREAM.",
-        source_name: "DREAM",
-        monthly: false,
-        average_note: "Projektkommunegennemsnittet er gennemsnittet af projektkommunernes andele i selvforsørgelse.",
-    },
-    MetricInfo {
-        metric: "M1_uddannelse",
-        number: "Målsætning 1b",
-        title: "Andel borgere i ordinær uddannelse",
-        source: "Kilde: DREAM.",
-        source_name: "DREAM",
-        monthly: false,
-        average_note: "Projektkommunegennemsnittet er gennemsnittet af projektkommunernes andele i ordinær uddannelse.",
-    },
-    MetricInfo {
-        metric: "M2",
-        number: "Målsætning 2",
-        title: "Andel jobparate borgere",
-        source: "Kilde: Jobindsats.dk.",
-        source_name: "Jobindsats",
-        monthly: true,
-        average_note: "Projektkommunegennemsnittet er summen af jobparate i alle projektkommuner divideret med summen af alle visiterede i projektkommunerne.",
-    },
-    MetricInfo {
-        metric: "M3",
-        number: "Målsætning 3",
-        title: "Andel borgere i virksomhedsrettet indsats",
-        source: "Kilde: Jobindsats.dk.",
-        source_name: "Jobindsats",
-        monthly: false,
-        average_note: "Projektkommunegennemsnittet er summen af borgere i virksomhedsrettet indsats i alle projektkommuner divideret med summen af alle modtagere i projektkommunerne.",
-    },
-];
-
-/// The definition footnote of a metric, with the configured thresholds.
-#[must_use]
-pub fn definition(metric: &str, config: &Config) -> String {
-    let w = config.metrics.min_weeks;
-    match metric {
-        "M2" => format!(
-            "Modtagere af integrationsydelse omfattet af integrationsprogrammet, der er visiteret \"{}\", blandt alle i visitationskategorierne (inkl. uoplyst). Kvartalsrapporten bruger kvartalets sidste måned.",
-            config.metrics.jobparat_label
-        ),
-        "M3" => format!(
-            "Modtagere af integrationsydelse omfattet af integrationsprogrammet i {} blandt alle modtagere. Opgjort kvartalsvis.",
-            config
-                .metrics
-                .offer_labels
-                .iter()
-                .map(|l| format!("\"{}\"", l.to_lowercase()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ => format!(
-            "Ikke-vestlige indvandrere på 18-64 år i integrationsprogrammet, højst 36 måneder efter første integrationsydelse, opgjort ved kvartalets sidste uge. Selvforsørgende: mindst {w} uger i kvartalet uden offentlig forsørgelsesydelse (IGU-praktik tæller med). Ordinær uddannelse: mindst {w} uger med SU. Ugerne behøver ikke være sammenhængende."
-        ),
-    }
-}
+pub use crate::config::MetricInfo;
 
 /// The period a quarterly report shows a metric for: the quarter, or its last month (M2).
 #[must_use]

@@ -6,9 +6,7 @@ use serde::Serialize;
 
 use super::disclosure::{Cell, Disclosure};
 use super::format;
-use super::metric::{
-    self, BarChart, BarRow, Index, METRIC_INFO, RefLine, metric_key, metric_period,
-};
+use super::metric::{self, BarChart, BarRow, Index, RefLine, metric_key, metric_period};
 use crate::config::Config;
 use crate::period::Period;
 
@@ -113,16 +111,16 @@ pub fn build(
 ) -> OverviewData {
     let mut metrics = Vec::new();
     let mut missing = Vec::new();
-    for info in &METRIC_INFO {
+    for info in &config.metrics.catalogue {
         let now = metric_period(info, quarter);
         let baseline = config
             .metrics
             .baseline
-            .get(info.metric)
+            .get(&info.metric)
             .copied()
             .unwrap_or(now);
         let nk = metric_key(now);
-        let available = index.has(info.metric, &nk);
+        let available = index.has(&info.metric, &nk);
         let note = (!available).then(|| missing_note(info, now));
         if let Some(n) = &note {
             missing.push(format!("{}: {n}", info.number));
@@ -139,7 +137,7 @@ pub fn build(
                     .copied()
                     .find(|c| metric::municipality_name(index, *c) == r.name);
                 let rank = code
-                    .and_then(|c| index.comparison(c, info.metric, &nk, "alle"))
+                    .and_then(|c| index.comparison(c, &info.metric, &nk, "alle"))
                     .and_then(|c| c.rank)
                     .filter(|_| r.cells[1].shown())
                     .map_or_else(|| "–".into(), |r| r.to_string());
@@ -160,8 +158,8 @@ pub fn build(
             })
             .collect();
         let (a0, a1) = (
-            index.average(info.metric, &metric_key(baseline), "alle"),
-            index.average(info.metric, &nk, "alle"),
+            index.average(&info.metric, &metric_key(baseline), "alle"),
+            index.average(&info.metric, &nk, "alle"),
         );
         rows.push(TableRow {
             name: "Projektkommunegennemsnit".into(),
@@ -178,8 +176,8 @@ pub fn build(
             total: true,
         });
         metrics.push(MetricPage {
-            number: info.number.into(),
-            title: info.title.into(),
+            number: info.number.clone(),
+            title: info.title.clone(),
             available,
             missing_note: note,
             bars,
@@ -192,8 +190,8 @@ pub fn build(
             ],
             rows,
             footnotes: vec![
-                metric::definition(info.metric, config),
-                info.average_note.into(),
+                info.definition_text(&config.metrics),
+                info.average_note.clone(),
             ],
             source: format!(
                 "{} {} og {}.",
@@ -205,7 +203,7 @@ pub fn build(
     }
     let sexes = ["M1", "M2", "M3"]
         .iter()
-        .filter_map(|m| METRIC_INFO.iter().find(|i| i.metric == *m))
+        .filter_map(|m| config.metrics.catalogue.iter().find(|i| i.metric == *m))
         .map(|info| sex_page(index, config, d, info, quarter))
         .collect();
     OverviewData {
@@ -218,7 +216,9 @@ pub fn build(
         missing,
         metrics,
         sexes,
-        peers: METRIC_INFO
+        peers: config
+            .metrics
+            .catalogue
             .iter()
             .map(|info| {
                 super::peer_block::page(index, config, d, info, metric_period(info, quarter))
@@ -237,13 +237,13 @@ fn sex_page(
 ) -> SexPage {
     let now = metric_period(info, quarter);
     let nk = metric_key(now);
-    let available = index.has(info.metric, &nk);
+    let available = index.has(&info.metric, &nk);
     let mut rows: Vec<(BarRow, Cell)> = config
         .program
         .municipalities
         .iter()
         .map(|code| {
-            let (m, k) = index.sexes(d, *code, info.metric, &nk);
+            let (m, k) = index.sexes(d, *code, &info.metric, &nk);
             let gap = d.change(&m, &k);
             (
                 BarRow {
@@ -263,8 +263,8 @@ fn sex_page(
         (None, None) => a.name.cmp(&b.name),
     });
     let (am, ak) = (
-        index.average(info.metric, &nk, "M"),
-        index.average(info.metric, &nk, "K"),
+        index.average(&info.metric, &nk, "M"),
+        index.average(&info.metric, &nk, "K"),
     );
     let mut lines = Vec::new();
     if let Some(v) = am.value {

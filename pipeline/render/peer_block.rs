@@ -102,9 +102,9 @@ pub fn block(
     then: &Cell,
 ) -> PeerBlock {
     let (nk, bk) = (metric_key(now), metric_key(baseline));
-    let row = index.peers.row(code, info.metric, &nk, "alle");
+    let row = index.peers.row(code, &info.metric, &nk, "alle");
     let now_label = format::period_label(now);
-    let mut group_now = group_share(index, d, code, info.metric, &nk, "alle");
+    let mut group_now = group_share(index, d, code, &info.metric, &nk, "alle");
     if group_now.shown()
         && let Some(r) = row
     {
@@ -118,10 +118,10 @@ pub fn block(
     let own_change = d.change(own, then);
     let panel_den = pooled_denominator(
         &index.peers,
-        |c| index.denominator(c, info.metric, &nk, "alle"),
+        |c| index.denominator(c, &info.metric, &nk, "alle"),
         code,
         (&nk, Some(&bk)),
-        info.metric,
+        &info.metric,
         "alle",
     );
     let mut group_change = group_cell(
@@ -165,8 +165,8 @@ pub fn block(
         ],
     };
     let expected_diff;
-    let expected = if has_expected(config, info.metric) {
-        let e = expected_share(index, code, info.metric, &nk, "alle", own);
+    let expected = if has_expected(config, &info.metric) {
+        let e = expected_share(index, code, &info.metric, &nk, "alle", own);
         expected_diff = derived(own, pp(row.and_then(|r| r.expected_difference_pp)));
         Some(PeerTable {
             columns: vec![
@@ -189,7 +189,7 @@ pub fn block(
     match row.and_then(|r| r.group_label.as_deref()) {
         Some(label) => {
             if let Some(n) = members_note(
-                index.peers.members(code, info.metric, &nk, "alle"),
+                index.peers.members(code, &info.metric, &nk, "alle"),
                 &now_label,
             ) {
                 notes.push(format!(
@@ -269,13 +269,13 @@ pub fn add_trend_line(
         .iter()
         .map(|p| {
             let k = metric_key(*p);
-            let row = index.peers.row(code, info.metric, &k, "alle")?;
+            let row = index.peers.row(code, &info.metric, &k, "alle")?;
             let den = pooled_denominator(
                 &index.peers,
-                |c| index.denominator(c, info.metric, &k, "alle"),
+                |c| index.denominator(c, &info.metric, &k, "alle"),
                 code,
                 (&k, Some(&bk)),
-                info.metric,
+                &info.metric,
                 "alle",
             );
             (den >= d.min).then_some(row.panel_share? * 100.0)
@@ -377,25 +377,32 @@ pub fn page(
     now: Period,
 ) -> PeerPage {
     let nk = metric_key(now);
-    let expected = has_expected(config, info.metric);
+    let expected = has_expected(config, &info.metric);
     let mut rows: Vec<PageRow> = config
         .program
         .municipalities
         .iter()
         .map(|code| {
-            let own = index.share(d, *code, info.metric, &nk, "alle");
-            let row = index.peers.row(*code, info.metric, &nk, "alle");
+            let own = index.share(d, *code, &info.metric, &nk, "alle");
+            let row = index.peers.row(*code, &info.metric, &nk, "alle");
             let label = row
                 .and_then(|r| r.group_label.clone())
                 .map_or_else(Cell::missing, text_cell);
             let mut cells = vec![
                 own.clone(),
                 label,
-                group_share(index, d, *code, info.metric, &nk, "alle"),
+                group_share(index, d, *code, &info.metric, &nk, "alle"),
                 derived(&own, pp(row.and_then(|r| r.difference_pp))),
             ];
             if expected {
-                cells.push(expected_share(index, *code, info.metric, &nk, "alle", &own));
+                cells.push(expected_share(
+                    index,
+                    *code,
+                    &info.metric,
+                    &nk,
+                    "alle",
+                    &own,
+                ));
                 cells.push(derived(
                     &own,
                     pp(row.and_then(|r| r.expected_difference_pp)),
@@ -451,8 +458,8 @@ pub fn page(
         notes.push(CAVEAT.into());
     }
     PeerPage {
-        number: info.number.into(),
-        title: info.title.into(),
+        number: info.number.clone(),
+        title: info.title.clone(),
         columns,
         rows,
         chart: DifferenceChart {

@@ -7,9 +7,7 @@ use serde::Serialize;
 
 use super::disclosure::{Cell, Disclosure, State};
 use super::format;
-use super::metric::{
-    self, BarChart, Index, METRIC_INFO, MetricInfo, TrendChart, metric_key, metric_period,
-};
+use super::metric::{self, BarChart, Index, MetricInfo, TrendChart, metric_key, metric_period};
 use super::peer_block::{self, PeerBlock};
 use crate::config::Config;
 use crate::period::Period;
@@ -169,7 +167,7 @@ pub fn build(
     let mut summary = Vec::new();
     let mut sections = Vec::new();
     let mut missing = Vec::new();
-    for info in &METRIC_INFO {
+    for info in &config.metrics.catalogue {
         let section = section(index, config, d, info, code, &name, quarter);
         if let Some(note) = &section.missing_note {
             missing.push(format!("{}: {note}", info.number));
@@ -188,8 +186,8 @@ pub fn build(
                 .map_or_else(Cell::missing, |k| k.value.clone())
         };
         summary.push(SummaryRow {
-            number: info.number.into(),
-            title: info.title.into(),
+            number: info.number.clone(),
+            title: info.title.clone(),
             period_label: section.period_label.clone(),
             now: pick(&name),
             baseline: pick("Baseline"),
@@ -233,7 +231,7 @@ fn section(
     let baseline = config
         .metrics
         .baseline
-        .get(info.metric)
+        .get(&info.metric)
         .copied()
         .unwrap_or(now);
     let sex_baseline = if info.metric.starts_with("M1") {
@@ -246,7 +244,7 @@ fn section(
         metric_key(baseline),
         metric_key(sex_baseline),
     );
-    let available = index.has(info.metric, &nk);
+    let available = index.has(&info.metric, &nk);
     let missing_note = (!available).then(|| {
         format!(
             "Data fra {} for {} er ikke modtaget endnu, så tallet kan ikke opgøres for perioden.",
@@ -254,12 +252,12 @@ fn section(
             format::period_label(now)
         )
     });
-    let own = index.share(d, code, info.metric, &nk, "alle");
-    let then = index.share(d, code, info.metric, &bk, "alle");
+    let own = index.share(d, code, &info.metric, &nk, "alle");
+    let then = index.share(d, code, &info.metric, &bk, "alle");
     let change = d.change(&own, &then);
-    let average = index.average(info.metric, &nk, "alle");
-    let average_then = index.average(info.metric, &bk, "alle");
-    let rank = rank_text(index, code, info.metric, &nk, own.shown());
+    let average = index.average(&info.metric, &nk, "alle");
+    let average_then = index.average(&info.metric, &bk, "alle");
+    let rank = rank_text(index, code, &info.metric, &nk, own.shown());
     let bars = metric::bars(index, d, config, info, baseline, now, Some(code));
     // The spread over the shown bars only: a hidden share is never the printed extreme.
     let shown: Vec<&metric::BarRow> = bars.rows.iter().filter(|r| r.cells[1].shown()).collect();
@@ -276,11 +274,11 @@ fn section(
     let periods = metric::periods_since(baseline, now);
     let mut trend = metric::trend(index, d, info, Some((code, name)), &periods);
     peer_block::add_trend_line(&mut trend, index, d, info, code, &periods, baseline);
-    let (m_now, k_now) = index.sexes(d, code, info.metric, &nk);
-    let (m_then, k_then) = index.sexes(d, code, info.metric, &sk);
+    let (m_now, k_now) = index.sexes(d, code, &info.metric, &nk);
+    let (m_then, k_then) = index.sexes(d, code, &info.metric, &sk);
     let (avg_men, avg_women) = (
-        index.average(info.metric, &nk, "M"),
-        index.average(info.metric, &nk, "K"),
+        index.average(&info.metric, &nk, "M"),
+        index.average(&info.metric, &nk, "K"),
     );
     let sex = SexTable {
         caption: format!(
@@ -304,8 +302,8 @@ fn section(
                     m_then.clone(),
                     d.change(&m_now, &m_then),
                     avg_men.clone(),
-                    peer_block::group_share(index, d, code, info.metric, &nk, "M"),
-                    peer_block::expected_share(index, code, info.metric, &nk, "M", &m_now),
+                    peer_block::group_share(index, d, code, &info.metric, &nk, "M"),
+                    peer_block::expected_share(index, code, &info.metric, &nk, "M", &m_now),
                 ],
             },
             SexRow {
@@ -315,8 +313,8 @@ fn section(
                     k_then.clone(),
                     d.change(&k_now, &k_then),
                     avg_women.clone(),
-                    peer_block::group_share(index, d, code, info.metric, &nk, "K"),
-                    peer_block::expected_share(index, code, info.metric, &nk, "K", &k_now),
+                    peer_block::group_share(index, d, code, &info.metric, &nk, "K"),
+                    peer_block::expected_share(index, code, &info.metric, &nk, "K", &k_now),
                 ],
             },
             SexRow {
@@ -339,7 +337,7 @@ fn section(
             c.text = c.text.replace(" procentpoint", "");
         }
     }
-    if !peer_block::has_expected(config, info.metric) {
+    if !peer_block::has_expected(config, &info.metric) {
         // No expected level for this metric: no column for it.
         sex.columns.pop();
         for r in &mut sex.rows {
@@ -397,17 +395,17 @@ fn section(
             value: highest,
         },
     ];
-    let mut footnotes = vec![definition_note(info, config), info.average_note.to_string()];
-    if let Some(n) = index.average_count(info.metric, &nk) {
+    let mut footnotes = vec![definition_note(info, config), info.average_note.clone()];
+    if let Some(n) = index.average_count(&info.metric, &nk) {
         footnotes.push(format!(
             "{n} projektkommuner indgår i gennemsnittet for {}.",
             format::period_label(now)
         ));
     }
     Section {
-        metric: info.metric.into(),
-        number: info.number.into(),
-        title: info.title.into(),
+        metric: info.metric.clone(),
+        number: info.number.clone(),
+        title: info.title.clone(),
         available,
         missing_note,
         period_label: format::period_label(now),
@@ -429,7 +427,7 @@ fn section(
 }
 
 fn definition_note(info: &MetricInfo, config: &Config) -> String {
-    metric::definition(info.metric, config)
+    info.definition_text(&config.metrics)
 }
 
 #[allow(clippy::too_many_arguments, reason = "the parts of one sentence")]

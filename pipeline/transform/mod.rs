@@ -362,7 +362,8 @@ pub async fn transform_periods(
                     out.push(period_mask(b, column, periods, true)?);
                 }
                 if name == "target_metrics" {
-                    report.missing_metrics = missing_metrics(&out, periods)?;
+                    report.missing_metrics =
+                        missing_metrics(&out, periods, &cfg.metrics.catalogue)?;
                 }
                 out
             }
@@ -416,6 +417,7 @@ pub fn unmarted_quarters(lake: &Path) -> Vec<Period> {
 fn missing_metrics(
     batches: &[RecordBatch],
     periods: &BTreeSet<String>,
+    catalogue: &[crate::config::MetricInfo],
 ) -> Result<Vec<String>, QueryError> {
     let mut have: BTreeSet<String> = BTreeSet::new();
     for b in batches {
@@ -437,19 +439,16 @@ fn missing_metrics(
         }
     }
     let quarterly = periods.iter().any(|p| p.contains('Q'));
-    Ok(crate::config::METRICS
+    Ok(catalogue
         .iter()
-        .filter(|m| quarterly || **m == "M2")
-        .filter(|m| !have.contains(**m))
+        .filter(|m| quarterly || m.monthly)
+        .filter(|m| !have.contains(&m.metric))
         .map(|m| {
-            let source = match *m {
-                "M2" => "jobindsats_visitation",
-                "M3" => "jobindsats_offers",
-                _ => "dream_persons/dream_weeks",
-            };
             format!(
-                "{m}: no data for {} (source `{source}` not landed for the period)",
-                periods.iter().cloned().collect::<Vec<_>>().join(", ")
+                "{}: no data for {} (source `{}` not landed for the period)",
+                m.metric,
+                periods.iter().cloned().collect::<Vec<_>>().join(", "),
+                m.tables
             )
         })
         .collect())

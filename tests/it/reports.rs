@@ -483,3 +483,38 @@ fn maanedsboger_made_on_every_core_are_the_bytes_made_on_one() {
     assert_eq!(a.len(), pdfs.len());
     assert_eq!(a, b, "the same files, the same bytes");
 }
+
+#[test]
+fn a_metric_s_title_and_definition_come_from_the_config() {
+    // The catalogue is the programme's text: edit it, and the report says the new words.
+    let ws = Workspace::with_config(|t| {
+        t.replace(
+            "title = \"Andel jobparate borgere\"",
+            "title = \"Andel borgere klar til job\"",
+        )
+        .replace(
+            "Kvartalsrapporten bruger kvartalets sidste måned.",
+            "Opgjort i kvartalets sidste måned.",
+        )
+    });
+    let lake = full().lake();
+    let (_dir, pdfs) = report(
+        &ws,
+        &lake,
+        &["quarterly", "--period", "2018Q4", "--municipality", "350"],
+    );
+    assert_eq!(pdfs.len(), 1, "{pdfs:?}");
+    let text = pdf_text(&pdfs[0])
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Målsætning 2: Andel borgere klar til job"),
+        "{text}"
+    );
+    assert!(!text.contains("Andel jobparate borgere"), "{text}");
+    assert!(
+        text.contains("Opgjort i kvartalets sidste måned."),
+        "{text}"
+    );
+}
