@@ -11,7 +11,7 @@ use super::problems::Problems;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMetricInfo {
-    /// The metric's name in the marts (`M1`).
+    /// The metric's name in the marts (the `metric` column of `target_metrics`).
     pub metric: String,
     /// "Målsætning 1".
     pub number: String,
@@ -27,6 +27,14 @@ pub struct RawMetricInfo {
     pub tables: String,
     /// Counted per person (so it can be compared with an expected level).
     pub per_person: bool,
+    /// A part of another metric (`Målsætning 1a` of `Målsætning 1`): the overview
+    /// splits only whole metrics by sex.
+    #[serde(default)]
+    pub part_of: Option<String>,
+    /// Its split by sex is measured from `[metrics] sex_gap_baseline`, not from its
+    /// own baseline.
+    #[serde(default)]
+    pub sex_gap_baseline: bool,
     /// How the project average is computed (footnote).
     pub average_note: String,
     /// The definition footnote; `{min_weeks}`, `{jobparat_label}` and `{offer_labels}`
@@ -37,7 +45,7 @@ pub struct RawMetricInfo {
 /// A metric of the programme, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricInfo {
-    /// The metric's name in the marts (`M1`).
+    /// The metric's name in the marts (the `metric` column of `target_metrics`).
     pub metric: String,
     /// "Målsætning 1".
     pub number: String,
@@ -53,6 +61,10 @@ pub struct MetricInfo {
     pub tables: String,
     /// Counted per person.
     pub per_person: bool,
+    /// The metric it is a part of.
+    pub part_of: Option<String>,
+    /// Its sex split is measured from `[metrics] sex_gap_baseline`.
+    pub sex_gap_baseline: bool,
     /// How the project average is computed (footnote).
     pub average_note: String,
     /// The definition footnote, with its placeholders.
@@ -164,9 +176,23 @@ pub(super) fn validate_catalogue(
             monthly,
             tables: r.tables,
             per_person: r.per_person,
+            part_of: r.part_of,
+            sex_gap_baseline: r.sex_gap_baseline,
             average_note: r.average_note,
             definition: r.definition,
         });
+    }
+    for (i, m) in out.iter().enumerate() {
+        if let Some(whole) = &m.part_of
+            && !out
+                .iter()
+                .any(|o| o.metric == *whole && o.part_of.is_none())
+        {
+            p.at(
+                &format!("metrics.catalogue.{i}.part_of"),
+                format!("`{whole}`: not a whole metric of the catalogue"),
+            );
+        }
     }
     out
 }

@@ -112,11 +112,12 @@ fn the_metric_catalogue_is_the_config_s_and_is_checked() {
         .replace(
             "baseline = { M1 = \"2016Q4\",",
             "baseline = { M1 = \"2016-12\",",
-        );
+        )
+        .replacen("part_of = \"M1\"", "part_of = \"M9\"", 1);
     let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
     let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
     // M2's baseline (a month) no longer fits the cadence it was given: said too.
-    assert_eq!(errs.len(), 4, "{rendered:#?}");
+    assert_eq!(errs.len(), 5, "{rendered:#?}");
     for want in [
         "metrics.catalogue.3.cadence",
         "`weekly`: give `quarterly` or `monthly`",
@@ -124,6 +125,8 @@ fn the_metric_catalogue_is_the_config_s_and_is_checked() {
         "unknown placeholder `{all}`",
         "metrics.baseline.M1",
         "M1 is quarterly, give a quarter",
+        "metrics.catalogue.1.part_of",
+        "`M9`: not a whole metric of the catalogue",
     ] {
         assert!(
             rendered.iter().any(|e| e.contains(want)),

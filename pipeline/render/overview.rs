@@ -201,9 +201,11 @@ pub fn build(
             ),
         });
     }
-    let sexes = ["M1", "M2", "M3"]
+    let sexes = config
+        .metrics
+        .catalogue
         .iter()
-        .filter_map(|m| config.metrics.catalogue.iter().find(|i| i.metric == *m))
+        .filter(|i| i.part_of.is_none())
         .map(|info| sex_page(index, config, d, info, quarter))
         .collect();
     OverviewData {

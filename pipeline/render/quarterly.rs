@@ -234,7 +234,7 @@ fn section(
         .get(&info.metric)
         .copied()
         .unwrap_or(now);
-    let sex_baseline = if info.metric.starts_with("M1") {
+    let sex_baseline = if info.sex_gap_baseline {
         config.metrics.sex_gap_baseline
     } else {
         baseline

@@ -97,14 +97,15 @@ pub(super) fn register_inputs(
             p.jobindsats_code()
         }
     };
-    // One row per metric and sex: the sex split of M1 and its parts has a baseline of
-    // its own (`sex_gap_baseline`).
+    // One row per metric and sex: the sex split of some metrics has a baseline of its
+    // own (the catalogue's `sex_gap_baseline`).
     let rows: Vec<(&str, &str, String)> = m
         .baseline
         .iter()
         .flat_map(|(metric, p)| {
             ["alle", "M", "K"].into_iter().map(move |sex| {
-                let period = if sex != "alle" && metric.starts_with("M1") {
+                let own = m.info(metric).is_some_and(|i| i.sex_gap_baseline);
+                let period = if sex != "alle" && own {
                     m.sex_gap_baseline
                 } else {
                     *p

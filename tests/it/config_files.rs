@@ -71,7 +71,12 @@ fn the_example_config_is_complete_and_valid() {
             .strip_prefix("## `[")
             .or_else(|| line.strip_prefix("### `["))
         {
-            section = h.split(']').next().map(str::to_string);
+            // `[[metrics.catalogue]]`, an array of tables, as `[metrics.catalogue]`.
+            section = h
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .map(str::to_string);
             continue;
         }
         let (Some(sec), Some(key)) = (
@@ -80,19 +85,26 @@ fn the_example_config_is_complete_and_valid() {
         ) else {
             continue;
         };
-        // `sources.jobindsats.tables.<name>`: check the first table.
-        let mut table = &value;
+        // `sources.jobindsats.tables.<name>`: check the first table; an array of
+        // tables: the key in one of them.
+        let mut tables = vec![&value];
         for part in sec.split('.') {
+            let t = tables[0];
             let next = if part == "<name>" {
-                table.values().next()
+                t.values().next()
             } else {
-                table.get(part)
+                t.get(part)
             };
-            table = next
-                .and_then(toml::Value::as_table)
-                .unwrap_or_else(|| panic!("example.toml lacks [{sec}]"));
+            tables = match next {
+                Some(toml::Value::Array(a)) => a.iter().filter_map(toml::Value::as_table).collect(),
+                other => other.and_then(toml::Value::as_table).into_iter().collect(),
+            };
+            assert!(!tables.is_empty(), "example.toml lacks [{sec}]");
         }
-        assert!(table.contains_key(key), "example.toml lacks `{sec}.{key}`");
+        assert!(
+            tables.iter().any(|t| t.contains_key(key)),
+            "example.toml lacks `{sec}.{key}`"
+        );
         checked += 1;
     }
     assert!(
