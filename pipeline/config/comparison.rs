@@ -209,7 +209,13 @@ pub(super) fn validate_comparison(
     let expected_metrics = e
         .metrics
         .unwrap_or_else(|| per_person.iter().map(|m| (*m).to_string()).collect());
-    for (i, m) in expected_metrics.iter().enumerate() {
+    // Without a valid `[metrics]` there is no catalogue to check against; its own
+    // problem is reported there.
+    for (i, m) in expected_metrics
+        .iter()
+        .enumerate()
+        .filter(|_| metrics.is_some())
+    {
         let field = format!("comparison.expected.metrics.{i}");
         if !catalogue.iter().any(|c| c.metric == *m) {
             p.at(

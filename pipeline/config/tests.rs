@@ -134,3 +134,16 @@ fn the_metric_catalogue_is_the_config_s_and_is_checked() {
         );
     }
 }
+
+#[test]
+fn a_catalogue_entry_without_a_title_is_one_problem_that_names_it() {
+    let text = EMBEDDED_DEFAULT.replacen("title = \"Andel jobparate borgere\"\n", "", 1);
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 1, "{rendered:#?}");
+    assert!(
+        rendered[0].contains("metrics.catalogue.3")
+            && rendered[0].contains("missing field `title`"),
+        "{rendered:#?}"
+    );
+}
