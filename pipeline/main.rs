@@ -305,7 +305,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             let periods = match period {
                 Some(p) => cli::periods(p)?,
                 None => vec![
-                    j.kind
+                    j.span
                         .period_for(now.with_timezone(&j.timezone).date_naive()),
                 ],
             };

@@ -16,45 +16,24 @@ use croner::Cron;
 
 use crate::period::Period;
 
-/// What a job does, and so which period a firing stands for.
+/// The period a job's firing stands for: the quarter or the month before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    /// Pull and land the last quarter's DREAM extract, then the marts.
-    Dream,
-    /// Pull and land last month's Jobindsats tables (and the quarter's, when the month
-    /// ends one), then the marts.
-    Jobindsats,
-    /// The marts, then the last quarter's status reports and overview, delivered.
-    Quarterly,
-    /// Pull and land last month's fagsystem exports, the marts, the månedsbog delivered.
-    Maanedsbog,
+pub enum Span {
+    /// A quarter.
+    Quarter,
+    /// A month.
+    Month,
 }
 
-impl JobKind {
-    /// Every kind.
-    pub const ALL: [Self; 4] = [
-        Self::Dream,
-        Self::Jobindsats,
-        Self::Quarterly,
-        Self::Maanedsbog,
-    ];
-
+impl Span {
     /// Its name in config and logs.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
-            Self::Dream => "dream",
-            Self::Jobindsats => "jobindsats",
-            Self::Quarterly => "quarterly",
-            Self::Maanedsbog => "maanedsbog",
+            Self::Quarter => "quarter",
+            Self::Month => "month",
         }
-    }
-
-    /// Does it cover quarters (else months)?
-    #[must_use]
-    pub fn quarterly(self) -> bool {
-        matches!(self, Self::Dream | Self::Quarterly)
     }
 
     /// The period a firing on local date `day` stands for: the month or quarter before.
@@ -62,7 +41,7 @@ impl JobKind {
     pub fn period_for(self, day: NaiveDate) -> Period {
         let first_of_month = day.with_day(1).unwrap_or(day);
         let prev = first_of_month.pred_opt().unwrap_or(first_of_month);
-        if self.quarterly() {
+        if self == Self::Quarter {
             let q0 = (day.month() - 1) / 3 * 3 + 1;
             let first_of_quarter = NaiveDate::from_ymd_opt(day.year(), q0, 1).unwrap_or(day);
             let last = first_of_quarter.pred_opt().unwrap_or(first_of_quarter);
@@ -111,7 +90,7 @@ pub fn next_firing(cron: &Cron, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<U
 /// `done`; oldest first, each once.
 #[must_use]
 pub fn due(
-    kind: JobKind,
+    span: Span,
     cron: &Cron,
     tz: Tz,
     done: &BTreeSet<Period>,
@@ -120,7 +99,7 @@ pub fn due(
 ) -> Vec<Period> {
     let periods: BTreeSet<Period> = firings(cron, tz, now - window, now)
         .into_iter()
-        .map(|t| kind.period_for(t.with_timezone(&tz).date_naive()))
+        .map(|t| span.period_for(t.with_timezone(&tz).date_naive()))
         .filter(|p| !done.contains(p))
         .collect();
     periods.into_iter().collect()
@@ -143,17 +122,11 @@ mod tests {
     #[test]
     fn a_firing_stands_for_the_period_before() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(
-            JobKind::Maanedsbog.period_for(d("2018-12-02")),
-            p("2018-11")
-        );
-        assert_eq!(
-            JobKind::Maanedsbog.period_for(d("2019-01-02")),
-            p("2018-12")
-        );
-        assert_eq!(JobKind::Quarterly.period_for(d("2019-02-20")), p("2018Q4"));
-        assert_eq!(JobKind::Dream.period_for(d("2018-05-15")), p("2018Q1"));
-        assert_eq!(JobKind::Quarterly.period_for(d("2018-12-31")), p("2018Q3"));
+        assert_eq!(Span::Month.period_for(d("2018-12-02")), p("2018-11"));
+        assert_eq!(Span::Month.period_for(d("2019-01-02")), p("2018-12"));
+        assert_eq!(Span::Quarter.period_for(d("2019-02-20")), p("2018Q4"));
+        assert_eq!(Span::Quarter.period_for(d("2018-05-15")), p("2018Q1"));
+        assert_eq!(Span::Quarter.period_for(d("2018-12-31")), p("2018Q3"));
     }
 
     #[test]
@@ -162,7 +135,7 @@ mod tests {
         let done: BTreeSet<Period> = [p("2018-08")].into();
         // Last ran for August on 2 September; off until 20 December.
         let due_now = due(
-            JobKind::Maanedsbog,
+            Span::Month,
             &cron,
             CPH,
             &done,
@@ -172,7 +145,7 @@ mod tests {
         assert_eq!(due_now, vec![p("2018-09"), p("2018-10"), p("2018-11")]);
         // Outside the window nothing is owed.
         let short = due(
-            JobKind::Maanedsbog,
+            Span::Month,
             &cron,
             CPH,
             &done,
@@ -184,7 +157,7 @@ mod tests {
         let all: BTreeSet<Period> = [p("2018-08"), p("2018-09"), p("2018-10"), p("2018-11")].into();
         assert!(
             due(
-                JobKind::Maanedsbog,
+                Span::Month,
                 &cron,
                 CPH,
                 &all,
@@ -244,7 +217,7 @@ mod tests {
         // A månedsbog set for 02:30 on the 31st... of March 2019, the spring change day.
         let cron = parse_cron("30 2 31 3 *").unwrap();
         let d = due(
-            JobKind::Maanedsbog,
+            Span::Month,
             &cron,
             CPH,
             &BTreeSet::new(),

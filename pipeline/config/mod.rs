@@ -10,6 +10,7 @@
 pub mod catalogue;
 pub mod comparison;
 pub mod engine;
+pub mod jobs;
 mod problems;
 pub mod raw;
 mod sections;
@@ -18,10 +19,10 @@ mod types;
 pub use catalogue::MetricInfo;
 pub use comparison::{ComparisonConfig, ComparisonGroup};
 pub use engine::EngineConfig;
+pub use jobs::Step;
 use problems::{Problems, codes, env_name};
 use sections::{
-    sources_sections, validate_jobs, validate_mail, validate_metrics, validate_recipients,
-    validate_sources,
+    sources_sections, validate_mail, validate_metrics, validate_recipients, validate_sources,
 };
 pub use types::*;
 
@@ -33,8 +34,8 @@ use std::time::Duration;
 use toml::de::DeTable;
 
 use raw::{
-    RawHttp, RawJob, RawLake, RawMail, RawMetrics, RawProgram, RawPseudonym, RawRecipients,
-    RawReports, RawStatus,
+    RawHttp, RawLake, RawMail, RawMetrics, RawProgram, RawPseudonym, RawRecipients, RawReports,
+    RawStatus,
 };
 
 /// The embedded default configuration (`config/maaltal.toml`).
@@ -302,12 +303,12 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         Some(RawRecipients::default())
     };
     let recipients = recipients.map(|r| validate_recipients(&mut p, r));
-    let jobs: Option<BTreeMap<String, RawJob>> = if root.contains_key("jobs") {
+    let jobs: Option<BTreeMap<String, jobs::RawJob>> = if root.contains_key("jobs") {
         p.section("jobs")
     } else {
         Some(BTreeMap::new())
     };
-    let jobs = jobs.map(|j| validate_jobs(&mut p, j));
+    let jobs = jobs.map(|j| jobs::validate_jobs(&mut p, j));
     let status: Option<RawStatus> = if root.contains_key("status") {
         p.section("status")
     } else {

@@ -121,25 +121,6 @@ pub struct RawRecipients {
     pub operator: Option<String>,
 }
 
-/// `[jobs.<name>]`: a scheduled job.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawJob {
-    /// What it does: `dream`, `jobindsats`, `quarterly` or `maanedsbog`.
-    pub kind: String,
-    /// Cron expression: five fields (minute hour day month weekday) or six with seconds
-    /// first, evaluated in `timezone`.
-    pub schedule: String,
-    /// Time zone of the schedule (default `Europe/Copenhagen`).
-    pub timezone: Option<String>,
-    /// How far back `serve` looks for firings whose period was never done (default 100 days).
-    pub catch_up_days: Option<u32>,
-    /// Seconds between tries while an extract is not published yet (default 3600).
-    pub retry_secs: Option<u64>,
-    /// Hours after the firing after which missing data fails the job loudly (default 336).
-    pub deadline_hours: Option<u64>,
-}
-
 /// `[sources.dream]`: DREAM quarterly extracts.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

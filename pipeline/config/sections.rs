@@ -1,4 +1,4 @@
-//! Validating the sections one by one: metrics, mail, jobs, recipients, sources.
+//! Validating the sections one by one: metrics, mail, recipients, sources.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,12 +9,11 @@ use toml::de::DeValue;
 
 use super::problems::{Problems, codes, encoding, env_name, location, lookup};
 use super::raw::{
-    RawDream, RawFagsystem, RawJob, RawJobindsats, RawMail, RawMetrics, RawRecipients, RawSources,
+    RawDream, RawFagsystem, RawJobindsats, RawMail, RawMetrics, RawRecipients, RawSources,
 };
 use super::{
-    DEFAULT_CODE_MAPPING, DreamConfig, FagsystemConfig, JobConfig, JobindsatsConfig,
-    JobindsatsTableConfig, MailConfig, MetricsConfig, RecipientsConfig, SourcesConfig,
-    parse_code_mapping, parse_smtp_url,
+    DEFAULT_CODE_MAPPING, DreamConfig, FagsystemConfig, JobindsatsConfig, JobindsatsTableConfig,
+    MailConfig, MetricsConfig, RecipientsConfig, SourcesConfig, parse_code_mapping, parse_smtp_url,
 };
 use crate::municipality;
 
@@ -152,61 +151,6 @@ pub(super) fn validate_mail(p: &mut Problems<'_>, r: RawMail, base_dir: &Path) -
         retries: r.retries.unwrap_or(3),
         backoff: Duration::from_millis(r.backoff_ms.unwrap_or(1000)),
     }
-}
-
-pub(super) fn validate_jobs(
-    p: &mut Problems<'_>,
-    raw: BTreeMap<String, RawJob>,
-) -> BTreeMap<String, JobConfig> {
-    use crate::schedule::JobKind;
-    let mut out = BTreeMap::new();
-    for (name, r) in raw {
-        let field = |k: &str| format!("jobs.{name}.{k}");
-        let kind = JobKind::ALL.iter().copied().find(|k| k.name() == r.kind);
-        if kind.is_none() {
-            p.at(
-                &field("kind"),
-                format!(
-                    "unknown kind `{}`; valid: `dream`, `jobindsats`, `quarterly`, `maanedsbog`",
-                    r.kind
-                ),
-            );
-        }
-        let cron = match crate::schedule::parse_cron(&r.schedule) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                p.at(&field("schedule"), e);
-                None
-            }
-        };
-        let tz_name = r.timezone.as_deref().unwrap_or("Europe/Copenhagen");
-        let timezone = tz_name.parse::<chrono_tz::Tz>().ok();
-        if timezone.is_none() {
-            p.at(
-                &field("timezone"),
-                format!("unknown time zone `{tz_name}` (e.g. `Europe/Copenhagen`)"),
-            );
-        }
-        if r.retry_secs == Some(0) {
-            p.at(&field("retry_secs"), "`0`: must be at least 1 (seconds)");
-        }
-        if let (Some(kind), Some(cron), Some(timezone)) = (kind, cron, timezone) {
-            out.insert(
-                name.clone(),
-                JobConfig {
-                    name,
-                    kind,
-                    schedule: r.schedule,
-                    cron,
-                    timezone,
-                    catch_up: chrono::Duration::days(i64::from(r.catch_up_days.unwrap_or(100))),
-                    retry_every: Duration::from_secs(r.retry_secs.unwrap_or(3600)),
-                    deadline: chrono::Duration::hours(r.deadline_hours.unwrap_or(336) as i64),
-                },
-            );
-        }
-    }
-    out
 }
 
 pub(super) fn validate_recipients(p: &mut Problems<'_>, r: RawRecipients) -> RecipientsConfig {

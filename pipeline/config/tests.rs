@@ -147,3 +147,77 @@ fn a_catalogue_entry_without_a_title_is_one_problem_that_names_it() {
         "{rendered:#?}"
     );
 }
+
+#[test]
+fn a_job_is_its_period_and_steps_and_they_are_checked() {
+    let cfg = load(None).unwrap();
+    let q = &cfg.jobs["quarterly"];
+    assert_eq!(q.span, crate::schedule::Span::Quarter);
+    assert_eq!(
+        q.describe(),
+        "transform backfill, send quarterly, send overview"
+    );
+    assert_eq!(q.reports(), vec!["quarterly", "overview"]);
+    let j = &cfg.jobs["jobindsats"];
+    assert_eq!(j.describe(), "ingest jobindsats quarter, transform");
+    assert_eq!(
+        j.sources()
+            .map(crate::run::SourceKind::name)
+            .collect::<Vec<_>>(),
+        vec!["jobindsats"]
+    );
+
+    let text = EMBEDDED_DEFAULT
+        .replace(
+            "steps = [\"ingest dream\", \"transform\"]",
+            "steps = [\"transform\", \"ingest dream\", \"ingest dreams\"]",
+        )
+        .replace(
+            "steps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]",
+            "steps = [\"ingest fagsystem\", \"send quarterly\", \"publish\"]",
+        )
+        .replacen("period = \"month\"", "period = \"week\"", 1);
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    let expect = [
+        (
+            "jobs.dream.steps.1",
+            "`ingest dream` after `transform`: steps run in stage order",
+        ),
+        (
+            "jobs.dream.steps.2",
+            "unknown source `dreams`; valid: `dream`, `jobindsats`, `fagsystem`",
+        ),
+        (
+            "jobs.maanedsbog.steps.1",
+            "the quarterly report is made for a quarter; this job's `period` is `month`",
+        ),
+        (
+            "jobs.maanedsbog.steps.2",
+            "`publish`: give `ingest <source> [quarter]`",
+        ),
+        (
+            "jobs.jobindsats.period",
+            "`week`: give `quarter` or `month`",
+        ),
+    ];
+    for (field, message) in expect {
+        assert!(
+            errs.iter()
+                .any(|e| e.field == field && e.message.contains(message)),
+            "{field}: {message}\n{rendered:#?}"
+        );
+    }
+    assert_eq!(errs.len(), expect.len(), "{rendered:#?}");
+    // The position is the step's own, in the file.
+    let e = errs
+        .iter()
+        .find(|e| e.field == "jobs.dream.steps.2")
+        .unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"ingest dreams\""))
+        .unwrap()
+        + 1;
+    assert_eq!(e.line, line);
+}

@@ -174,8 +174,10 @@ pub struct StatusConfig {
 pub struct JobConfig {
     /// Its name.
     pub name: String,
-    /// What it does.
-    pub kind: crate::schedule::JobKind,
+    /// The period a firing stands for (the quarter or month before it).
+    pub span: crate::schedule::Span,
+    /// What it does, in stage order.
+    pub steps: Vec<super::jobs::Step>,
     /// The cron expression as written.
     pub schedule: String,
     /// Parsed.

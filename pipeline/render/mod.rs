@@ -77,6 +77,12 @@ impl Template {
             Self::Maanedsbog => "maanedsbog",
         }
     }
+
+    /// Made for a quarter (else for a month).
+    #[must_use]
+    pub fn quarterly(self) -> bool {
+        !matches!(self, Self::Maanedsbog)
+    }
 }
 
 /// Errors of the render stage.

@@ -45,6 +45,36 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    /// Every kind.
+    pub const ALL: [Self; 3] = [Self::Dream, Self::Jobindsats, Self::Fagsystem];
+
+    /// Does it deliver extracts for periods of this span?
+    #[must_use]
+    pub fn takes(self, span: crate::schedule::Span) -> bool {
+        use crate::schedule::Span;
+        match self {
+            Self::Dream => span == Span::Quarter,
+            Self::Jobindsats => true,
+            Self::Fagsystem => span == Span::Month,
+        }
+    }
+
+    /// The pulls one period takes: one per configured municipality for the case
+    /// system (each municipality's bundle of exports), else one.
+    #[must_use]
+    pub fn units(self, config: &Config) -> Vec<Option<i32>> {
+        match self {
+            Self::Fagsystem => config
+                .sources
+                .fagsystem
+                .municipalities
+                .iter()
+                .map(|m| Some(*m))
+                .collect(),
+            Self::Dream | Self::Jobindsats => vec![None],
+        }
+    }
+
     /// Lowercase name.
     #[must_use]
     pub fn name(self) -> &'static str {

@@ -206,19 +206,23 @@ operator = "drift@imi.example"
 [recipients.project_leads]
 {leads}
 [jobs.jobindsats]
-kind = "jobindsats"
+period = "month"
+steps = ["ingest jobindsats quarter", "transform"]
 schedule = "0 5 10 * *"
 
 [jobs.dream]
-kind = "dream"
+period = "quarter"
+steps = ["ingest dream", "transform"]
 schedule = "0 5 15 2,5,8,11 *"
 
 [jobs.quarterly]
-kind = "quarterly"
+period = "quarter"
+steps = ["transform backfill", "send quarterly", "send overview"]
 schedule = "0 7 20 2,5,8,11 *"
 
 [jobs.maanedsbog]
-kind = "maanedsbog"
+period = "month"
+steps = ["ingest fagsystem", "transform", "send maanedsbog"]
 schedule = "0 6 2 * *"
 "#,
         program = codes(&mut profiles.iter().map(|p| p.code)),

@@ -123,7 +123,7 @@ pub async fn serve(
     Ok(())
 }
 
-/// One line per job for `maaltal jobs`: schedule, next run, last result.
+/// Two lines per job for `maaltal jobs`: period, schedule, next run, last result; steps.
 #[must_use]
 pub fn describe(config: &Config, now: DateTime<Utc>) -> Vec<String> {
     let hist = history(&config.lake.path);
@@ -145,9 +145,9 @@ pub fn describe(config: &Config, now: DateTime<Utc>) -> Vec<String> {
             );
             let due = due_now(&config.lake.path, job, now, job.catch_up);
             format!(
-                "{:<12} {:<11} {:<22} next {next:<24} last: {last}{}",
+                "{:<12} {:<8} {:<22} next {next:<24} last: {last}{}\n{:<12} steps: {}",
                 job.name,
-                job.kind.name(),
+                job.span.name(),
                 format!("\"{}\"", job.schedule),
                 if due.is_empty() {
                     String::new()
@@ -159,7 +159,9 @@ pub fn describe(config: &Config, now: DateTime<Utc>) -> Vec<String> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     )
-                }
+                },
+                "",
+                job.describe()
             )
         })
         .collect()

@@ -19,13 +19,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Duration, Utc};
 use tracing::{error, info, warn};
 
-use crate::config::{Config, JobConfig};
+use crate::config::{Config, JobConfig, Step};
 use crate::error::Error;
 use crate::land::{self, BatchBuilder, ColumnSpec, Kind};
 use crate::period::Period;
 use crate::render::marts;
 use crate::run::{self, Context, SendOptions, SourceKind};
-use crate::schedule::{self, JobKind};
+use crate::schedule;
 
 mod daemon;
 pub use daemon::{describe, serve};
@@ -111,7 +111,7 @@ fn record_run(
     let mut b = BatchBuilder::new(schema.clone());
     b.text(Some(run_id))
         .text(Some(&job.name))
-        .text(Some(job.kind.name()))
+        .text(Some(&job.describe()))
         .text(Some(&period.to_string()))
         .text(Some(state));
     b.timestamp(Some(started))
@@ -220,7 +220,7 @@ pub(crate) fn due_now(
     window: Duration,
 ) -> Vec<Period> {
     schedule::due(
-        job.kind,
+        job.span,
         &job.cron,
         job.timezone,
         &done(lake, &job.name),
@@ -285,7 +285,7 @@ pub async fn run_job(
                 config,
                 smtp_url,
                 &format!("maaltal: jobbet {} fejlede for {period}", job.name),
-                &format!("Jobbet {} ({}) fejlede for perioden {period}.\n\nFejl: {message}\n\nKør det igen med: maaltal run {} --period {period}\n", job.name, job.kind.name(), job.name),
+                &format!("Jobbet {} ({}) fejlede for perioden {period}.\n\nFejl: {message}\n\nKør det igen med: maaltal run {} --period {period}\n", job.name, job.describe(), job.name),
                 finished,
             )
             .await
@@ -333,55 +333,45 @@ async fn stages(
             run::send_reports(config, template, period, &options, run_id, || clock.now()).await
         }
     };
+    // The steps in the order written (validated: stage order, ingest → transform → send).
     let mut lines = Vec::new();
-    match job.kind {
-        JobKind::Dream => {
-            wait(SourceKind::Dream, period, None).await?;
-        }
-        JobKind::Jobindsats => {
-            wait(SourceKind::Jobindsats, period, None).await?;
-            if let Period::Month { year, month } = period
-                && month % 3 == 0
-            {
-                stopped()?;
-                let q = Period::Quarter {
-                    year,
-                    quarter: month / 3,
-                };
-                wait(SourceKind::Jobindsats, q, None).await?;
+    for step in &job.steps {
+        stopped()?;
+        match *step {
+            Step::Ingest {
+                source,
+                with_quarter,
+            } => {
+                let mut periods = vec![period];
+                if with_quarter
+                    && let Period::Month { year, month } = period
+                    && month % 3 == 0
+                {
+                    periods.push(Period::Quarter {
+                        year,
+                        quarter: month / 3,
+                    });
+                }
+                for p in periods {
+                    for unit in source.units(config) {
+                        stopped()?;
+                        wait(source, p, unit).await?;
+                    }
+                }
             }
-        }
-        JobKind::Quarterly => {}
-        JobKind::Maanedsbog => {
-            for m in &config.sources.fagsystem.municipalities {
-                wait(SourceKind::Fagsystem, period, Some(*m)).await?;
+            Step::Transform { backfill } => {
+                // A job recomputes its own period's marts; with `backfill` also any
+                // landed quarter that has none yet (landed by hand), so its reports
+                // have every baseline.
+                let mut periods = vec![period];
+                if backfill {
+                    periods.extend(crate::transform::unmarted_quarters(&config.lake.path));
+                }
+                crate::transform::transform_periods(config, run_id, Some(&periods)).await?;
+                lines.push("marts built".to_string());
             }
+            Step::Send(template) => lines.extend(send(template).await?.lines),
         }
-    }
-    stopped()?;
-    // A job recomputes its own period's marts; the quarterly job also any landed
-    // quarter that has none yet (back-filled by hand), so its reports have every baseline.
-    let mut periods = vec![period];
-    if matches!(job.kind, JobKind::Quarterly) {
-        periods.extend(crate::transform::unmarted_quarters(&config.lake.path));
-    }
-    crate::transform::transform_periods(config, run_id, Some(&periods)).await?;
-    lines.push("marts built".to_string());
-    stopped()?;
-    match job.kind {
-        JobKind::Quarterly => {
-            for t in [
-                crate::render::Template::Quarterly,
-                crate::render::Template::Overview,
-            ] {
-                lines.extend(send(t).await?.lines);
-                stopped()?;
-            }
-        }
-        JobKind::Maanedsbog => {
-            lines.extend(send(crate::render::Template::Maanedsbog).await?.lines);
-        }
-        JobKind::Dream | JobKind::Jobindsats => {}
     }
     Ok(lines.join("; "))
 }

@@ -82,7 +82,7 @@ pub fn index(s: &Status, actions: bool) -> String {
         }
     );
 
-    b.push_str("<h2 id=\"jobs\">Jobs</h2><table><tr><th>job</th><th>kind</th><th>schedule</th><th>last run</th><th>next run</th><th>due</th><th></th></tr>");
+    b.push_str("<h2 id=\"jobs\">Jobs</h2><table><tr><th>job</th><th>steps</th><th>schedule</th><th>last run</th><th>next run</th><th>due</th><th></th></tr>");
     for j in &s.jobs {
         let rerun = match (&j.last, actions) {
             (Some(r), true) => action("/actions/rerun", &j.name, &r.period, "re-run"),
@@ -92,7 +92,7 @@ pub fn index(s: &Status, actions: bool) -> String {
             b,
             "<tr><td><a href=\"/jobs/{0}\">{0}</a></td><td>{1}</td><td><code>{2}</code></td><td>{3}</td><td>{4}</td><td>{5}</td><td>{rerun}</td></tr>",
             esc(&j.name),
-            esc(&j.kind),
+            esc(&j.steps),
             esc(&j.schedule),
             run_cell(j.last.as_ref()),
             esc(j.next.as_deref().unwrap_or("never")),
@@ -161,15 +161,10 @@ pub fn index(s: &Status, actions: bool) -> String {
             let _ = write!(failed, "<div>{}: {}</div>", esc(who), esc(why));
         }
         // The job that mails this report can send the failed ones again.
-        let kind = if d.report == "maanedsbog" {
-            "maanedsbog"
-        } else {
-            "quarterly"
-        };
         if let (true, false, Some(j)) = (
             actions,
             d.failed.is_empty(),
-            s.jobs.iter().find(|j| j.kind == kind),
+            s.jobs.iter().find(|j| j.sends.contains(&d.report)),
         ) {
             failed.push_str(&action(
                 "/actions/resend",

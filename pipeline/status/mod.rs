@@ -51,8 +51,10 @@ pub struct Status {
 pub struct JobStatus {
     /// Name.
     pub name: String,
-    /// Kind.
-    pub kind: String,
+    /// Its steps, as written in the config.
+    pub steps: String,
+    /// The reports it sends (by name).
+    pub sends: Vec<String>,
     /// Cron expression.
     pub schedule: String,
     /// Next firing, in the job's time zone.
@@ -206,16 +208,6 @@ fn dir_bytes(dir: &Path) -> u64 {
     })
 }
 
-/// The source a job pulls, if it pulls one.
-fn source_of(kind: schedule::JobKind) -> Option<&'static str> {
-    match kind {
-        schedule::JobKind::Dream => Some("dream"),
-        schedule::JobKind::Jobindsats => Some("jobindsats"),
-        schedule::JobKind::Maanedsbog => Some("fagsystem"),
-        schedule::JobKind::Quarterly => None,
-    }
-}
-
 /// Gathers the status from the config and the lake at `now`.
 #[must_use]
 pub fn gather(config: &Config, now: DateTime<Utc>) -> Status {
@@ -239,14 +231,15 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> Status {
             .iter()
             .map(ToString::to_string)
             .collect();
-        if let Some(source) = source_of(job.kind) {
+        for source in job.sources() {
+            let source = source.name();
             for period in &due {
                 // Late: the firing this period belongs to is past the job's deadline.
                 let overdue = schedule::firings(&job.cron, job.timezone, now - job.catch_up, now)
                     .iter()
                     .filter(|f| {
                         let day = f.with_timezone(&job.timezone).date_naive();
-                        job.kind.period_for(day).to_string() == *period
+                        job.span.period_for(day).to_string() == *period
                     })
                     .any(|f| now - *f > job.deadline);
                 if !sources
@@ -266,7 +259,8 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> Status {
         }
         jobs.push(JobStatus {
             name: job.name.clone(),
-            kind: job.kind.name().to_string(),
+            steps: job.describe(),
+            sends: job.reports().iter().map(ToString::to_string).collect(),
             schedule: job.schedule.clone(),
             next: schedule::next_firing(&job.cron, job.timezone, now).map(|t| {
                 t.with_timezone(&job.timezone)

@@ -116,7 +116,7 @@ fn serve_and_a_person_sending_the_same_month_mail_each_recipient_once() {
     let ws = Workspace::with_config(|t| {
         let cut = t.find("\n# Scheduled jobs").expect("the jobs part");
         format!(
-            "{}\n[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"0 6 2 * *\"\ncatch_up_days = 20\n",
+            "{}\n[jobs.maanedsbog]\nperiod = \"month\"\nsteps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]\nschedule = \"0 6 2 * *\"\ncatch_up_days = 20\n",
             &t[..cut]
         )
     });

@@ -90,7 +90,7 @@ fn serve_runs_a_job_when_its_schedule_fires() {
     // No catch-up window: the run comes from the scheduler's firing, every 2 seconds.
     let ws = workspace(
         &server,
-        "[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"*/2 * * * * *\"\ncatch_up_days = 0\n",
+        "[jobs.maanedsbog]\nperiod = \"month\"\nsteps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]\nschedule = \"*/2 * * * * *\"\ncatch_up_days = 0\n",
     );
     let child = serve(&ws, "2018-12-02T07:00:00Z");
     let r = wait_for(&ws, 1, 120);
@@ -120,7 +120,7 @@ fn catch_up_runs_every_missed_period_once_across_restarts() {
     let server = Server::start(sample_dir(), Script::default());
     let ws = workspace(
         &server,
-        "[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"0 6 2 * *\"\ncatch_up_days = 100\n",
+        "[jobs.maanedsbog]\nperiod = \"month\"\nsteps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]\nschedule = \"0 6 2 * *\"\ncatch_up_days = 100\n",
     );
     // The machine was off since the autumn: on 10 January three månedsbøger are owed.
     let jobs = ws.run_env(&["jobs"], &[("MAALTAL_NOW", "2019-01-10T09:00:00Z")]);
@@ -160,7 +160,7 @@ fn a_revised_extract_sends_one_updated_version() {
     let server = Server::start(root.path(), Script::default());
     let ws = workspace(
         &server,
-        "[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"0 6 2 * *\"\n",
+        "[jobs.maanedsbog]\nperiod = \"month\"\nsteps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]\nschedule = \"0 6 2 * *\"\n",
     );
     let sink = Sink::start(free_port(), &[]);
     // Each run a day later (the clock starts at MAALTAL_NOW in every process).
@@ -238,7 +238,7 @@ fn late_data_is_waited_for_then_the_job_fails_loudly_at_the_deadline() {
     let server = Server::start(root.path(), Script::default());
     let ws = workspace(
         &server,
-        "[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"0 6 2 * *\"\nretry_secs = 1\ndeadline_hours = 1\n",
+        "[jobs.maanedsbog]\nperiod = \"month\"\nsteps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]\nschedule = \"0 6 2 * *\"\nretry_secs = 1\ndeadline_hours = 1\n",
     );
     // It arrives while the job waits: the run completes.
     let mut child = Command::new(env!("CARGO_BIN_EXE_maaltal"))
@@ -269,7 +269,7 @@ fn late_data_is_waited_for_then_the_job_fails_loudly_at_the_deadline() {
     // January 2019 never comes: at the deadline the job fails, recorded and mailed.
     let ws = workspace(
         &server,
-        "[jobs.maanedsbog]\nkind = \"maanedsbog\"\nschedule = \"0 6 2 * *\"\nretry_secs = 1\ndeadline_hours = 0\n",
+        "[jobs.maanedsbog]\nperiod = \"month\"\nsteps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]\nschedule = \"0 6 2 * *\"\nretry_secs = 1\ndeadline_hours = 0\n",
     );
     let out = ws.run_env(
         &["run", "maanedsbog", "--period", "2019-01"],
@@ -301,5 +301,50 @@ fn late_data_is_waited_for_then_the_job_fails_loudly_at_the_deadline() {
     assert!(
         mail.contains("maaltal run maanedsbog --period 2019-01"),
         "{mail}"
+    );
+}
+
+/// A job is its config: a monthly job of one step, `ingest jobindsats quarter`, pulls
+/// the month, and in a month that closes a quarter also that quarter, and nothing else
+/// (no marts, no mail); the run history records its steps.
+#[test]
+fn a_job_runs_the_steps_its_config_lists_and_no_others() {
+    let ws = Workspace::with_config(|t| {
+        let cut = t
+            .find("\n# Scheduled jobs")
+            .expect("the jobs part of the default");
+        format!(
+            "{}\n[jobs.tal]\nperiod = \"month\"\nsteps = [\"ingest jobindsats quarter\"]\nschedule = \"0 5 10 * *\"\n",
+            &t[..cut]
+        )
+    });
+    let fetched = |ws: &Workspace| {
+        ws.sql("select distinct source, period from ledger_fetches order by period")
+            .into_iter()
+            .map(|r| format!("{} {}", r[0], r[1]))
+            .collect::<Vec<_>>()
+    };
+    ws.ok(&["run", "tal", "--period", "2018-11"]);
+    assert_eq!(fetched(&ws), vec!["jobindsats 2018-11"]);
+    ws.ok(&["run", "tal", "--period", "2018-12"]);
+    assert_eq!(
+        fetched(&ws),
+        vec![
+            "jobindsats 2018-11",
+            "jobindsats 2018-12",
+            "jobindsats 2018Q4"
+        ]
+    );
+    assert!(
+        !ws.lake().join("marts").exists(),
+        "no `transform` step, no marts"
+    );
+    let runs = ws.sql("select job, kind, period, state from ledger_runs order by period");
+    assert_eq!(
+        runs,
+        vec![
+            vec!["tal", "ingest jobindsats quarter", "2018-11", "done"],
+            vec!["tal", "ingest jobindsats quarter", "2018-12", "done"],
+        ]
     );
 }

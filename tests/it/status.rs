@@ -291,7 +291,7 @@ fn markup_in_a_quarantined_line_and_a_recipient_is_shown_escaped() {
             "secretariat = [\"\\\"<script>alert(1)</script>\\\" <sekretariat@imi.example>\"]",
         );
         format!(
-            "{t}\n[jobs.quarterly]\nkind = \"quarterly\"\nschedule = \"0 7 20 2,5,8,11 *\"\ncatch_up_days = 1\n"
+            "{t}\n[jobs.quarterly]\nperiod = \"quarter\"\nsteps = [\"transform backfill\", \"send quarterly\", \"send overview\"]\nschedule = \"0 7 20 2,5,8,11 *\"\ncatch_up_days = 1\n"
         )
     });
     copy_dir(&full().lake(), &ws.lake());
