@@ -1,6 +1,8 @@
 -- description: the månedsbog per employee and month: the figures of month m come from month m's export, counted on the rows that carry the employee's medarbejder_id
 -- params:
 -- tables: fagsystem_medarbejdere, fagsystem_sager, fagsystem_samtaler, fagsystem_virksomhedsbesoeg, fagsystem_placeringer
+-- month_key: month
+-- columns: kommune int32, month utf8, medarbejder_id utf8, navn utf8, afdeling utf8, rolle utf8, aktive_sager int64, aktiverede int64, samtaler int64, virksomhedsbesoeg_6_mdr int64, afsluttede_placeringer int64, gns_ventetid_dage float64 null
 -- order_by: kommune, month, afdeling, medarbejder_id
 with months as (
     -- d0 and d1: the first and the last day of the export's month

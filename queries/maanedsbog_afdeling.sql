@@ -1,6 +1,8 @@
 -- description: the månedsbog per department and month, aggregated directly from the department's rows (distinct persons stay distinct; the mean waiting time is over all the department's placements, not a mean of employee means)
 -- params:
 -- tables: fagsystem_medarbejdere, fagsystem_sager, fagsystem_samtaler, fagsystem_virksomhedsbesoeg, fagsystem_placeringer
+-- month_key: month
+-- columns: kommune int32, month utf8, afdeling utf8, aktive_sager int64, aktiverede int64, samtaler int64, virksomhedsbesoeg_6_mdr int64, afsluttede_placeringer int64, gns_ventetid_dage float64 null
 -- order_by: kommune, month, afdeling
 with months as (
     select distinct kommune, month,

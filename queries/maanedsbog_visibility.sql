@@ -1,6 +1,8 @@
 -- description: who may see what in the månedsbog: one row per recipient (an employee with an email) and department whose employee rows the recipient sees; every recipient sees the department figures of all departments of their municipality
 -- params:
 -- tables: fagsystem_medarbejdere
+-- month_key: month
+-- columns: kommune int32, month utf8, recipient_email utf8, recipient_id utf8, recipient_navn utf8, recipient_rolle utf8, afdeling utf8
 -- order_by: kommune, month, recipient_email, afdeling
 with recipients as (
     select kommune, month, medarbejder_id, navn, email, afdeling, rolle

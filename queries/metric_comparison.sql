@@ -1,6 +1,8 @@
 -- description: what the reports print per programme municipality, metric, period and sex: the share, the baseline and the change since, the project average, the rank and the spread across the programme
 -- params:
 -- tables: target_metrics, project_average, program_municipalities, metric_baselines
+-- period_key: period
+-- columns: program utf8, municipality_code int32, municipality utf8, metric utf8, period utf8, sex utf8, share float64 null, baseline_period utf8, baseline_share float64 null, change_pp float64 null, project_average float64 null, project_average_baseline float64 null, rank int32 null, ranked_municipalities int32, lowest_share float64 null, lowest_municipality utf8 null, highest_share float64 null, highest_municipality utf8 null
 -- order_by: metric, period, sex, municipality_code
 with program_rows as (
     select t.*

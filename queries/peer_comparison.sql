@@ -1,6 +1,8 @@
 -- description: each programme municipality compared with similar municipalities outside the programme (docs/metrics.md): (a) its comparison group's pooled share, the difference, the rank, and the change since the baseline over the balanced panel; (b) for the metrics per person, the expected level by indirect standardisation on sex, age band and months since the first integrationsydelse
 -- params: min_municipalities int64, min_reference_persons int64
 -- tables: target_metrics, peer_comparison_members, population_cells, comparison_groups, comparison_expected_metrics, program_municipalities, metric_baselines
+-- period_key: period
+-- columns: program utf8, municipality_code int32, municipality utf8, metric utf8, period utf8, sex utf8, share float64 null, comparison_group utf8 null, group_label utf8 null, group_members int32 null, group_municipalities int32, group_share float64 null, group_method utf8 null, difference_pp float64 null, group_rank int32 null, baseline_period utf8, change_pp float64 null, panel_municipalities int32, panel_share_baseline float64 null, panel_share float64 null, group_change_pp float64 null, difference_change_pp float64 null, expected_share float64 null, expected_difference_pp float64 null, reference_persons int64 null
 -- order_by: metric, period, sex, municipality_code
 with own as (
     select t.*

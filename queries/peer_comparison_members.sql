@@ -1,6 +1,8 @@
 -- description: which municipalities each comparison value rests on: per programme municipality, metric, period and sex, every municipality of its comparison group with its role and whether it contributes (and why not)
 -- params:
 -- tables: target_metrics, comparison_groups, program_municipalities, municipality_names, settings
+-- period_key: period
+-- columns: program utf8, comparison_group utf8, municipality_code int32, member_code int32, member utf8, metric utf8, period utf8, sex utf8, role utf8, contributes bool, reason utf8 null
 -- order_by: municipality_code, metric, period, sex, member_code
 with own as (
     -- The rows a comparison is made for: a programme municipality with a group, each

@@ -1,6 +1,8 @@
 -- description: M1's population per municipality, quarter, sex, age band and months since the first integrationsydelse, with how many in each cell meet M1 and its two parts: what target_metrics sums and what the expected level in peer_comparison standardises on
 -- params: min_weeks int64
 -- tables: dream_persons, dream_weeks, age_bands, months_bands, settings
+-- period_key: period
+-- columns: program utf8, municipality_code int32, metric utf8, period utf8, sex utf8, age_band utf8, months_band utf8, persons int64, meeting int64
 -- order_by: metric, municipality_code, period, sex, age_band, months_band
 with quarter_ends as (
     -- The quarter's end is the Sunday of its last ISO week; a week belongs to the

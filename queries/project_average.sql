@@ -1,6 +1,8 @@
 -- description: the programme's average per metric, period and sex, over the programme's municipalities only
 -- params:
 -- tables: target_metrics, program_municipalities
+-- period_key: period
+-- columns: program utf8, metric utf8, period utf8, sex utf8, share float64 null, method utf8, municipalities int32
 -- order_by: metric, period, sex
 select t.program,
        t.metric,

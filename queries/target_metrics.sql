@@ -1,6 +1,8 @@
 -- description: the target metrics (målsætninger) per municipality, period and sex: M1 and its two parts from DREAM (quarterly), M2 (monthly) and M3 (quarterly) from Jobindsats
 -- params: measure utf8, jobparat utf8
 -- tables: population_cells, dream_weeks, jobindsats_visitation, jobindsats_offers, program_municipalities, municipality_names, metric_categories, settings
+-- period_key: period
+-- columns: program utf8, municipality_code int32, municipality utf8, metric utf8, period utf8, sex utf8, numerator int64 null, denominator int64 null, share float64 null
 -- order_by: metric, municipality_code, period, sex
 with quarters as (
     -- Every quarter landed in DREAM.

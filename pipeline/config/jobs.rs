@@ -283,7 +283,7 @@ pub(super) fn validate_jobs(
 }
 
 impl JobConfig {
-    /// Its steps as written, joined: `ingest fagsystem, transform, send maanedsbog`.
+    /// Its steps as written, joined by commas (`ingest <source>, transform, send <report>`).
     #[must_use]
     pub fn describe(&self) -> String {
         self.steps

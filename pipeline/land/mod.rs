@@ -92,23 +92,27 @@ pub enum Kind {
 /// A column: name, kind, nullable.
 pub type ColumnSpec = (&'static str, Kind, bool);
 
+/// The Arrow field of a column.
+#[must_use]
+pub fn field(name: &str, kind: Kind, nullable: bool) -> Field {
+    let dt = match kind {
+        Kind::Text => DataType::Utf8,
+        Kind::Int32 => DataType::Int32,
+        Kind::Int64 => DataType::Int64,
+        Kind::Float64 => DataType::Float64,
+        Kind::Bool => DataType::Boolean,
+        Kind::Date => DataType::Date32,
+        Kind::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+    };
+    Field::new(name, dt, nullable)
+}
+
 /// The Arrow schema of a list of columns.
 #[must_use]
 pub fn schema(columns: &[ColumnSpec]) -> SchemaRef {
     let fields: Vec<Field> = columns
         .iter()
-        .map(|(name, kind, nullable)| {
-            let dt = match kind {
-                Kind::Text => DataType::Utf8,
-                Kind::Int32 => DataType::Int32,
-                Kind::Int64 => DataType::Int64,
-                Kind::Float64 => DataType::Float64,
-                Kind::Bool => DataType::Boolean,
-                Kind::Date => DataType::Date32,
-                Kind::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-            };
-            Field::new(*name, dt, *nullable)
-        })
+        .map(|(name, kind, nullable)| field(name, *kind, *nullable))
         .collect();
     Arc::new(Schema::new(fields))
 }

@@ -17,23 +17,23 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
 use arrow::compute::{cast, filter_record_batch};
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, SchemaRef};
 use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::land::{self, ColumnSpec, Staging};
+use crate::land::{self, Staging};
 use crate::period::Period;
 use crate::query::{self, QueryError};
 
 mod inputs;
+mod marts;
 mod notes;
-mod schemas;
 mod sql;
 use inputs::{narrow_dream, register, register_inputs};
-pub use schemas::*;
+pub use marts::{Mart, PeriodKey};
 pub use sql::{Spilled, declared_params};
 use sql::{plan_file, run_file};
 
@@ -67,8 +67,7 @@ pub fn covered_periods(p: Period) -> BTreeSet<String> {
 }
 
 /// Casts query output to a mart's declared schema (names and types of the spec).
-fn conform(batches: &[RecordBatch], spec: &[ColumnSpec]) -> Result<Vec<RecordBatch>, QueryError> {
-    let schema = land::schema(spec);
+fn conform(batches: &[RecordBatch], schema: &SchemaRef) -> Result<Vec<RecordBatch>, QueryError> {
     let fmt = |e: arrow::error::ArrowError| QueryError::Format {
         message: e.to_string(),
     };
@@ -138,11 +137,11 @@ fn write_mart(
     cfg: &Config,
     run_id: &str,
     name: &str,
-    spec: &[ColumnSpec],
+    schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<usize, Error> {
     let staging = Staging::new(&cfg.lake.path, run_id)?;
-    let mut w = staging.partition(PathBuf::from("marts").join(name), land::schema(spec))?;
+    let mut w = staging.partition(PathBuf::from("marts").join(name), schema.clone())?;
     let mut rows = 0;
     for b in batches {
         w.write_batch(b)?;
@@ -153,74 +152,11 @@ fn write_mart(
     Ok(rows)
 }
 
-/// The marts, in the order they are built.
-pub const MART_NAMES: [&str; QUERIES.len()] = {
-    let mut names = [""; QUERIES.len()];
-    let mut i = 0;
-    while i < QUERIES.len() {
-        names[i] = QUERIES[i].0;
-        i += 1;
-    }
-    names
-};
-
-/// The queries in the order they run: mart, file, SQL, schema. Later ones read earlier marts.
-const QUERIES: [(&str, &str, &str, &[ColumnSpec]); 9] = [
-    (
-        "population_cells",
-        "queries/population_cells.sql",
-        POPULATION_CELLS_SQL,
-        POPULATION_CELLS,
-    ),
-    (
-        "target_metrics",
-        "queries/target_metrics.sql",
-        TARGET_METRICS_SQL,
-        TARGET_METRICS,
-    ),
-    (
-        "project_average",
-        "queries/project_average.sql",
-        PROJECT_AVERAGE_SQL,
-        PROJECT_AVERAGE,
-    ),
-    (
-        "metric_comparison",
-        "queries/metric_comparison.sql",
-        METRIC_COMPARISON_SQL,
-        METRIC_COMPARISON,
-    ),
-    (
-        "peer_comparison_members",
-        "queries/peer_comparison_members.sql",
-        PEER_COMPARISON_MEMBERS_SQL,
-        PEER_COMPARISON_MEMBERS,
-    ),
-    (
-        "peer_comparison",
-        "queries/peer_comparison.sql",
-        PEER_COMPARISON_SQL,
-        PEER_COMPARISON,
-    ),
-    (
-        "maanedsbog",
-        "queries/maanedsbog.sql",
-        MAANEDSBOG_SQL,
-        MAANEDSBOG,
-    ),
-    (
-        "maanedsbog_afdeling",
-        "queries/maanedsbog_afdeling.sql",
-        MAANEDSBOG_AFDELING_SQL,
-        MAANEDSBOG_AFDELING,
-    ),
-    (
-        "maanedsbog_visibility",
-        "queries/maanedsbog_visibility.sql",
-        MAANEDSBOG_VISIBILITY_SQL,
-        MAANEDSBOG_VISIBILITY,
-    ),
-];
+/// The marts, in the order they are built: `queries/*.sql`, each after the marts it reads.
+#[must_use]
+pub fn marts() -> &'static [Mart] {
+    marts::embedded()
+}
 
 fn params(cfg: &Config) -> [(&'static str, ScalarValue); 5] {
     let m = &cfg.metrics;
@@ -256,8 +192,9 @@ pub async fn plan_all(cfg: &Config) -> Result<Vec<String>, Error> {
     register_inputs(&ctx, cfg)?;
     let params = params(cfg);
     let mut planned = Vec::new();
-    for (name, file, sql, spec) in QUERIES {
-        let df = plan_file(&ctx, file, sql, &params).await?;
+    for mart in marts() {
+        let file = mart.file.as_str();
+        let df = plan_file(&ctx, file, &mart.sql, &params).await?;
         // The query's columns must be the mart's contract.
         let got: Vec<String> = df
             .schema()
@@ -265,18 +202,23 @@ pub async fn plan_all(cfg: &Config) -> Result<Vec<String>, Error> {
             .iter()
             .map(|f| f.name().clone())
             .collect();
-        let want: Vec<String> = spec.iter().map(|(c, _, _)| (*c).to_string()).collect();
+        let want: Vec<String> = mart
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         if got != want {
             return Err(QueryError::Sql {
                 query: format!("{file}:1:1"),
                 message: format!(
-                    "the query's columns {got:?} are not the mart's {want:?} (docs/lake.md)"
+                    "the query's columns {got:?} are not its header's `-- columns:` {want:?}"
                 ),
             }
             .into());
         }
         // Later queries read this mart: plan them against its schema.
-        register(&ctx, name, land::schema(spec), Vec::new())?;
+        register(&ctx, &mart.name, mart.schema.clone(), Vec::new())?;
         planned.push(file.to_string());
     }
     Ok(planned)
@@ -325,16 +267,18 @@ pub async fn transform_periods(
         narrow_dream(&ctx, keys).await?;
     }
 
-    for (name, file, sql, spec) in QUERIES {
-        let (fresh, spill) = run_file(&ctx, file, sql, &params)
-            .await
-            .map_err(|e| match e {
-                QueryError::Sql { query, message } => QueryError::Sql {
-                    query,
-                    message: query::memory_hint(message, &cfg.engine),
-                },
-                other => other,
-            })?;
+    for mart in marts() {
+        let (name, file) = (mart.name.as_str(), mart.file.as_str());
+        let (fresh, spill) =
+            run_file(&ctx, file, &mart.sql, &params)
+                .await
+                .map_err(|e| match e {
+                    QueryError::Sql { query, message } => QueryError::Sql {
+                        query,
+                        message: query::memory_hint(message, &cfg.engine),
+                    },
+                    other => other,
+                })?;
         if spill.files > 0 {
             tracing::info!(
                 stage = "transform",
@@ -345,11 +289,10 @@ pub async fn transform_periods(
             );
             report.spilled.push((name.to_string(), spill));
         }
-        let fresh = conform(&fresh, spec)?;
-        let (column, keys) = if name.starts_with("maanedsbog") {
-            ("month", &covered_months)
-        } else {
-            ("period", &covered)
+        let fresh = conform(&fresh, &mart.schema)?;
+        let (column, keys) = match &mart.key {
+            PeriodKey::Month(c) => (c.as_str(), &covered_months),
+            PeriodKey::Period(c) => (c.as_str(), &covered),
         };
         let batches = match keys {
             None => fresh,
@@ -368,8 +311,8 @@ pub async fn transform_periods(
                 out
             }
         };
-        let rows = write_mart(cfg, run_id, name, spec, &batches)?;
-        register(&ctx, name, land::schema(spec), batches)?;
+        let rows = write_mart(cfg, run_id, name, &mart.schema, &batches)?;
+        register(&ctx, name, mart.schema.clone(), batches)?;
         report.marts.push((name.to_string(), rows));
         crate::progress::advance(1);
     }
