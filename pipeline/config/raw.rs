@@ -180,6 +180,8 @@ pub struct RawFagsystem {
     pub municipalities: Vec<i64>,
     /// Environment variable holding an `Authorization` header value for HTTP.
     pub auth_env: Option<String>,
+    /// The export's files and their contract (default: the embedded default's).
+    pub files: Option<Vec<super::contract::RawFile>>,
 }
 
 /// `[metrics]`: the settings of the target metrics (defaults: the programme's definitions).

@@ -344,11 +344,13 @@ pub(super) fn validate_sources(
     if let Some(e) = &f.auth_env {
         env_name(p, "sources.fagsystem.auth_env", e);
     }
+    let files = super::contract::validate_files(p, "fagsystem", f.files);
     let fagsystem = FagsystemConfig {
         location: f.location,
         encoding: encoding_f,
         municipalities,
         auth_env: f.auth_env,
+        files,
     };
     SourcesConfig {
         dream,

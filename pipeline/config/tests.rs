@@ -221,3 +221,79 @@ fn a_job_is_its_period_and_steps_and_they_are_checked() {
         + 1;
     assert_eq!(e.line, line);
 }
+
+#[test]
+fn a_source_s_contract_is_the_config_s_and_is_checked() {
+    let cfg = load(None).unwrap();
+    let files: Vec<&str> = cfg
+        .sources
+        .fagsystem
+        .files
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "medarbejdere",
+            "sager",
+            "samtaler",
+            "virksomhedsbesoeg",
+            "placeringer"
+        ]
+    );
+    let text = EMBEDDED_DEFAULT
+        .replacen(
+            "{ name = \"navn\", rule = \"text\" }",
+            "{ name = \"navn\", rule = \"words\" }",
+            1,
+        )
+        .replacen(
+            "ref = \"medarbejdere.medarbejder_id\"",
+            "ref = \"placeringer.placering_id\"",
+            1,
+        )
+        .replacen(
+            "{ name = \"sag_id\", rule = \"id\" }",
+            "{ name = \"sag_id\", rule = \"id\", optional = true }",
+            1,
+        )
+        .replacen("not_before = \"henvist\"", "not_before = \"tilbud\"", 1)
+        .replacen(
+            ", values = [\"sagsbehandler\", \"virksomhedskonsulent\", \"mentor\", \"leder\"]",
+            "",
+            1,
+        );
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    let expect = [
+        (
+            "sources.fagsystem.files.0.columns.1.rule",
+            "`words`: valid: `id`",
+        ),
+        (
+            "sources.fagsystem.files.0.columns.4.values",
+            "`one_of` needs `values",
+        ),
+        (
+            "sources.fagsystem.files.1.columns.0.optional",
+            "a `id` column is never empty; `optional` is for",
+        ),
+        (
+            "sources.fagsystem.files.1.columns.2.ref",
+            "`placeringer.placering_id`: give `<file>.<column>`, an `id` column of a file listed before this one",
+        ),
+        (
+            "sources.fagsystem.files.4.columns.6.not_before",
+            "`tilbud`: give a `date` column listed before this one",
+        ),
+    ];
+    for (field, message) in expect {
+        assert!(
+            errs.iter()
+                .any(|e| e.field == field && e.message.contains(message)),
+            "{field}: {message}\n{rendered:#?}"
+        );
+    }
+    assert_eq!(errs.len(), expect.len(), "{rendered:#?}");
+}

@@ -114,6 +114,8 @@ pub struct FagsystemConfig {
     pub municipalities: Vec<i32>,
     /// Env var with an `Authorization` value.
     pub auth_env: Option<String>,
+    /// The files of an export, in the order they are read, with their contract.
+    pub files: Vec<super::contract::FileContract>,
 }
 
 /// `[sources]`, validated.

@@ -5,9 +5,9 @@
 //! Parsers stream: memory is bounded by one batch (plus, for DREAM, one 16-byte
 //! entry per person to find duplicate CPR numbers).
 
+pub mod bundle;
 pub mod csv_input;
 pub mod dream;
-pub mod fagsystem;
 pub mod jobindsats;
 
 use std::fmt;

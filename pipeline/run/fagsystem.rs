@@ -1,6 +1,6 @@
 //! Landing the case system (fagsystem): each municipality's bundle of exports for a month.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::extract::{self, FetchOutcome, Fetched, Validators};
 use crate::lake::Ledger;
 use crate::land::{self, FetchRecord, StagedPartition, Staging};
-use crate::parse::{Locus, ParseError, fagsystem};
+use crate::parse::{Locus, ParseError, bundle};
 use crate::period::Period;
 
 pub(super) async fn ingest_fagsystem(
@@ -79,8 +79,9 @@ pub(super) async fn ingest_fagsystem(
     };
     let mut fetched: Vec<Option<Fetched>> = Vec::new();
     let mut not_mod = Vec::new();
-    for entity in fagsystem::ENTITIES {
-        let loc = file_loc(entity.name);
+    let source = SourceKind::Fagsystem.name();
+    for entity in &cfg.files {
+        let loc = file_loc(&entity.name);
         let dest = incoming.join(format!("{}.csv", entity.name));
         match extract::fetch(&loc, &validators_for(&ledger, &loc), &dest, &http).await? {
             FetchOutcome::Fetched(f) => fetched.push(Some(f)),
@@ -91,7 +92,7 @@ pub(super) async fn ingest_fagsystem(
                 not_mod.push(not_modified(
                     ctx,
                     SourceKind::Fagsystem,
-                    &format!("fagsystem_{}", entity.name),
+                    &format!("{source}_{}", entity.name),
                     period,
                     Some(municipality),
                     &location,
@@ -105,9 +106,9 @@ pub(super) async fn ingest_fagsystem(
         return Ok(not_mod);
     }
     // Some files changed: the export is landed as a whole, so fetch the rest plainly.
-    for (entity, slot) in fagsystem::ENTITIES.iter().zip(fetched.iter_mut()) {
+    for (entity, slot) in cfg.files.iter().zip(fetched.iter_mut()) {
         if slot.is_none() {
-            let loc = file_loc(entity.name);
+            let loc = file_loc(&entity.name);
             let dest = incoming.join(format!("{}.csv", entity.name));
             if let FetchOutcome::Fetched(f) =
                 extract::fetch(&loc, &Validators::default(), &dest, &http).await?
@@ -116,13 +117,14 @@ pub(super) async fn ingest_fagsystem(
             }
         }
     }
-    let pending: Vec<Pending> = fagsystem::ENTITIES
+    let pending: Vec<Pending> = cfg
+        .files
         .iter()
         .zip(fetched)
         .filter_map(|(e, f)| {
             f.map(|fetched| Pending {
                 fetched,
-                table: format!("fagsystem_{}", e.name),
+                table: format!("{source}_{}", e.name),
                 period,
                 municipality: Some(municipality),
             })
@@ -130,13 +132,12 @@ pub(super) async fn ingest_fagsystem(
         .collect();
     let part_dir = |p: &Pending| {
         PathBuf::from(format!(
-            "raw/fagsystem/{}/kommune={municipality}/{}",
-            p.table.trim_start_matches("fagsystem_"),
+            "raw/{source}/{}/kommune={municipality}/{}",
+            p.table.trim_start_matches(&format!("{source}_")),
             period.partition()
         ))
     };
-    if pending.len() == fagsystem::ENTITIES.len() && all_unchanged(ctx, &ledger, &pending, part_dir)
-    {
+    if pending.len() == cfg.files.len() && all_unchanged(ctx, &ledger, &pending, part_dir) {
         info!(location = %base, "same content as the last landing: nothing to land");
         return Ok(pending
             .iter()
@@ -145,22 +146,22 @@ pub(super) async fn ingest_fagsystem(
     }
     let staging = Staging::new(ctx.lake(), &ctx.run_id)?;
     let parsed = (|| -> Result<Vec<StagedPartition>, ParseError> {
-        let mut employees = HashSet::new();
+        let mut ids = HashMap::new();
         let mut parts = Vec::new();
-        for (entity, p) in fagsystem::ENTITIES.iter().zip(&pending) {
+        for (entity, p) in cfg.files.iter().zip(&pending) {
             let locus = Locus {
                 extract: "fagsystem",
                 path: p.fetched.location.clone(),
             };
             let file =
                 File::open(&p.fetched.local).map_err(land::io_err(&p.fetched.local, "open"))?;
-            let mut w = fagsystem::writer(&staging, entity, municipality, period)?;
-            fagsystem::parse_entity(
+            let mut w = bundle::writer(&staging, source, entity, municipality, period)?;
+            bundle::parse_file(
                 BufReader::new(file),
                 locus,
                 cfg.encoding,
                 entity,
-                &mut employees,
+                &mut ids,
                 &ctx.pseudo,
                 &mut w,
             )?;

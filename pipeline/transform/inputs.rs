@@ -139,14 +139,14 @@ pub(super) fn register_inputs(
     register_comparison(ctx, cfg)?;
 
     let mut missing = Vec::new();
-    for entity in crate::parse::fagsystem::ENTITIES {
+    for entity in &cfg.sources.fagsystem.files {
         let name = format!("fagsystem_{}", entity.name);
         let exists = ctx.table_exist(&name).map_err(|e| QueryError::Register {
             table: name.clone(),
             message: e.to_string(),
         })?;
         if !exists {
-            let base = land::schema(&crate::parse::fagsystem::lake_columns(entity));
+            let base = crate::parse::bundle::lake_schema(entity);
             let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
             fields.push(Field::new("kommune", DataType::Int32, false));
             fields.push(Field::new("month", DataType::Utf8, false));

@@ -13,6 +13,7 @@ mod common;
 mod comparison;
 mod concurrent;
 mod config_files;
+mod contract;
 mod demo;
 mod full_disk;
 mod http_sources;
