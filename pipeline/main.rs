@@ -164,9 +164,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
         } => {
             let periods = cli::periods(period)?;
             let ctx = context(cli)?;
-            let extracts = cli::extracts(&ctx, *source, &periods, *municipality);
+            let extracts = cli::extracts(&ctx, source, &periods, *municipality);
             let step = Step::start("pull + land", Some(extracts.len() as u64));
-            let reports = ingest_many(&ctx, *source, location.as_deref(), &extracts).await?;
+            let reports = ingest_many(&ctx, source, location.as_deref(), &extracts).await?;
             let (partitions, rows) = cli::landed(&reports);
             step.finish(&format!(
                 "{} extract(s): {partitions} partition(s), {} rows landed",

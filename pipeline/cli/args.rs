@@ -6,7 +6,6 @@ use clap::{Parser, Subcommand};
 
 use maaltal::period::Period;
 use maaltal::query::Format;
-use maaltal::run::SourceKind;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -69,14 +68,15 @@ pub(crate) enum Command {
         maaltal ingest jobindsats --period 2016Q3..2018Q4\n  \
         maaltal ingest fagsystem --period 2018-11 --municipality 350")]
     Ingest {
-        /// Which extract.
-        source: SourceKind,
+        /// The source's name in `[sources]` (`dream`, `jobindsats`, a CSV source).
+        source: String,
         /// Path or URL (default: the configured location for the period).
         location: Option<String>,
         /// Period `2018Q4` or `2018-11`, or a range `2016Q3..2018Q4`.
         #[arg(long)]
         period: String,
-        /// Municipality of a fagsystem export, a DST code (default: every configured one).
+        /// Municipality of a bundle a CSV source gets per municipality, a DST code
+        /// (default: every configured one).
         #[arg(long, value_name = "CODE", value_parser = municipality_code)]
         municipality: Option<i32>,
     },

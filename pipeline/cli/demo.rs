@@ -12,19 +12,11 @@ use maaltal::error::Error;
 use maaltal::period::Period;
 use maaltal::progress::Step;
 use maaltal::query::{self, Format};
-use maaltal::run::{Context, SourceKind};
+use maaltal::run::Context;
 use maaltal::{deliver, render, sample, transform};
 
 use super::args::Cli;
 use super::{extracts, ingest_many, landed, load_config, out, periods, run_id, thousands};
-
-/// The periods the sample data covers, per source.
-const SAMPLE_PERIODS: [(SourceKind, &str); 4] = [
-    (SourceKind::Dream, "2016Q3..2018Q4"),
-    (SourceKind::Jobindsats, "2016Q3..2018Q4"),
-    (SourceKind::Jobindsats, "2016-12..2018-12"),
-    (SourceKind::Fagsystem, "2017-01..2018-12"),
-];
 
 /// Runs the demo; `sample_dir` receives the sample data.
 pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
@@ -52,11 +44,14 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     let mut origin = "the configured sources".to_string();
     if cli.config.is_none() {
         // The embedded default reads `sample/`: point it at the server instead.
+        let csv = cfg.sources.csv.iter_mut().map(|c| &mut c.location);
         for loc in [
             &mut cfg.sources.dream.location,
             &mut cfg.sources.jobindsats.location,
-            &mut cfg.sources.fagsystem.location,
-        ] {
+        ]
+        .into_iter()
+        .chain(csv)
+        {
             if let Some(rest) = loc.strip_prefix("sample/") {
                 *loc = if rest.starts_with("jobindsats") {
                     server.base.clone()
@@ -68,7 +63,9 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
         // The demo server asks for no credentials.
         cfg.sources.dream.auth_env = None;
         cfg.sources.jobindsats.api_key_env = None;
-        cfg.sources.fagsystem.auth_env = None;
+        for c in &mut cfg.sources.csv {
+            c.auth_env = None;
+        }
         origin = format!("{} (files and the Jobindsats v2 API)", server.base);
     }
     let now = Utc::now();
@@ -77,14 +74,14 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
 
     // Pull and land.
     let mut plan = Vec::new();
-    for (source, range) in SAMPLE_PERIODS {
+    for (source, range) in sample::PERIODS {
         plan.push((source, extracts(&ctx, source, &periods(range)?, None)));
     }
     let total: usize = plan.iter().map(|(_, e)| e.len()).sum();
     let step = Step::start("pull + land", Some(total as u64));
     let mut reports = Vec::new();
     for (source, list) in &plan {
-        reports.extend(ingest_many(&ctx, *source, None, list).await?);
+        reports.extend(ingest_many(&ctx, source, None, list).await?);
     }
     let (partitions, rows) = landed(&reports);
     step.finish(&format!(
@@ -108,8 +105,8 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
             message: format!("the sample range `{range}` is empty"),
         })
     };
-    let quarter = latest(SAMPLE_PERIODS[0].1)?;
-    let month = latest(SAMPLE_PERIODS[3].1)?;
+    let quarter = latest(sample::PERIODS[0].1)?;
+    let month = latest(sample::PERIODS[3].1)?;
     let date = render::data_date(&lake).unwrap_or_else(|| now.date_naive());
     let settings = render::Settings::new(&ctx.config, date);
     let reports_dir = PathBuf::from("reports");

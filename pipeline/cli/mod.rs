@@ -12,7 +12,7 @@ use chrono::Utc;
 use maaltal::config::{self, Config};
 use maaltal::error::Error;
 use maaltal::period::{self, Period};
-use maaltal::run::{self, Context, SourceKind};
+use maaltal::run::{self, Context};
 
 use args::Cli;
 
@@ -53,24 +53,17 @@ pub(crate) fn periods(text: &str) -> Result<Vec<Period>, Error> {
     })
 }
 
-/// The extracts one `ingest` names: every period, and for the fagsystem every
-/// configured municipality unless one is given.
+/// The extracts one `ingest` names: every period, and for a source delivered per
+/// municipality every configured municipality unless one is given.
 pub(crate) fn extracts(
     ctx: &Context,
-    source: SourceKind,
+    source: &str,
     periods: &[Period],
     municipality: Option<i32>,
 ) -> Vec<(Period, Option<i32>)> {
-    let munis: Vec<Option<i32>> = match (source, municipality) {
-        (SourceKind::Fagsystem, None) => ctx
-            .config
-            .sources
-            .fagsystem
-            .municipalities
-            .iter()
-            .map(|m| Some(*m))
-            .collect(),
-        (_, m) => vec![m],
+    let munis: Vec<Option<i32>> = match municipality {
+        None => ctx.config.sources.units(source),
+        m => vec![m],
     };
     periods
         .iter()
@@ -81,7 +74,7 @@ pub(crate) fn extracts(
 /// Lands each extract in turn (one progress item each).
 pub(crate) async fn ingest_many(
     ctx: &Context,
-    source: SourceKind,
+    source: &str,
     location: Option<&str>,
     extracts: &[(Period, Option<i32>)],
 ) -> Result<Vec<run::IngestReport>, Error> {

@@ -1,9 +1,10 @@
-//! A CSV source's contract as data: its files, read in order, and each file's columns
-//! with the rule a value must keep. `[[sources.<source>.files]]` in the config; the
-//! parser (`parse::bundle`) knows the rules, never the files.
+//! A CSV source (`[sources.<name>]`, `type = "csv"`): where its bundles are, the period
+//! one covers, and its contract as data: its files, read in order, and each file's
+//! columns with the rule a value must keep (`[[sources.<name>.files]]`). The parser
+//! (`parse::bundle`) knows the rules, never the files.
 //!
 //! ```toml
-//! [[sources.fagsystem.files]]
+//! [[sources.<name>.files]]
 //! name = "placeringer"
 //! columns = [
 //!   { name = "placering_id", rule = "id" },
@@ -16,7 +17,10 @@
 
 use serde::Deserialize;
 
-use super::problems::Problems;
+use super::problems::{Problems, codes, encoding, env_name, location};
+use super::raw::RawCsvSource;
+use super::types::CsvSourceConfig;
+use crate::schedule::Span;
 
 /// One `[[sources.<source>.files]]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -236,4 +240,69 @@ pub(super) fn validate_files(
         });
     }
     out
+}
+
+/// Validates one CSV source.
+pub(super) fn validate_csv_source(
+    p: &mut Problems<'_>,
+    name: String,
+    r: RawCsvSource,
+) -> CsvSourceConfig {
+    let at = |k: &str| format!("sources.{name}.{k}");
+    let valid_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid_name {
+        p.at(
+            &format!("sources.{name}"),
+            "a source's name is its lake folder and table prefix: lowercase letters, digits, `_`",
+        );
+    }
+    match r.kind.as_deref() {
+        Some("csv") => {}
+        Some(other) => p.at(
+            &at("type"),
+            format!("`{other}`: a source other than `dream` and `jobindsats` is `type = \"csv\"`"),
+        ),
+        None => p.at(
+            &format!("sources.{name}"),
+            "unknown source kind: give `type = \"csv\"` (a bundle of CSV files with a contract), or name it `dream` or `jobindsats`",
+        ),
+    }
+    let span = match r.period.as_deref() {
+        Some("month") => Span::Month,
+        Some("quarter") => Span::Quarter,
+        other => {
+            p.at(
+                &at("period"),
+                format!(
+                    "`{}`: give `month` or `quarter` (the period one bundle covers)",
+                    other.unwrap_or("")
+                ),
+            );
+            Span::Month
+        }
+    };
+    let municipalities = codes(p, &at("municipalities"), &r.municipalities);
+    let placeholders: &[&str] = if municipalities.is_empty() {
+        &["period"]
+    } else {
+        &["municipality", "period"]
+    };
+    location(p, &at("location"), &r.location, placeholders);
+    let enc = encoding(p, &at("encoding"), r.encoding.as_deref());
+    if let Some(e) = &r.auth_env {
+        env_name(p, &at("auth_env"), e);
+    }
+    let files = validate_files(p, &name, r.files);
+    CsvSourceConfig {
+        name,
+        location: r.location,
+        encoding: enc,
+        span,
+        municipalities,
+        auth_env: r.auth_env,
+        files,
+    }
 }

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::JobConfig;
 use super::problems::Problems;
+use super::{JobConfig, SourcesConfig};
 use crate::schedule::Span;
 
 /// `[jobs.<name>]` as written.
@@ -49,13 +49,13 @@ pub struct RawJob {
 }
 
 /// One step of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Pull and land the period's extract from a source; `with_quarter`: also the
     /// quarter the (monthly) period closes, when it closes one.
     Ingest {
-        /// The source.
-        source: crate::run::SourceKind,
+        /// The source's name in `[sources]`.
+        source: String,
         /// Also the closed quarter.
         with_quarter: bool,
     },
@@ -70,7 +70,7 @@ pub enum Step {
 
 impl Step {
     /// The stage's place in the order pull → transform → render and deliver.
-    fn stage(self) -> u8 {
+    fn stage(&self) -> u8 {
         match self {
             Self::Ingest { .. } => 0,
             Self::Transform { .. } => 1,
@@ -87,8 +87,7 @@ impl fmt::Display for Step {
                 with_quarter,
             } => write!(
                 f,
-                "ingest {}{}",
-                source.name(),
+                "ingest {source}{}",
                 if *with_quarter { " quarter" } else { "" }
             ),
             Self::Transform { backfill } => {
@@ -100,12 +99,14 @@ impl fmt::Display for Step {
 }
 
 /// Parses one step as written; the error says what was expected.
-fn parse_step(text: &str, span: Span) -> Result<Step, String> {
+fn parse_step(text: &str, span: Span, config: Option<&SourcesConfig>) -> Result<Step, String> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let sources = || {
-        crate::run::SourceKind::ALL
+        config
+            .map(SourcesConfig::names)
+            .unwrap_or_default()
             .iter()
-            .map(|s| format!("`{}`", s.name()))
+            .map(|s| format!("`{s}`"))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -118,12 +119,19 @@ fn parse_step(text: &str, span: Span) -> Result<Step, String> {
     };
     match words.as_slice() {
         ["ingest", name, rest @ ..] => {
-            let source = crate::run::SourceKind::ALL
-                .into_iter()
-                .find(|s| s.name() == *name)
-                .ok_or_else(|| {
-                    format!("`{text}`: unknown source `{name}`; valid: {}", sources())
-                })?;
+            // With `[sources]` broken, the names cannot be checked (its own errors say why).
+            let Some(config) = config else {
+                return Ok(Step::Ingest {
+                    source: (*name).to_string(),
+                    with_quarter: rest == ["quarter"],
+                });
+            };
+            if config.kind(name).is_none() {
+                return Err(format!(
+                    "`{text}`: unknown source `{name}`; valid: {}",
+                    sources()
+                ));
+            }
             let with_quarter = match rest {
                 [] => false,
                 ["quarter"] => true,
@@ -133,21 +141,20 @@ fn parse_step(text: &str, span: Span) -> Result<Step, String> {
                     ));
                 }
             };
-            if !source.takes(span) {
+            if !config.takes(name, span) {
                 return Err(format!(
-                    "`{text}`: the {} source has no {} extracts; this job's `period` is `{}`",
-                    source.name(),
+                    "`{text}`: the {name} source has no {} extracts; this job's `period` is `{}`",
                     span.name(),
                     span.name()
                 ));
             }
-            if with_quarter && (span == Span::Quarter || !source.takes(Span::Quarter)) {
+            if with_quarter && (span == Span::Quarter || !config.takes(name, Span::Quarter)) {
                 return Err(format!(
                     "`{text}`: `quarter` needs a monthly job and a source with quarterly extracts"
                 ));
             }
             Ok(Step::Ingest {
-                source,
+                source: (*name).to_string(),
                 with_quarter,
             })
         }
@@ -182,6 +189,7 @@ fn parse_step(text: &str, span: Span) -> Result<Step, String> {
 pub(super) fn validate_jobs(
     p: &mut Problems<'_>,
     raw: BTreeMap<String, RawJob>,
+    sources: Option<&SourcesConfig>,
 ) -> BTreeMap<String, JobConfig> {
     let mut out = BTreeMap::new();
     for (name, r) in raw {
@@ -213,7 +221,7 @@ pub(super) fn validate_jobs(
                 None
             }
         };
-        let mut steps = Vec::new();
+        let mut steps: Vec<Step> = Vec::new();
         if let Some(span) = span {
             if r.steps.is_empty() {
                 p.at(
@@ -222,10 +230,10 @@ pub(super) fn validate_jobs(
                 );
             }
             for (i, text) in r.steps.iter().enumerate() {
-                match parse_step(text, span) {
+                match parse_step(text, span, sources) {
                     Ok(step) => {
-                        if let Some(last) = steps.last().copied()
-                            && Step::stage(last) > step.stage()
+                        if let Some(last) = steps.last()
+                            && last.stage() > step.stage()
                         {
                             p.at(
                                 &format!("jobs.{name}.steps.{i}"),
@@ -293,10 +301,10 @@ impl JobConfig {
             .join(", ")
     }
 
-    /// The sources it ingests.
-    pub fn sources(&self) -> impl Iterator<Item = crate::run::SourceKind> + '_ {
+    /// The sources it ingests, by name.
+    pub fn sources(&self) -> impl Iterator<Item = &str> + '_ {
         self.steps.iter().filter_map(|s| match s {
-            Step::Ingest { source, .. } => Some(*source),
+            Step::Ingest { source, .. } => Some(source.as_str()),
             _ => None,
         })
     }

@@ -309,7 +309,6 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     } else {
         Some(BTreeMap::new())
     };
-    let jobs = jobs.map(|j| jobs::validate_jobs(&mut p, j));
     let status: Option<RawStatus> = if root.contains_key("status") {
         p.section("status")
     } else {
@@ -400,6 +399,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         }
     });
     let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
+    let jobs = jobs.map(|j| jobs::validate_jobs(&mut p, j, sources.as_ref()));
 
     match (
         program, lake, pseudonym, http, sources, metrics, reports, mail, recipients, jobs,

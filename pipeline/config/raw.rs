@@ -167,20 +167,27 @@ pub struct RawJobindsatsTable {
     pub category_dimension: String,
 }
 
-/// `[sources.fagsystem]`: the jobcentre case system's monthly export.
+/// `[sources.<name>]` with `type = "csv"`: a bundle of CSV files per period (and per
+/// municipality, when it lists municipalities), with a declared contract.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawFagsystem {
-    /// Folder or base URL holding the five CSV files; `{municipality}` becomes the DST
-    /// code and `{period}` the month `2018-11`.
+pub struct RawCsvSource {
+    /// The source's kind: `csv`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Folder or base URL holding the files; `{period}` becomes the period (`2018-11`,
+    /// `2018Q4`) and `{municipality}` the DST code.
     pub location: String,
     /// `utf8` (default) or `latin1`.
     pub encoding: Option<String>,
-    /// Municipalities that deliver a fagsystem export.
+    /// `month` or `quarter`: the period one bundle covers.
+    pub period: Option<String>,
+    /// Municipalities that each deliver a bundle (none: one bundle for all).
+    #[serde(default)]
     pub municipalities: Vec<i64>,
     /// Environment variable holding an `Authorization` header value for HTTP.
     pub auth_env: Option<String>,
-    /// The export's files and their contract (default: the embedded default's).
+    /// The files and their contract (default: the embedded default's, for its source).
     pub files: Option<Vec<super::contract::RawFile>>,
 }
 
@@ -207,14 +214,13 @@ pub struct RawMetrics {
     pub catalogue: Option<Vec<super::catalogue::RawMetricInfo>>,
 }
 
-/// `[sources]`: the three extracts.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[sources]`: DREAM, Jobindsats and any number of CSV sources.
+#[derive(Debug)]
 pub struct RawSources {
     /// DREAM.
     pub dream: RawDream,
     /// Jobindsats.
     pub jobindsats: RawJobindsats,
-    /// The case system.
-    pub fagsystem: RawFagsystem,
+    /// The CSV sources, by name.
+    pub csv: BTreeMap<String, RawCsvSource>,
 }

@@ -7,13 +7,11 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::problems::{Problems, codes, encoding, env_name, location, lookup};
-use super::raw::{
-    RawDream, RawFagsystem, RawJobindsats, RawMail, RawMetrics, RawRecipients, RawSources,
-};
+use super::problems::{Problems, encoding, env_name, location, lookup};
+use super::raw::{RawDream, RawJobindsats, RawMail, RawMetrics, RawRecipients, RawSources};
 use super::{
-    DEFAULT_CODE_MAPPING, DreamConfig, FagsystemConfig, JobindsatsConfig, JobindsatsTableConfig,
-    MailConfig, MetricsConfig, RecipientsConfig, SourcesConfig, parse_code_mapping, parse_smtp_url,
+    DEFAULT_CODE_MAPPING, DreamConfig, JobindsatsConfig, JobindsatsTableConfig, MailConfig,
+    MetricsConfig, RecipientsConfig, SourcesConfig, parse_code_mapping, parse_smtp_url,
 };
 use crate::municipality;
 
@@ -188,31 +186,35 @@ pub(super) fn sources_sections(p: &mut Problems<'_>) -> Option<RawSources> {
         p.at_span(0..0, "sources".into(), "missing section `[sources]`");
         return None;
     }
+    // Beside DREAM and Jobindsats, every `[sources.<name>]` is a CSV source.
+    let mut names = Vec::new();
     if let Some(DeValue::Table(t)) = lookup(p.root, "sources").map(Spanned::get_ref) {
         for (key, _) in t {
-            if !["dream", "jobindsats", "fagsystem"].contains(&key.get_ref().as_ref()) {
-                p.at_span(
-                    key.span(),
-                    format!("sources.{}", key.get_ref()),
-                    "unknown source; valid: `dream`, `jobindsats`, `fagsystem`",
-                );
+            let name = key.get_ref().to_string();
+            if name != "dream" && name != "jobindsats" {
+                names.push(name);
             }
         }
     }
     let dream: Option<RawDream> = p.section("sources.dream");
     let jobindsats: Option<RawJobindsats> = p.section("sources.jobindsats");
-    let fagsystem: Option<RawFagsystem> = p.section("sources.fagsystem");
+    let mut csv = BTreeMap::new();
+    let mut ok = true;
+    for name in names {
+        match p.section::<super::raw::RawCsvSource>(&format!("sources.{name}")) {
+            Some(r) => {
+                csv.insert(name, r);
+            }
+            None => ok = false,
+        }
+    }
     Some(RawSources {
         dream: dream?,
         jobindsats: jobindsats?,
-        fagsystem: fagsystem?,
+        csv: ok.then_some(csv)?,
     })
 }
 
-#[expect(
-    clippy::many_single_char_names,
-    reason = "one letter per source section keeps the field paths readable"
-)]
 pub(super) fn validate_sources(
     p: &mut Problems<'_>,
     s: RawSources,
@@ -332,29 +334,14 @@ pub(super) fn validate_sources(
         tables,
     };
 
-    let f: RawFagsystem = s.fagsystem;
-    location(
-        p,
-        "sources.fagsystem.location",
-        &f.location,
-        &["municipality", "period"],
-    );
-    let encoding_f = encoding(p, "sources.fagsystem.encoding", f.encoding.as_deref());
-    let municipalities = codes(p, "sources.fagsystem.municipalities", &f.municipalities);
-    if let Some(e) = &f.auth_env {
-        env_name(p, "sources.fagsystem.auth_env", e);
-    }
-    let files = super::contract::validate_files(p, "fagsystem", f.files);
-    let fagsystem = FagsystemConfig {
-        location: f.location,
-        encoding: encoding_f,
-        municipalities,
-        auth_env: f.auth_env,
-        files,
-    };
+    let csv = s
+        .csv
+        .into_iter()
+        .map(|(name, r)| super::contract::validate_csv_source(p, name, r))
+        .collect();
     SourcesConfig {
         dream,
         jobindsats,
-        fagsystem,
+        csv,
     }
 }

@@ -160,12 +160,7 @@ fn a_job_is_its_period_and_steps_and_they_are_checked() {
     assert_eq!(q.reports(), vec!["quarterly", "overview"]);
     let j = &cfg.jobs["jobindsats"];
     assert_eq!(j.describe(), "ingest jobindsats quarter, transform");
-    assert_eq!(
-        j.sources()
-            .map(crate::run::SourceKind::name)
-            .collect::<Vec<_>>(),
-        vec!["jobindsats"]
-    );
+    assert_eq!(j.sources().collect::<Vec<_>>(), vec!["jobindsats"]);
 
     let text = EMBEDDED_DEFAULT
         .replace(
@@ -176,7 +171,11 @@ fn a_job_is_its_period_and_steps_and_they_are_checked() {
             "steps = [\"ingest fagsystem\", \"transform\", \"send maanedsbog\"]",
             "steps = [\"ingest fagsystem\", \"send quarterly\", \"publish\"]",
         )
-        .replacen("period = \"month\"", "period = \"week\"", 1);
+        .replacen(
+            "[jobs.jobindsats]\nperiod = \"month\"",
+            "[jobs.jobindsats]\nperiod = \"week\"",
+            1,
+        );
     let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
     let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
     let expect = [
@@ -186,7 +185,7 @@ fn a_job_is_its_period_and_steps_and_they_are_checked() {
         ),
         (
             "jobs.dream.steps.2",
-            "unknown source `dreams`; valid: `dream`, `jobindsats`, `fagsystem`",
+            "unknown source `dreams`; valid: `dream`, `fagsystem`, `jobindsats`",
         ),
         (
             "jobs.maanedsbog.steps.1",
@@ -225,13 +224,11 @@ fn a_job_is_its_period_and_steps_and_they_are_checked() {
 #[test]
 fn a_source_s_contract_is_the_config_s_and_is_checked() {
     let cfg = load(None).unwrap();
-    let files: Vec<&str> = cfg
-        .sources
-        .fagsystem
-        .files
-        .iter()
-        .map(|f| f.name.as_str())
-        .collect();
+    let fag = cfg.sources.csv("fagsystem").unwrap();
+    assert_eq!(fag.municipalities, [350, 316]);
+    assert_eq!(cfg.sources.units("fagsystem"), [Some(350), Some(316)]);
+    assert_eq!(cfg.sources.units("dream"), [None]);
+    let files: Vec<&str> = fag.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         files,
         [

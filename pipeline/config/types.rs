@@ -103,19 +103,35 @@ pub struct JobindsatsConfig {
     pub tables: Vec<JobindsatsTableConfig>,
 }
 
-/// `[sources.fagsystem]`, validated.
+/// A `type = "csv"` source, validated.
 #[derive(Debug, Clone)]
-pub struct FagsystemConfig {
-    /// Location template (`{municipality}`, `{period}`).
+pub struct CsvSourceConfig {
+    /// Its name in `[sources]`: the lake's `raw/<name>/`, tables `<name>_<file>`.
+    pub name: String,
+    /// Location template (`{period}`, `{municipality}`).
     pub location: String,
     /// Encoding.
     pub encoding: Encoding,
-    /// Municipalities with an export.
+    /// The period one bundle covers.
+    pub span: crate::schedule::Span,
+    /// Municipalities that each deliver a bundle (empty: one bundle for all).
     pub municipalities: Vec<i32>,
     /// Env var with an `Authorization` value.
     pub auth_env: Option<String>,
-    /// The files of an export, in the order they are read, with their contract.
+    /// The files of a bundle, in the order they are read, with their contract.
     pub files: Vec<super::contract::FileContract>,
+}
+
+/// What kind of extract a source is. The Rust knows kinds; `[sources]` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// DREAM's quarterly wide-weeks register (`[sources.dream]`).
+    Dream,
+    /// The Jobindsats v2 API (`[sources.jobindsats]`).
+    Jobindsats,
+    /// A bundle of CSV files with a declared contract (`type = "csv"`).
+    Csv,
 }
 
 /// `[sources]`, validated.
@@ -125,8 +141,59 @@ pub struct SourcesConfig {
     pub dream: DreamConfig,
     /// Jobindsats.
     pub jobindsats: JobindsatsConfig,
-    /// Case system.
-    pub fagsystem: FagsystemConfig,
+    /// The CSV sources, by name.
+    pub csv: Vec<CsvSourceConfig>,
+}
+
+impl SourcesConfig {
+    /// The kind of the source named `name`, if there is one.
+    #[must_use]
+    pub fn kind(&self, name: &str) -> Option<SourceKind> {
+        match name {
+            "dream" => Some(SourceKind::Dream),
+            "jobindsats" => Some(SourceKind::Jobindsats),
+            n => self.csv(n).map(|_| SourceKind::Csv),
+        }
+    }
+
+    /// Every source's name.
+    #[must_use]
+    pub fn names(&self) -> Vec<&str> {
+        let mut out = vec!["dream", "jobindsats"];
+        out.extend(self.csv.iter().map(|c| c.name.as_str()));
+        out.sort_unstable();
+        out
+    }
+
+    /// The CSV source named `name`.
+    #[must_use]
+    pub fn csv(&self, name: &str) -> Option<&CsvSourceConfig> {
+        self.csv.iter().find(|c| c.name == name)
+    }
+
+    /// Does the source deliver extracts for periods of `span`?
+    #[must_use]
+    pub fn takes(&self, name: &str, span: crate::schedule::Span) -> bool {
+        use crate::schedule::Span;
+        match self.kind(name) {
+            Some(SourceKind::Dream) => span == Span::Quarter,
+            Some(SourceKind::Jobindsats) => true,
+            Some(SourceKind::Csv) => self.csv(name).is_some_and(|c| c.span == span),
+            None => false,
+        }
+    }
+
+    /// The pulls one period of a source takes: one per municipality for a CSV source
+    /// whose municipalities each deliver a bundle, else one.
+    #[must_use]
+    pub fn units(&self, name: &str) -> Vec<Option<i32>> {
+        match self.csv(name) {
+            Some(c) if !c.municipalities.is_empty() => {
+                c.municipalities.iter().map(|m| Some(*m)).collect()
+            }
+            _ => vec![None],
+        }
+    }
 }
 
 /// The whole validated configuration.

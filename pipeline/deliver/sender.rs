@@ -79,7 +79,7 @@ impl<'a, M: Mailer> Sender<'a, M> {
         }
         let id = message_id(d, &self.mail.from);
         let doubt = intent::interrupted(self.lake, d);
-        // A bad address (say, in the fagsystem export) fails that recipient, not the run.
+        // A bad address (say, in a source's employee list) fails that recipient, not the run.
         let message = match compose(d, self.mail, now()) {
             Ok(m) => m,
             Err(e @ DeliverError::Setup { .. }) if e.to_string().starts_with("recipient:") => {

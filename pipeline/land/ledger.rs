@@ -15,13 +15,13 @@ use super::{BatchBuilder, ColumnSpec, Kind, LandError, io_err, properties, schem
 pub struct FetchRecord {
     /// Run that fetched it.
     pub run_id: String,
-    /// `dream`, `jobindsats` or `fagsystem`.
+    /// The source's name in `[sources]`.
     pub source: String,
     /// Lake table it fed (empty for a fetch that landed nothing).
     pub table: String,
     /// Period, `2018Q4` or `2018-11`.
     pub period: String,
-    /// Municipality (fagsystem), if any.
+    /// Municipality, for a source delivered per municipality.
     pub municipality: Option<i32>,
     /// URL or path.
     pub location: String,

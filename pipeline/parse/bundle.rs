@@ -191,18 +191,30 @@ pub fn parse_file<R: Read>(
     Ok(rows)
 }
 
-/// Opens the staged partition of one file of `source` for a municipality and period.
+/// The lake folder of one file's partition: `raw/<source>/<file>/[kommune=<m>/]<period>`.
+#[must_use]
+pub fn partition_dir(
+    source: &str,
+    file: &str,
+    municipality: Option<i32>,
+    period: Period,
+) -> PathBuf {
+    let mut rel = PathBuf::from("raw").join(source).join(file);
+    if let Some(m) = municipality {
+        rel.push(format!("kommune={m}"));
+    }
+    rel.push(period.partition());
+    rel
+}
+
+/// Opens the staged partition of one file of `source` for a period (and municipality).
 pub fn writer(
     staging: &Staging,
     source: &str,
     file: &FileContract,
-    municipality: i32,
+    municipality: Option<i32>,
     period: Period,
 ) -> Result<PartitionWriter, ParseError> {
-    let rel = PathBuf::from(format!(
-        "raw/{source}/{}/kommune={municipality}/{}",
-        file.name,
-        period.partition()
-    ));
+    let rel = partition_dir(source, &file.name, municipality, period);
     Ok(staging.partition(rel, lake_schema(file))?)
 }

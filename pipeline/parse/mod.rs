@@ -17,7 +17,7 @@ use crate::land::LandError;
 /// Why an extract was rejected: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rejection {
-    /// `dream`, `jobindsats` or `fagsystem`.
+    /// The source's name in `[sources]`.
     pub extract: String,
     /// File (as given: path or URL).
     pub path: String,
@@ -84,8 +84,8 @@ impl ParseError {
 /// Builds rejections for one file.
 #[derive(Debug, Clone)]
 pub struct Locus {
-    /// Extract kind.
-    pub extract: &'static str,
+    /// The source's name.
+    pub extract: String,
     /// Path or URL shown.
     pub path: String,
 }
@@ -125,7 +125,7 @@ impl Locus {
         message: impl Into<String>,
     ) -> ParseError {
         ParseError::Rejected(Box::new(Rejection {
-            extract: self.extract.to_string(),
+            extract: self.extract.clone(),
             path: self.path.clone(),
             line,
             column,

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use tracing::info;
 
 use super::{
-    Context, Pending, SourceKind, all_unchanged, commit, finish_or_quarantine, http_for,
-    not_modified, record, validators_for,
+    Context, Pending, all_unchanged, commit, finish_or_quarantine, http_for, not_modified, record,
+    validators_for,
 };
 use crate::error::Error;
 use crate::extract::{self, FetchOutcome};
@@ -54,7 +54,7 @@ pub(super) async fn ingest_dream(
         } => {
             return Ok(vec![not_modified(
                 ctx,
-                SourceKind::Dream,
+                "dream",
                 "dream_persons",
                 period,
                 None,
@@ -84,12 +84,12 @@ pub(super) async fn ingest_dream(
         info!(location = %location, "same content as the last landing: nothing to land");
         return Ok(pending
             .iter()
-            .map(|p| record(ctx, SourceKind::Dream, p, "unchanged", None))
+            .map(|p| record(ctx, "dream", p, "unchanged", None))
             .collect());
     }
     let staging = Staging::new(ctx.lake(), &ctx.run_id)?;
     let locus = Locus {
-        extract: "dream",
+        extract: "dream".into(),
         path: location.clone(),
     };
     let file = File::open(&fetched.local).map_err(land::io_err(&fetched.local, "open"))?;
@@ -101,19 +101,12 @@ pub(super) async fn ingest_dream(
         &ctx.pseudo,
         &staging,
     );
-    let (staging, parts) = finish_or_quarantine(
-        ctx,
-        SourceKind::Dream,
-        period,
-        incoming,
-        staging,
-        &pending,
-        parsed,
-    )?;
+    let (staging, parts) =
+        finish_or_quarantine(ctx, "dream", period, incoming, staging, &pending, parsed)?;
     commit(ctx, staging, &parts)?;
     Ok(pending
         .iter()
         .zip(&parts)
-        .map(|(p, part)| record(ctx, SourceKind::Dream, p, "landed", Some(part.rows as i64)))
+        .map(|(p, part)| record(ctx, "dream", p, "landed", Some(part.rows as i64)))
         .collect())
 }

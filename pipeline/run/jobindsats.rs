@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Context, Pending, SourceKind, all_unchanged, commit, finish_or_quarantine, http_for,
-    not_modified, record, validators_for,
+    Context, Pending, all_unchanged, commit, finish_or_quarantine, http_for, not_modified, record,
+    validators_for,
 };
 use crate::error::Error;
 use crate::extract::{ExtractError, FetchOutcome, jobindsats as jx};
@@ -52,7 +52,7 @@ pub(super) async fn ingest_jobindsats(
                 other => other,
             })?;
         let meta_locus = Locus {
-            extract: "jobindsats",
+            extract: "jobindsats".into(),
             path: meta_loc,
         };
         let meta =
@@ -104,7 +104,7 @@ pub(super) async fn ingest_jobindsats(
                 } => {
                     records.push(not_modified(
                         ctx,
-                        SourceKind::Jobindsats,
+                        "jobindsats",
                         &lake_table,
                         p,
                         None,
@@ -137,7 +137,7 @@ pub(super) async fn ingest_jobindsats(
         .into_iter()
         .filter_map(|(p, ti)| {
             if all_unchanged(ctx, &ledger, std::slice::from_ref(&p), part_dir) {
-                records.push(record(ctx, SourceKind::Jobindsats, &p, "unchanged", None));
+                records.push(record(ctx, "jobindsats", &p, "unchanged", None));
                 None
             } else {
                 Some((p, ti))
@@ -164,13 +164,13 @@ pub(super) async fn ingest_jobindsats(
             let table = &cfg.tables[*ti];
             let text = std::fs::read_to_string(&p.fetched.local).map_err(|e| {
                 Locus {
-                    extract: "jobindsats",
+                    extract: "jobindsats".into(),
                     path: p.fetched.location.clone(),
                 }
                 .file(format!("not valid UTF-8 text: {e}"))
             })?;
             let locus = Locus {
-                extract: "jobindsats",
+                extract: "jobindsats".into(),
                 path: p.fetched.location.clone(),
             };
             let mut w = staging.partition(part_dir(p), land::schema(parse::jobindsats::COLUMNS))?;
@@ -206,7 +206,7 @@ pub(super) async fn ingest_jobindsats(
     };
     let (staging, parts) = finish_or_quarantine(
         ctx,
-        SourceKind::Jobindsats,
+        "jobindsats",
         period,
         incoming,
         staging,
@@ -217,7 +217,7 @@ pub(super) async fn ingest_jobindsats(
     for (p, part) in just_pending.iter().zip(&parts) {
         records.push(record(
             ctx,
-            SourceKind::Jobindsats,
+            "jobindsats",
             p,
             "landed",
             Some(part.rows as i64),

@@ -24,67 +24,16 @@ use crate::parse::ParseError;
 use crate::period::Period;
 use crate::pseudonym::{DEMO_KEY, Pseudonymizer};
 
+mod csv;
 mod dream;
-mod fagsystem;
 mod jobindsats;
 mod send;
+use csv::ingest_csv;
 use dream::ingest_dream;
-use fagsystem::ingest_fagsystem;
 use jobindsats::ingest_jobindsats;
 pub use send::{SendOptions, SendReport, send_reports};
 
-/// The three extract kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-pub enum SourceKind {
-    /// DREAM quarterly extract.
-    Dream,
-    /// Jobindsats tables.
-    Jobindsats,
-    /// The case system's monthly export.
-    Fagsystem,
-}
-
-impl SourceKind {
-    /// Every kind.
-    pub const ALL: [Self; 3] = [Self::Dream, Self::Jobindsats, Self::Fagsystem];
-
-    /// Does it deliver extracts for periods of this span?
-    #[must_use]
-    pub fn takes(self, span: crate::schedule::Span) -> bool {
-        use crate::schedule::Span;
-        match self {
-            Self::Dream => span == Span::Quarter,
-            Self::Jobindsats => true,
-            Self::Fagsystem => span == Span::Month,
-        }
-    }
-
-    /// The pulls one period takes: one per configured municipality for the case
-    /// system (each municipality's bundle of exports), else one.
-    #[must_use]
-    pub fn units(self, config: &Config) -> Vec<Option<i32>> {
-        match self {
-            Self::Fagsystem => config
-                .sources
-                .fagsystem
-                .municipalities
-                .iter()
-                .map(|m| Some(*m))
-                .collect(),
-            Self::Dream | Self::Jobindsats => vec![None],
-        }
-    }
-
-    /// Lowercase name.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Dream => "dream",
-            Self::Jobindsats => "jobindsats",
-            Self::Fagsystem => "fagsystem",
-        }
-    }
-}
+pub use crate::config::SourceKind;
 
 /// Everything a run needs from outside: config, key, clock, id.
 pub struct Context {
@@ -140,8 +89,8 @@ impl Context {
 /// What one ingest did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IngestReport {
-    /// Source.
-    pub source: SourceKind,
+    /// Source (its name in `[sources]`).
+    pub source: String,
     /// Period.
     pub period: String,
     /// Ledger rows written.
@@ -168,22 +117,30 @@ struct Pending {
     municipality: Option<i32>,
 }
 
-/// Lands one extract. `location` overrides the configured one; `municipality` is
-/// needed for the case system.
+/// Lands one extract of the source named `source`. `location` overrides the configured
+/// one; `municipality` names the bundle of a CSV source delivered per municipality.
 pub async fn ingest(
     ctx: &Context,
-    source: SourceKind,
+    source: &str,
     location: Option<&str>,
     period: Period,
     municipality: Option<i32>,
 ) -> Result<IngestReport, Error> {
-    let span = tracing::info_span!("ingest", source = source.name(), period = %period);
+    let Some(kind) = ctx.config.sources.kind(source) else {
+        return Err(Error::Usage {
+            message: format!(
+                "no source `{source}` in `[sources]`; sources: {}",
+                ctx.config.sources.names().join(", ")
+            ),
+        });
+    };
+    let span = tracing::info_span!("ingest", source, period = %period);
     let _g = span.enter();
     let lake = ctx.lake().to_path_buf();
     std::fs::create_dir_all(&lake).map_err(land::io_err(&lake, "create lake"))?;
     let what = match municipality {
-        Some(m) => format!("ingest {} {period} kommune {m}", source.name()),
-        None => format!("ingest {} {period}", source.name()),
+        Some(m) => format!("ingest {source} {period} kommune {m}"),
+        None => format!("ingest {source} {period}"),
     };
     let _lock = crate::lock::acquire(&lake, &what, crate::lock::WAIT_LIMIT).await?;
     for done in land::recover(&lake)? {
@@ -196,12 +153,10 @@ pub async fn ingest(
         .join(".incoming")
         .join(&ctx.run_id);
     land::private_dir(&incoming)?;
-    let result = match source {
+    let result = match kind {
         SourceKind::Dream => ingest_dream(ctx, location, period, &incoming).await,
         SourceKind::Jobindsats => ingest_jobindsats(ctx, location, period, &incoming).await,
-        SourceKind::Fagsystem => {
-            ingest_fagsystem(ctx, location, period, municipality, &incoming).await
-        }
+        SourceKind::Csv => ingest_csv(ctx, source, location, period, municipality, &incoming).await,
     };
     if incoming.exists() {
         let _ = std::fs::remove_dir_all(&incoming);
@@ -209,7 +164,7 @@ pub async fn ingest(
     let records = result?;
     land::append_ledger(&lake, &ctx.run_id, &records)?;
     let report = IngestReport {
-        source,
+        source: source.to_string(),
         period: period.to_string(),
         records,
     };
@@ -219,14 +174,14 @@ pub async fn ingest(
 
 fn record(
     ctx: &Context,
-    source: SourceKind,
+    source: &str,
     p: &Pending,
     status: &str,
     rows: Option<i64>,
 ) -> FetchRecord {
     FetchRecord {
         run_id: ctx.run_id.clone(),
-        source: source.name().into(),
+        source: source.into(),
         table: p.table.clone(),
         period: p.period.to_string(),
         municipality: p.municipality,
@@ -243,7 +198,7 @@ fn record(
 
 fn not_modified(
     ctx: &Context,
-    source: SourceKind,
+    source: &str,
     table: &str,
     period: Period,
     municipality: Option<i32>,
@@ -253,7 +208,7 @@ fn not_modified(
     info!(location, table, "not modified (304): nothing to land");
     FetchRecord {
         run_id: ctx.run_id.clone(),
-        source: source.name().into(),
+        source: source.into(),
         table: table.into(),
         period: period.to_string(),
         municipality,
@@ -312,7 +267,7 @@ fn http_for(
 /// Parses staged data; on rejection moves the incoming files to quarantine.
 fn finish_or_quarantine(
     ctx: &Context,
-    source: SourceKind,
+    source: &str,
     period: Period,
     incoming: &Path,
     staging: Staging,
@@ -323,9 +278,9 @@ fn finish_or_quarantine(
         Ok(parts) => Ok((staging, parts)),
         Err(ParseError::Rejected(rejection)) => {
             staging.abort();
-            let name = format!("{}-{}-{}", ctx.run_id, source.name(), period);
+            let name = format!("{}-{source}-{period}", ctx.run_id);
             let meta = serde_json::json!({
-                "source": source.name(),
+                "source": source,
                 "period": period.to_string(),
                 "run_id": ctx.run_id,
                 "rejected_at": ctx.now.to_rfc3339(),

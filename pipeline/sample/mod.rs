@@ -62,6 +62,14 @@ pub(crate) const fn pr(
     }
 }
 
+/// The periods the sample data covers, per source (the demo lands them all).
+pub const PERIODS: [(&str, &str); 4] = [
+    ("dream", "2016Q3..2018Q4"),
+    ("jobindsats", "2016Q3..2018Q4"),
+    ("jobindsats", "2016-12..2018-12"),
+    ("fagsystem", "2017-01..2018-12"),
+];
+
 /// The programme's municipalities and three outside it (more outside it in comparison.rs), with targets shaped after the
 /// annual report's figures 1-6.
 pub const PROFILES: &[Profile] = &[

@@ -177,6 +177,8 @@ frequency = "quarter"
 category_dimension = "_tilbud"
 
 [sources.fagsystem]
+type = "csv"
+period = "month"
 location = "fagsystem/{{municipality}}/{{period}}"
 encoding = "utf8"
 municipalities = [{fag}]

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::land::{self, BatchBuilder, ColumnSpec, Kind};
 use crate::period::Period;
 use crate::render::marts;
-use crate::run::{self, Context, SendOptions, SourceKind};
+use crate::run::{self, Context, SendOptions};
 use crate::schedule;
 
 mod daemon;
@@ -186,7 +186,7 @@ async fn ingest_waiting(
     fired_at: DateTime<Utc>,
     clock: Clock,
     stop: &AtomicBool,
-    source: SourceKind,
+    source: &str,
     period: Period,
     municipality: Option<i32>,
 ) -> Result<(), Error> {
@@ -199,8 +199,7 @@ async fn ingest_waiting(
                     return Err(Error::Job {
                         job: job.name.clone(),
                         message: format!(
-                            "the {} extract for {period} was still not published at the deadline ({deadline}): {e}",
-                            source.name()
+                            "the {source} extract for {period} was still not published at the deadline ({deadline}): {e}"
                         ),
                     });
                 }
@@ -337,13 +336,13 @@ async fn stages(
     let mut lines = Vec::new();
     for step in &job.steps {
         stopped()?;
-        match *step {
+        match step {
             Step::Ingest {
                 source,
                 with_quarter,
             } => {
                 let mut periods = vec![period];
-                if with_quarter
+                if *with_quarter
                     && let Period::Month { year, month } = period
                     && month % 3 == 0
                 {
@@ -353,7 +352,7 @@ async fn stages(
                     });
                 }
                 for p in periods {
-                    for unit in source.units(config) {
+                    for unit in config.sources.units(source) {
                         stopped()?;
                         wait(source, p, unit).await?;
                     }
@@ -364,13 +363,13 @@ async fn stages(
                 // landed quarter that has none yet (landed by hand), so its reports
                 // have every baseline.
                 let mut periods = vec![period];
-                if backfill {
+                if *backfill {
                     periods.extend(crate::transform::unmarted_quarters(&config.lake.path));
                 }
                 crate::transform::transform_periods(config, run_id, Some(&periods)).await?;
                 lines.push("marts built".to_string());
             }
-            Step::Send(template) => lines.extend(send(template).await?.lines),
+            Step::Send(template) => lines.extend(send(*template).await?.lines),
         }
     }
     Ok(lines.join("; "))

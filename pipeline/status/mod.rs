@@ -89,7 +89,7 @@ pub struct Run {
 /// What happened to one source's extract for one period.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceCell {
-    /// `dream`, `jobindsats`, `fagsystem`.
+    /// The source's name in `[sources]`.
     pub source: String,
     /// Period.
     pub period: String,
@@ -232,7 +232,6 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> Status {
             .map(ToString::to_string)
             .collect();
         for source in job.sources() {
-            let source = source.name();
             for period in &due {
                 // Late: the firing this period belongs to is past the job's deadline.
                 let overdue = schedule::firings(&job.cron, job.timezone, now - job.catch_up, now)

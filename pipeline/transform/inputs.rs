@@ -139,19 +139,30 @@ pub(super) fn register_inputs(
     register_comparison(ctx, cfg)?;
 
     let mut missing = Vec::new();
-    for entity in &cfg.sources.fagsystem.files {
-        let name = format!("fagsystem_{}", entity.name);
-        let exists = ctx.table_exist(&name).map_err(|e| QueryError::Register {
-            table: name.clone(),
-            message: e.to_string(),
-        })?;
-        if !exists {
-            let base = crate::parse::bundle::lake_schema(entity);
-            let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
-            fields.push(Field::new("kommune", DataType::Int32, false));
-            fields.push(Field::new("month", DataType::Utf8, false));
-            register(ctx, &name, Arc::new(Schema::new(fields)), vec![])?;
-            missing.push(name);
+    for source in &cfg.sources.csv {
+        for file in &source.files {
+            let name = format!("{}_{}", source.name, file.name);
+            let exists = ctx.table_exist(&name).map_err(|e| QueryError::Register {
+                table: name.clone(),
+                message: e.to_string(),
+            })?;
+            if !exists {
+                // Registered empty with the columns landing would give it.
+                let base = crate::parse::bundle::lake_schema(file);
+                let mut fields: Vec<Field> =
+                    base.fields().iter().map(|f| f.as_ref().clone()).collect();
+                if !source.municipalities.is_empty() {
+                    fields.push(Field::new("kommune", DataType::Int32, false));
+                }
+                let key = if source.span == crate::schedule::Span::Quarter {
+                    "quarter"
+                } else {
+                    "month"
+                };
+                fields.push(Field::new(key, DataType::Utf8, false));
+                register(ctx, &name, Arc::new(Schema::new(fields)), vec![])?;
+                missing.push(name);
+            }
         }
     }
     let raw: [(&str, &[ColumnSpec], &str); 4] = [

@@ -1,15 +1,16 @@
-//! Landing the case system (fagsystem): each municipality's bundle of exports for a month.
+//! Landing a CSV source (`type = "csv"`): one bundle of files for a period, per
+//! municipality when the source lists municipalities, parsed by its contract.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tracing::info;
 
 use super::{
-    Context, Pending, SourceKind, all_unchanged, commit, finish_or_quarantine, http_for,
-    not_modified, record, validators_for,
+    Context, Pending, all_unchanged, commit, finish_or_quarantine, http_for, not_modified, record,
+    validators_for,
 };
 use crate::config::is_url;
 use crate::error::Error;
@@ -18,45 +19,59 @@ use crate::lake::Ledger;
 use crate::land::{self, FetchRecord, StagedPartition, Staging};
 use crate::parse::{Locus, ParseError, bundle};
 use crate::period::Period;
+use crate::schedule::Span;
 
-pub(super) async fn ingest_fagsystem(
+pub(super) async fn ingest_csv(
     ctx: &Context,
+    source: &str,
     location: Option<&str>,
     period: Period,
     municipality: Option<i32>,
     incoming: &Path,
 ) -> Result<Vec<FetchRecord>, Error> {
-    if period.is_quarter() {
+    let Some(cfg) = ctx.config.sources.csv(source) else {
+        return Err(Error::Usage {
+            message: format!("no CSV source `{source}` in `[sources]`"),
+        });
+    };
+    if period.is_quarter() != (cfg.span == Span::Quarter) {
         return Err(Error::Usage {
             message: format!(
-                "fagsystem exports are monthly: give a period like 2018-11, not `{period}`"
+                "{source} bundles cover a {}: give a period like {}, not `{period}`",
+                cfg.span.name(),
+                if cfg.span == Span::Quarter {
+                    "2018Q4"
+                } else {
+                    "2018-11"
+                }
             ),
         });
     }
-    let cfg = &ctx.config.sources.fagsystem;
-    let municipality = match municipality {
-        Some(m) => m,
-        None if cfg.municipalities.len() == 1 => cfg.municipalities[0],
-        None => {
+    let municipality = match (municipality, cfg.municipalities.as_slice()) {
+        (_, []) => None,
+        (Some(m), _) => Some(m),
+        (None, [only]) => Some(*only),
+        (None, several) => {
             return Err(Error::Usage {
                 message: format!(
-                    "give `--municipality` for a fagsystem export (configured: {:?})",
-                    cfg.municipalities
+                    "give `--municipality` for a {source} bundle (configured: {several:?})"
                 ),
             });
         }
     };
-    if crate::municipality::name(municipality).is_none() {
+    if let Some(m) = municipality
+        && crate::municipality::name(m).is_none()
+    {
         return Err(Error::Usage {
             message: format!(
-                "`{municipality}` is not a DST municipality code (98 codes, e.g. 350 for Lejre, 316 for Holbæk)"
+                "`{m}` is not a DST municipality code (98 codes, e.g. 350 for Lejre, 316 for Holbæk)"
             ),
         });
     }
     let base = location.map_or_else(
         || {
             ctx.config
-                .resolve_location(&cfg.location, &period.to_string(), Some(municipality))
+                .resolve_location(&cfg.location, &period.to_string(), municipality)
         },
         str::to_string,
     );
@@ -64,7 +79,7 @@ pub(super) async fn ingest_fagsystem(
         ctx,
         cfg.auth_env.as_deref(),
         &base,
-        "fagsystem authorization header",
+        "CSV source authorization header",
     )?;
     let ledger = Ledger::load(ctx.lake());
     let file_loc = |entity: &str| {
@@ -79,7 +94,6 @@ pub(super) async fn ingest_fagsystem(
     };
     let mut fetched: Vec<Option<Fetched>> = Vec::new();
     let mut not_mod = Vec::new();
-    let source = SourceKind::Fagsystem.name();
     for entity in &cfg.files {
         let loc = file_loc(&entity.name);
         let dest = incoming.join(format!("{}.csv", entity.name));
@@ -91,10 +105,10 @@ pub(super) async fn ingest_fagsystem(
             } => {
                 not_mod.push(not_modified(
                     ctx,
-                    SourceKind::Fagsystem,
+                    source,
                     &format!("{source}_{}", entity.name),
                     period,
-                    Some(municipality),
+                    municipality,
                     &location,
                     &validators,
                 ));
@@ -126,22 +140,23 @@ pub(super) async fn ingest_fagsystem(
                 fetched,
                 table: format!("{source}_{}", e.name),
                 period,
-                municipality: Some(municipality),
+                municipality,
             })
         })
         .collect();
     let part_dir = |p: &Pending| {
-        PathBuf::from(format!(
-            "raw/{source}/{}/kommune={municipality}/{}",
+        bundle::partition_dir(
+            source,
             p.table.trim_start_matches(&format!("{source}_")),
-            period.partition()
-        ))
+            municipality,
+            period,
+        )
     };
     if pending.len() == cfg.files.len() && all_unchanged(ctx, &ledger, &pending, part_dir) {
         info!(location = %base, "same content as the last landing: nothing to land");
         return Ok(pending
             .iter()
-            .map(|p| record(ctx, SourceKind::Fagsystem, p, "unchanged", None))
+            .map(|p| record(ctx, source, p, "unchanged", None))
             .collect());
     }
     let staging = Staging::new(ctx.lake(), &ctx.run_id)?;
@@ -150,7 +165,7 @@ pub(super) async fn ingest_fagsystem(
         let mut parts = Vec::new();
         for (entity, p) in cfg.files.iter().zip(&pending) {
             let locus = Locus {
-                extract: "fagsystem",
+                extract: source.to_string(),
                 path: p.fetched.location.clone(),
             };
             let file =
@@ -169,27 +184,12 @@ pub(super) async fn ingest_fagsystem(
         }
         Ok(parts)
     })();
-    let (staging, parts) = finish_or_quarantine(
-        ctx,
-        SourceKind::Fagsystem,
-        period,
-        incoming,
-        staging,
-        &pending,
-        parsed,
-    )?;
+    let (staging, parts) =
+        finish_or_quarantine(ctx, source, period, incoming, staging, &pending, parsed)?;
     commit(ctx, staging, &parts)?;
     Ok(pending
         .iter()
         .zip(&parts)
-        .map(|(p, part)| {
-            record(
-                ctx,
-                SourceKind::Fagsystem,
-                p,
-                "landed",
-                Some(part.rows as i64),
-            )
-        })
+        .map(|(p, part)| record(ctx, source, p, "landed", Some(part.rows as i64)))
         .collect())
 }
