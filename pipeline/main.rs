@@ -192,7 +192,10 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             let cfg = load_config(cli)?;
             let now = Utc::now();
             let run_id = run_id(now);
-            let step = Step::start("transform", Some(maaltal::transform::marts().len() as u64));
+            let step = Step::start(
+                "transform",
+                Some(maaltal::transform::marts(&cfg)?.len() as u64),
+            );
             let report = maaltal::transform::transform(&cfg, &run_id, period).await?;
             step.finish(&format!("{} marts", report.marts.len()));
             for (name, rows) in &report.marts {

@@ -90,7 +90,10 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     ));
 
     // The marts.
-    let step = Step::start("transform", Some(transform::marts().len() as u64));
+    let step = Step::start(
+        "transform",
+        Some(transform::marts(&ctx.config)?.len() as u64),
+    );
     let marts = transform::transform(&ctx.config, &ctx.run_id, None).await?;
     let mart_rows: usize = marts.marts.iter().map(|(_, n)| n).sum();
     step.finish(&format!(

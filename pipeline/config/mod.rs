@@ -338,10 +338,23 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             p.at("program.id", format!("`{}`: must not be empty", r.id));
         }
         let municipalities = codes(&mut p, "program.municipalities", &r.municipalities);
+        let queries = r.queries.as_ref().map(|q| base_dir.join(q));
+        if let Some(q) = &queries
+            && !q.is_dir()
+        {
+            p.at(
+                "program.queries",
+                format!(
+                    "`{}` is not a folder (of the programme's `*.sql` marts)",
+                    q.display()
+                ),
+            );
+        }
         ProgramConfig {
             id: r.id,
             name: r.name,
             municipalities,
+            queries,
         }
     });
     let lake = lake.map(|r| {

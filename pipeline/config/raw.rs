@@ -18,6 +18,9 @@ pub struct RawProgram {
     pub name: String,
     /// DST codes of the programme's municipalities (3 digits).
     pub municipalities: Vec<i64>,
+    /// A folder of mart queries (`*.sql`, one mart each) used instead of the embedded
+    /// `queries/`.
+    pub queries: Option<String>,
 }
 
 /// `[lake]`: where the Parquet lake lives.

@@ -23,6 +23,8 @@ pub struct ProgramConfig {
     pub name: String,
     /// DST codes of the programme municipalities.
     pub municipalities: Vec<i32>,
+    /// The folder of its mart queries (none: the embedded `queries/`).
+    pub queries: Option<PathBuf>,
 }
 
 /// `[lake]`, validated and resolved.

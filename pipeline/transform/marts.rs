@@ -91,11 +91,16 @@ pub(super) fn parse(file: &str, sql: &str) -> Result<Mart, QueryError> {
         let Some((field, value)) = line.trim_start_matches("--").trim().split_once(':') else {
             continue;
         };
-        let at = line.find(':').map_or(1, |c| c + 3);
+
         match field.trim() {
             "columns" => {
                 let mut fields = Vec::new();
-                for item in value.split(',').map(str::trim) {
+                // Each item's own column in the line, for the messages.
+                let mut offset = line.len() - value.len();
+                for raw in value.split(',') {
+                    let item = raw.trim();
+                    let at = offset + (raw.len() - raw.trim_start().len()) + 1;
+                    offset += raw.len() + 1;
                     let words: Vec<&str> = item.split_whitespace().collect();
                     let (col, ty, nullable) = match words.as_slice() {
                         [c, t] => (*c, *t, false),
@@ -207,6 +212,36 @@ pub(super) fn order(mut marts: Vec<Mart>) -> Result<Vec<Mart>, QueryError> {
     Ok(out)
 }
 
+/// The marts of a folder of queries (`*.sql`, not its subfolders), in build order.
+pub(super) fn load_dir(dir: &std::path::Path) -> Result<Vec<Mart>, QueryError> {
+    let read_err = |e: std::io::Error| QueryError::Sql {
+        query: dir.display().to_string(),
+        message: format!("cannot read the folder of queries: {e}"),
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(QueryError::Sql {
+            query: dir.display().to_string(),
+            message: "no `*.sql` file: a programme needs at least one mart".into(),
+        });
+    }
+    let mut marts = Vec::new();
+    for f in files {
+        let sql = std::fs::read_to_string(&f).map_err(|e| QueryError::Sql {
+            query: f.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        marts.push(parse(&f.display().to_string(), &sql)?);
+    }
+    order(marts)
+}
+
 /// The embedded programme's marts, in the order they are built.
 ///
 /// # Panics
@@ -250,7 +285,7 @@ mod tests {
         let sql = "-- description: x\n-- period_key: period\n-- columns: period utf8, n integer\nselect 1";
         let e = parse("queries/x.sql", sql).unwrap_err().to_string();
         assert!(
-            e.starts_with("queries/x.sql:3:13: column `n`: unknown type `integer`"),
+            e.starts_with("queries/x.sql:3:26: column `n`: unknown type `integer`"),
             "{e}"
         );
         let e = parse(

@@ -152,10 +152,13 @@ fn write_mart(
     Ok(rows)
 }
 
-/// The marts, in the order they are built: `queries/*.sql`, each after the marts it reads.
-#[must_use]
-pub fn marts() -> &'static [Mart] {
-    marts::embedded()
+/// The programme's marts, in the order they are built: `queries/*.sql` (embedded, or
+/// the folder `[program] queries` names), each after the marts it reads.
+pub fn marts(cfg: &Config) -> Result<std::borrow::Cow<'static, [Mart]>, QueryError> {
+    match &cfg.program.queries {
+        None => Ok(std::borrow::Cow::Borrowed(marts::embedded())),
+        Some(dir) => Ok(std::borrow::Cow::Owned(marts::load_dir(dir)?)),
+    }
 }
 
 fn params(cfg: &Config) -> [(&'static str, ScalarValue); 5] {
@@ -192,7 +195,7 @@ pub async fn plan_all(cfg: &Config) -> Result<Vec<String>, Error> {
     register_inputs(&ctx, cfg)?;
     let params = params(cfg);
     let mut planned = Vec::new();
-    for mart in marts() {
+    for mart in marts(cfg)?.iter() {
         let file = mart.file.as_str();
         let df = plan_file(&ctx, file, &mart.sql, &params).await?;
         // The query's columns must be the mart's contract.
@@ -267,7 +270,7 @@ pub async fn transform_periods(
         narrow_dream(&ctx, keys).await?;
     }
 
-    for mart in marts() {
+    for mart in marts(cfg)?.iter() {
         let (name, file) = (mart.name.as_str(), mart.file.as_str());
         let (fresh, spill) =
             run_file(&ctx, file, &mart.sql, &params)

@@ -26,6 +26,7 @@ mod memory;
 mod metrics;
 mod national;
 mod privacy;
+mod programme;
 mod reports;
 mod schedule;
 mod sql_read_only;

@@ -1,0 +1,100 @@
+//! A programme's marts are its folder of queries (`[program] queries`): a new `*.sql`
+//! file with its header is a new mart, built after the marts it reads, with no change
+//! to the code; a broken header stops the transform naming file, line and column, and
+//! the marts stay as they were.
+
+use std::path::Path;
+
+use crate::common::{Workspace, text};
+
+fn copy_queries(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "sql") {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+const EXTRA: &str = "-- description: the target metrics' rows per metric and period
+-- params:
+-- tables: target_metrics
+-- period_key: period
+-- columns: metric utf8, period utf8, municipalities int64
+-- order_by: metric, period
+select metric, period, count(distinct municipality_code) as municipalities
+from target_metrics
+where sex = 'alle'
+group by metric, period
+";
+
+#[test]
+fn a_new_query_file_is_a_new_mart_and_a_broken_one_is_named() {
+    let ws = Workspace::with_config(|t| {
+        t.replacen(
+            "[program]\n",
+            "[program]\nqueries = \"programme-queries\"\n",
+            1,
+        )
+    });
+    let dir = ws.dir.path().join("programme-queries");
+    copy_queries(&dir);
+    std::fs::write(dir.join("metric_overview.sql"), EXTRA).unwrap();
+    ws.ok(&["ingest", "jobindsats", "--period", "2018Q4"]);
+    let out = ws.ok(&["transform"]);
+    assert!(out.contains("metric_overview: "), "{out}");
+    // Built after target_metrics, which it reads.
+    let pos = |m: &str| out.find(&format!("{m}: ")).unwrap();
+    assert!(pos("target_metrics") < pos("metric_overview"), "{out}");
+    let rows = ws.sql(
+        "select metric, period, municipalities from metric_overview where metric = 'M3' order by period",
+    );
+    let want = ws.sql(
+        "select metric, period, cast(count(distinct municipality_code) as bigint) from target_metrics where metric = 'M3' and sex = 'alle' group by metric, period order by period",
+    );
+    assert!(!rows.is_empty());
+    assert_eq!(rows, want);
+
+    // A type the header does not know: named by file, line and column; nothing changes.
+    let before = std::fs::read(ws.lake().join("marts/metric_overview/part-0.parquet")).unwrap();
+    std::fs::write(
+        dir.join("metric_overview.sql"),
+        EXTRA.replace("municipalities int64", "municipalities number"),
+    )
+    .unwrap();
+    let out = ws.run(&["transform"]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    let file = dir.join("metric_overview.sql").display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{file}:5:39: column `municipalities`: unknown type `number`"
+        )),
+        "{err}"
+    );
+    let after = std::fs::read(ws.lake().join("marts/metric_overview/part-0.parquet")).unwrap();
+    assert_eq!(before, after, "the marts stay as they were");
+    let out = ws.run(&["validate"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown type `number`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_queries_folder_that_is_not_there_is_a_config_error() {
+    let ws = Workspace::with_config(|t| {
+        t.replacen("[program]\n", "[program]\nqueries = \"nowhere\"\n", 1)
+    });
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("program.queries: `")
+            && text(&out.stderr).contains("nowhere` is not a folder"),
+        "{}",
+        text(&out.stderr)
+    );
+}
