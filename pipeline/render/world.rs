@@ -21,37 +21,9 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 
-/// The files of `report-templates/`, as the binary carries them.
-pub const FILES: &[(&str, &str)] = &[
-    (
-        "common.typ",
-        include_str!("../../report-templates/common.typ"),
-    ),
-    (
-        "quarterly.typ",
-        include_str!("../../report-templates/quarterly.typ"),
-    ),
-    (
-        "quarterly.sample.json",
-        include_str!("../../report-templates/quarterly.sample.json"),
-    ),
-    (
-        "overview.typ",
-        include_str!("../../report-templates/overview.typ"),
-    ),
-    (
-        "overview.sample.json",
-        include_str!("../../report-templates/overview.sample.json"),
-    ),
-    (
-        "maanedsbog.typ",
-        include_str!("../../report-templates/maanedsbog.typ"),
-    ),
-    (
-        "maanedsbog.sample.json",
-        include_str!("../../report-templates/maanedsbog.sample.json"),
-    ),
-];
+/// The files of `report-templates/`, as the binary carries them (every `*.typ` and
+/// `*.json`, listed by `pipeline/build.rs`).
+pub const FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
 /// The fonts bundled in the binary, loaded once.
 fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {

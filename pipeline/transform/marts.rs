@@ -22,7 +22,8 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 use crate::land::Kind;
 use crate::query::QueryError;
 
-include!(concat!(env!("OUT_DIR"), "/queries.rs"));
+/// The embedded `queries/*.sql`: (path, text), in file-name order (`pipeline/build.rs`).
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/queries.rs"));
 
 /// A mart's period column and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
