@@ -36,6 +36,10 @@ pub(super) async fn expected_notes(
         query: "transform: notes on the expected level".into(),
         message: e.to_string(),
     };
+    // A programme without a comparison with similar municipalities has nothing to say.
+    if !ctx.table_exist("peer_comparison").unwrap_or(false) {
+        return Ok(Vec::new());
+    }
     let batches = ctx
         .sql(WHY_NO_EXPECTED)
         .await

@@ -98,3 +98,78 @@ fn a_queries_folder_that_is_not_there_is_a_config_error() {
         text(&out.stderr)
     );
 }
+
+/// The blocks of a fenced language in a doc, in order.
+fn blocks(doc: &str, lang: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in doc.lines() {
+        match &mut cur {
+            None if line.trim() == format!("```{lang}") => cur = Some(String::new()),
+            Some(b) if line.trim() == "```" => {
+                out.push(std::mem::take(b));
+                cur = None;
+            }
+            Some(b) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// docs/programmes.md's example is true: its source, job and mart, as written there,
+/// land a register file and build the mart.
+#[test]
+fn the_programme_guide_s_example_runs_as_written() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/programmes.md"))
+            .unwrap();
+    let toml = blocks(&doc, "toml").remove(0);
+    let sql = blocks(&doc, "sql").remove(0);
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("2019Q3");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("forloeb.csv"),
+        "jobpakke_id;cpr;koen;kommune;cvr;sektor;branche;pakketype;startdato;slutdato;afslutning\n\
+         J1;0101901234;M;580;12345678;privat;Lager;oprindelig;2019-07-01;2019-09-30;gennemfoert\n\
+         J2;1503854321;K;580;87654321;offentlig;Pleje;ny;2019-08-15;;afbrudt\n\
+         J3;2212771118;K;751;12345678;privat;Lager;ny;2019-07-10;;gennemfoert\n",
+    )
+    .unwrap();
+    let location = format!("location = \"{}/{{period}}\"", root.path().display());
+    let toml = toml
+        .lines()
+        .map(|l| {
+            if l.starts_with("location = ") {
+                location.clone()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ws = Workspace::with_config(|t| {
+        format!(
+            "{}\n{toml}\n",
+            t.replacen("[program]\n", "[program]\nqueries = \"vip2\"\n", 1)
+        )
+    });
+    let q = ws.dir.path().join("vip2");
+    std::fs::create_dir_all(&q).unwrap();
+    std::fs::write(q.join("jobpakke_activity.sql"), sql).unwrap();
+    ws.ok(&["run", "jobpakker", "--period", "2019Q3"]);
+    let rows = ws.sql(
+        "select kommune, period, started, running, ended from jobpakke_activity order by kommune",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec!["580", "2019Q3", "2", "1", "1"],
+            vec!["751", "2019Q3", "1", "1", "0"],
+        ]
+    );
+}
