@@ -148,6 +148,19 @@ fn a_catalogue_entry_without_a_title_is_one_problem_that_names_it() {
     );
 }
 
+/// `errs` are exactly these problems: (field, a part of the message).
+fn exactly(errs: &[ConfigError], expect: &[(&str, &str)]) {
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    for (field, message) in expect {
+        assert!(
+            errs.iter()
+                .any(|e| e.field == *field && e.message.contains(message)),
+            "{field}: {message}\n{rendered:#?}"
+        );
+    }
+    assert_eq!(errs.len(), expect.len(), "{rendered:#?}");
+}
+
 #[test]
 fn a_job_is_its_period_and_steps_and_they_are_checked() {
     let cfg = load(None).unwrap();
@@ -177,7 +190,6 @@ fn a_job_is_its_period_and_steps_and_they_are_checked() {
             1,
         );
     let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
-    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
     let expect = [
         (
             "jobs.dream.steps.1",
@@ -200,14 +212,7 @@ fn a_job_is_its_period_and_steps_and_they_are_checked() {
             "`week`: give `quarter` or `month`",
         ),
     ];
-    for (field, message) in expect {
-        assert!(
-            errs.iter()
-                .any(|e| e.field == field && e.message.contains(message)),
-            "{field}: {message}\n{rendered:#?}"
-        );
-    }
-    assert_eq!(errs.len(), expect.len(), "{rendered:#?}");
+    exactly(&errs, &expect);
     // The position is the step's own, in the file.
     let e = errs
         .iter()
@@ -262,7 +267,6 @@ fn a_source_s_contract_is_the_config_s_and_is_checked() {
             1,
         );
     let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
-    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
     let expect = [
         (
             "sources.fagsystem.files.0.columns.1.rule",
@@ -285,12 +289,5 @@ fn a_source_s_contract_is_the_config_s_and_is_checked() {
             "`tilbud`: give a `date` column listed before this one",
         ),
     ];
-    for (field, message) in expect {
-        assert!(
-            errs.iter()
-                .any(|e| e.field == field && e.message.contains(message)),
-            "{field}: {message}\n{rendered:#?}"
-        );
-    }
-    assert_eq!(errs.len(), expect.len(), "{rendered:#?}");
+    exactly(&errs, &expect);
 }

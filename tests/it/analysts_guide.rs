@@ -2,27 +2,7 @@
 
 use std::process::Command;
 
-use crate::common::{Workspace, text};
-
-fn blocks(doc: &str, lang: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    for line in doc.lines() {
-        match &mut cur {
-            None if line.trim() == format!("```{lang}") => cur = Some(String::new()),
-            Some(b) if line.trim() == "```" => {
-                out.push(std::mem::take(b));
-                cur = None;
-            }
-            Some(b) => {
-                b.push_str(line);
-                b.push('\n');
-            }
-            None => {}
-        }
-    }
-    out
-}
+use crate::common::{Workspace, doc_blocks as blocks, text};
 
 /// Splits a shell line into arguments (double-quoted strings kept whole).
 fn shell_words(line: &str) -> Vec<String> {

@@ -384,3 +384,24 @@ impl Server {
         self.script.lock().unwrap().seen.clone()
     }
 }
+
+/// The fenced blocks of language `lang` in a Markdown document, in order.
+pub(crate) fn doc_blocks(doc: &str, lang: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in doc.lines() {
+        match &mut cur {
+            None if line.trim() == format!("```{lang}") => cur = Some(String::new()),
+            Some(b) if line.trim() == "```" => {
+                out.push(std::mem::take(b));
+                cur = None;
+            }
+            Some(b) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::common::{Workspace, text};
+use crate::common::{Workspace, doc_blocks as blocks, text};
 
 fn copy_queries(to: &Path) {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
@@ -97,27 +97,6 @@ fn a_queries_folder_that_is_not_there_is_a_config_error() {
         "{}",
         text(&out.stderr)
     );
-}
-
-/// The blocks of a fenced language in a doc, in order.
-fn blocks(doc: &str, lang: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    for line in doc.lines() {
-        match &mut cur {
-            None if line.trim() == format!("```{lang}") => cur = Some(String::new()),
-            Some(b) if line.trim() == "```" => {
-                out.push(std::mem::take(b));
-                cur = None;
-            }
-            Some(b) => {
-                b.push_str(line);
-                b.push('\n');
-            }
-            None => {}
-        }
-    }
-    out
 }
 
 /// docs/programmes.md's example is true: its source, job and mart, as written there,
