@@ -15,8 +15,18 @@ use super::{
 };
 use crate::municipality;
 
+/// The embedded default's `[metrics]`: the defaults of every key a config leaves out.
+fn embedded_metrics() -> RawMetrics {
+    toml::from_str::<toml::Table>(super::EMBEDDED_DEFAULT)
+        .ok()
+        .and_then(|t| t.get("metrics").cloned())
+        .and_then(|v| v.try_into::<RawMetrics>().ok())
+        .unwrap_or_default()
+}
+
 pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsConfig {
-    let min_weeks = r.min_weeks.unwrap_or(5);
+    let d = embedded_metrics();
+    let min_weeks = r.min_weeks.or(d.min_weeks).unwrap_or_default();
     if !(1..=14).contains(&min_weeks) {
         p.at(
             "metrics.min_weeks",
@@ -25,16 +35,13 @@ pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsCo
     }
     let catalogue = super::catalogue::validate_catalogue(p, r.catalogue);
     let names: Vec<&str> = catalogue.iter().map(|m| m.metric.as_str()).collect();
-    let mut baseline: BTreeMap<String, crate::period::Period> = [
-        ("M1", "2016Q4"),
-        ("M1_selvforsoergelse", "2016Q4"),
-        ("M1_uddannelse", "2016Q4"),
-        ("M2", "2016M12"),
-        ("M3", "2016Q3"),
-    ]
-    .iter()
-    .filter_map(|(m, b)| Some(((*m).to_string(), b.parse().ok()?)))
-    .collect();
+    // The embedded default's baselines, then the config's own.
+    let mut baseline: BTreeMap<String, crate::period::Period> = d
+        .baseline
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(m, b)| Some((m, b.parse().ok()?)))
+        .collect();
     for (metric, period) in r.baseline.unwrap_or_default() {
         let field = format!("metrics.baseline.{metric}");
         let Some(info) = catalogue.iter().find(|m| m.metric == metric) else {
@@ -59,48 +66,40 @@ pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsCo
             Err(e) => p.at(&field, e.to_string()),
         }
     }
+    // When the value is wrong the config is refused; the placeholder is never used.
+    let placeholder = crate::period::Period::Quarter {
+        year: 2000,
+        quarter: 1,
+    };
     let sex_gap_baseline = match r
         .sex_gap_baseline
-        .as_deref()
-        .unwrap_or("2017Q1")
+        .or(d.sex_gap_baseline)
+        .unwrap_or_default()
         .parse::<crate::period::Period>()
     {
         Ok(p) if p.is_quarter() => p,
         Ok(month) => {
             p.at(
                 "metrics.sex_gap_baseline",
-                format!("`{month}`: M1 is quarterly, give a quarter like `2017Q1`"),
+                format!("`{month}`: the sex split is quarterly, give a quarter like `2017Q1`"),
             );
-            crate::period::Period::Quarter {
-                year: 2017,
-                quarter: 1,
-            }
+            placeholder
         }
         Err(e) => {
             p.at("metrics.sex_gap_baseline", e.to_string());
-            crate::period::Period::Quarter {
-                year: 2017,
-                quarter: 1,
-            }
+            placeholder
         }
     };
     MetricsConfig {
         sex_gap_baseline,
         min_weeks,
-        measure: r.measure.unwrap_or_else(|| "antal_personer".into()),
-        jobparat_label: r.jobparat_label.unwrap_or_else(|| "Jobparat".into()),
-        offer_labels: r.offer_labels.unwrap_or_else(|| {
-            [
-                "Ansættelse med løntilskud i alt",
-                "Virksomhedspraktik i alt",
-                "Nytteindsats i alt",
-            ]
-            .map(String::from)
-            .to_vec()
-        }),
+        measure: r.measure.or(d.measure).unwrap_or_default(),
+        jobparat_label: r.jobparat_label.or(d.jobparat_label).unwrap_or_default(),
+        offer_labels: r.offer_labels.or(d.offer_labels).unwrap_or_default(),
         recipients_label: r
             .recipients_label
-            .unwrap_or_else(|| "Modtagere i alt".into()),
+            .or(d.recipients_label)
+            .unwrap_or_default(),
         baseline,
         catalogue,
     }

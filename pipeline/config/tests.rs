@@ -291,3 +291,27 @@ fn a_source_s_contract_is_the_config_s_and_is_checked() {
     ];
     exactly(&errs, &expect);
 }
+
+#[test]
+fn a_config_without_metrics_gets_the_embedded_default_s() {
+    let full = load(None).unwrap();
+    let start = EMBEDDED_DEFAULT.find("\n[metrics]\n").unwrap();
+    let end = EMBEDDED_DEFAULT[start + 1..]
+        .find("\n[")
+        .map(|i| start + 1 + i)
+        .unwrap();
+    let text = format!("{}{}", &EMBEDDED_DEFAULT[..start], &EMBEDDED_DEFAULT[end..]);
+    // Left: `[[metrics.catalogue]]` (the metrics), none of `[metrics]`'s keys.
+    assert!(!text.contains("\n[metrics]\n") && !text.contains("\nmin_weeks"));
+    let cfg = parse(&text, "t.toml", Path::new(".")).unwrap();
+    let (a, b) = (&cfg.metrics, &full.metrics);
+    assert_eq!(a.min_weeks, b.min_weeks);
+    assert_eq!(a.measure, b.measure);
+    assert_eq!(a.jobparat_label, b.jobparat_label);
+    assert_eq!(a.offer_labels, b.offer_labels);
+    assert_eq!(a.recipients_label, b.recipients_label);
+    assert_eq!(a.sex_gap_baseline, b.sex_gap_baseline);
+    assert_eq!(a.baseline, b.baseline);
+    assert_eq!(a.baseline.len(), 5);
+    assert_eq!(a.names(), b.names());
+}
