@@ -44,14 +44,22 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     let mut origin = "the configured sources".to_string();
     if cli.config.is_none() {
         // The embedded default reads `sample/`: point it at the server instead.
-        let csv = cfg.sources.csv.iter_mut().map(|c| &mut c.location);
-        for loc in [
-            &mut cfg.sources.dream.location,
-            &mut cfg.sources.jobindsats.location,
-        ]
-        .into_iter()
-        .chain(csv)
-        {
+        // The demo server asks for no credentials.
+        let s = &mut cfg.sources;
+        let mut locations: Vec<&mut String> = Vec::new();
+        if let Some(d) = s.dream.as_mut() {
+            d.auth_env = None;
+            locations.push(&mut d.location);
+        }
+        if let Some(j) = s.jobindsats.as_mut() {
+            j.api_key_env = None;
+            locations.push(&mut j.location);
+        }
+        for c in &mut s.csv {
+            c.auth_env = None;
+            locations.push(&mut c.location);
+        }
+        for loc in locations {
             if let Some(rest) = loc.strip_prefix("sample/") {
                 *loc = if rest.starts_with("jobindsats") {
                     server.base.clone()
@@ -59,12 +67,6 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
                     format!("{}/files/{rest}", server.base)
                 };
             }
-        }
-        // The demo server asks for no credentials.
-        cfg.sources.dream.auth_env = None;
-        cfg.sources.jobindsats.api_key_env = None;
-        for c in &mut cfg.sources.csv {
-            c.auth_env = None;
         }
         origin = format!("{} (files and the Jobindsats v2 API)", server.base);
     }

@@ -220,10 +220,10 @@ pub struct RawMetrics {
 /// `[sources]`: DREAM, Jobindsats and any number of CSV sources.
 #[derive(Debug)]
 pub struct RawSources {
-    /// DREAM.
-    pub dream: RawDream,
-    /// Jobindsats.
-    pub jobindsats: RawJobindsats,
+    /// DREAM, when the programme has it.
+    pub dream: Option<RawDream>,
+    /// Jobindsats, when the programme has it.
+    pub jobindsats: Option<RawJobindsats>,
     /// The CSV sources, by name.
     pub csv: BTreeMap<String, RawCsvSource>,
 }

@@ -195,8 +195,15 @@ pub(super) fn sources_sections(p: &mut Problems<'_>) -> Option<RawSources> {
             }
         }
     }
-    let dream: Option<RawDream> = p.section("sources.dream");
-    let jobindsats: Option<RawJobindsats> = p.section("sources.jobindsats");
+    // DREAM and Jobindsats are there when the programme has them.
+    let dream: Option<Option<RawDream>> = lookup(p.root, "sources.dream")
+        .is_some()
+        .then(|| p.section("sources.dream"))
+        .map_or(Some(None), |r| r.map(Some));
+    let jobindsats: Option<Option<RawJobindsats>> = lookup(p.root, "sources.jobindsats")
+        .is_some()
+        .then(|| p.section("sources.jobindsats"))
+        .map_or(Some(None), |r| r.map(Some));
     let mut csv = BTreeMap::new();
     let mut ok = true;
     for name in names {
@@ -219,7 +226,21 @@ pub(super) fn validate_sources(
     s: RawSources,
     base_dir: &Path,
 ) -> SourcesConfig {
-    let d = s.dream;
+    let dream = s.dream.map(|d| validate_dream(p, d, base_dir));
+    let jobindsats = s.jobindsats.map(|j| validate_jobindsats(p, j));
+    let csv = s
+        .csv
+        .into_iter()
+        .map(|(name, r)| super::contract::validate_csv_source(p, name, r))
+        .collect();
+    SourcesConfig {
+        dream,
+        jobindsats,
+        csv,
+    }
+}
+
+fn validate_dream(p: &mut Problems<'_>, d: RawDream, base_dir: &Path) -> DreamConfig {
     location(p, "sources.dream.location", &d.location, &["period"]);
     let encoding_d = encoding(p, "sources.dream.encoding", d.encoding.as_deref());
     let (codes_map, origin) = match &d.code_mapping {
@@ -264,16 +285,17 @@ pub(super) fn validate_sources(
     if let Some(e) = &d.auth_env {
         env_name(p, "sources.dream.auth_env", e);
     }
-    let dream = DreamConfig {
+    DreamConfig {
         location: d.location,
         encoding: encoding_d,
         codes: codes_map,
         code_mapping_origin: origin,
         unknown_codes_as_other: unknown_as_other,
         auth_env: d.auth_env,
-    };
+    }
+}
 
-    let j = s.jobindsats;
+fn validate_jobindsats(p: &mut Problems<'_>, j: RawJobindsats) -> JobindsatsConfig {
     location(p, "sources.jobindsats.location", &j.location, &[]);
     if let Some(e) = &j.api_key_env {
         env_name(p, "sources.jobindsats.api_key_env", e);
@@ -325,22 +347,11 @@ pub(super) fn validate_sources(
             category_dimension: t.category_dimension,
         });
     }
-    let jobindsats = JobindsatsConfig {
+    JobindsatsConfig {
         location: j.location,
         api_key_env: j.api_key_env,
         sex_dimension: j.sex_dimension,
         sex_labels: j.sex_labels,
         tables,
-    };
-
-    let csv = s
-        .csv
-        .into_iter()
-        .map(|(name, r)| super::contract::validate_csv_source(p, name, r))
-        .collect();
-    SourcesConfig {
-        dream,
-        jobindsats,
-        csv,
     }
 }

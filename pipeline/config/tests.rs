@@ -5,7 +5,13 @@ fn embedded_default_is_valid() {
     let cfg = load(None).unwrap();
     assert_eq!(cfg.program.municipalities.len(), 16);
     assert_eq!(
-        cfg.sources.dream.codes.get("881").map(String::as_str),
+        cfg.sources
+            .dream
+            .as_ref()
+            .unwrap()
+            .codes
+            .get("881")
+            .map(String::as_str),
         Some("igu_praktik")
     );
     assert!(

@@ -139,10 +139,10 @@ pub enum SourceKind {
 /// `[sources]`, validated.
 #[derive(Debug, Clone)]
 pub struct SourcesConfig {
-    /// DREAM.
-    pub dream: DreamConfig,
-    /// Jobindsats.
-    pub jobindsats: JobindsatsConfig,
+    /// DREAM (`[sources.dream]`), when the programme has it.
+    pub dream: Option<DreamConfig>,
+    /// Jobindsats (`[sources.jobindsats]`), when the programme has it.
+    pub jobindsats: Option<JobindsatsConfig>,
     /// The CSV sources, by name.
     pub csv: Vec<CsvSourceConfig>,
 }
@@ -152,8 +152,8 @@ impl SourcesConfig {
     #[must_use]
     pub fn kind(&self, name: &str) -> Option<SourceKind> {
         match name {
-            "dream" => Some(SourceKind::Dream),
-            "jobindsats" => Some(SourceKind::Jobindsats),
+            "dream" => self.dream.as_ref().map(|_| SourceKind::Dream),
+            "jobindsats" => self.jobindsats.as_ref().map(|_| SourceKind::Jobindsats),
             n => self.csv(n).map(|_| SourceKind::Csv),
         }
     }
@@ -161,7 +161,13 @@ impl SourcesConfig {
     /// Every source's name.
     #[must_use]
     pub fn names(&self) -> Vec<&str> {
-        let mut out = vec!["dream", "jobindsats"];
+        let mut out = Vec::new();
+        if self.dream.is_some() {
+            out.push("dream");
+        }
+        if self.jobindsats.is_some() {
+            out.push("jobindsats");
+        }
         out.extend(self.csv.iter().map(|c| c.name.as_str()));
         out.sort_unstable();
         out

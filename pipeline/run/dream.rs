@@ -30,7 +30,11 @@ pub(super) async fn ingest_dream(
             ),
         });
     }
-    let cfg = &ctx.config.sources.dream;
+    let Some(cfg) = ctx.config.sources.dream.as_ref() else {
+        return Err(Error::Usage {
+            message: "no `[sources.dream]` in the config".into(),
+        });
+    };
     let location = location.map_or_else(
         || {
             ctx.config

@@ -19,7 +19,11 @@ pub(super) async fn ingest_jobindsats(
     period: Period,
     incoming: &Path,
 ) -> Result<Vec<FetchRecord>, Error> {
-    let cfg = &ctx.config.sources.jobindsats;
+    let Some(cfg) = ctx.config.sources.jobindsats.as_ref() else {
+        return Err(Error::Usage {
+            message: "no `[sources.jobindsats]` in the config".into(),
+        });
+    };
     let base = location.map_or_else(
         || {
             ctx.config
