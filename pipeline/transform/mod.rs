@@ -324,15 +324,21 @@ pub async fn transform_periods(
     Ok(report)
 }
 
-/// Quarters landed by hand and never transformed, which the `transform backfill` step
-/// computes too: for each quarterly metric of the catalogue, the quarters landed in the
-/// first raw table it is computed from (`tables` in the catalogue) that have no row of
-/// that metric in `target_metrics` yet.
+/// Quarters landed in `raw/dream` that have no M1 row in the `target_metrics` mart
+/// yet (landed by hand, never transformed): the quarterly job computes them too.
 #[must_use]
-pub fn unmarted_quarters(cfg: &Config) -> Vec<Period> {
-    let lake = &cfg.lake.path;
-    let raw = crate::lake::tables(lake);
-    let mut marted: BTreeSet<(String, String)> = BTreeSet::new();
+pub fn unmarted_quarters(lake: &Path) -> Vec<Period> {
+    let Ok(dirs) = std::fs::read_dir(lake.join("raw/dream/persons")) else {
+        return Vec::new();
+    };
+    let landed: BTreeSet<String> = dirs
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("quarter=").map(str::to_string)
+        })
+        .collect();
+    let mut marted = BTreeSet::new();
     for b in read_mart(lake, "target_metrics") {
         let (Some(metric), Some(period)) = (
             b.column_by_name("metric")
@@ -343,32 +349,15 @@ pub fn unmarted_quarters(cfg: &Config) -> Vec<Period> {
             continue;
         };
         for i in 0..b.num_rows() {
-            marted.insert((metric.value(i).to_string(), period.value(i).to_string()));
-        }
-    }
-    let mut out = BTreeSet::new();
-    for m in cfg.metrics.catalogue.iter().filter(|m| !m.monthly) {
-        let first = m.tables.split(['/', ',']).next().unwrap_or("").trim();
-        let Some(table) = raw
-            .iter()
-            .find(|t| t.name == first && t.partition_keys.first().is_some_and(|k| k == "quarter"))
-        else {
-            continue;
-        };
-        let Ok(dirs) = std::fs::read_dir(&table.dir) else {
-            continue;
-        };
-        for e in dirs.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(q) = name.strip_prefix("quarter=")
-                && !marted.contains(&(m.metric.clone(), q.to_string()))
-                && let Ok(p) = q.parse::<Period>()
-            {
-                out.insert(p);
+            if metric.value(i) == "M1" {
+                marted.insert(period.value(i).to_string());
             }
         }
     }
-    out.into_iter().collect()
+    landed
+        .difference(&marted)
+        .filter_map(|q| q.parse().ok())
+        .collect()
 }
 
 fn missing_metrics(
