@@ -48,7 +48,14 @@ pub(super) async fn ingest_csv(
         });
     }
     let municipality = match (municipality, cfg.municipalities.as_slice()) {
-        (_, []) => None,
+        (None, []) => None,
+        (Some(m), []) => {
+            return Err(Error::Usage {
+                message: format!(
+                    "`--municipality {m}`: {source} delivers one bundle for all municipalities (it lists no `municipalities`); leave it out"
+                ),
+            });
+        }
         (Some(m), _) => Some(m),
         (None, [only]) => Some(*only),
         (None, several) => {

@@ -193,6 +193,20 @@ schedule = "0 5 15 1,4,7,10 *"
         "{}",
         text(&out.stderr)
     );
+    let out = ws.run(&[
+        "ingest",
+        "jobpakker",
+        "--period",
+        "2019Q3",
+        "--municipality",
+        "580",
+    ]);
+    assert!(
+        text(&out.stderr)
+            .contains("`--municipality 580`: jobpakker delivers one bundle for all municipalities"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = ws.run(&["ingest", "pakker", "--period", "2019Q3"]);
     assert!(
         text(&out.stderr).contains(
