@@ -199,6 +199,52 @@ fn reports_are_tagged_archival_pdfs_with_danish_metadata() {
     assert!(raw.contains("/Alt"), "charts carry alternative text");
 }
 
+/// The status report numbers its figures itself (no counter to settle in a second
+/// layout pass): the numbers run 1, 2, … in reading order, one per tagged figure, and
+/// the key figures beside each trend are still a tagged table.
+#[test]
+fn a_status_report_s_figures_are_numbered_in_order_and_tagged() {
+    let ws = full();
+    let (_out, pdfs) = report(
+        ws,
+        &ws.lake(),
+        &["quarterly", "--period", "2018Q4", "--municipality", "350"],
+    );
+    assert_eq!(pdfs.len(), 1);
+    let t = pdf_text(&pdfs[0]);
+    // pdftotext gives the caption's no-break space as a space.
+    let numbers: Vec<usize> = t
+        .split("Figur ")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(':').and_then(|(n, _)| n.parse().ok()))
+        .collect();
+    let structure = text(
+        &Command::new("pdfinfo")
+            .arg("-struct")
+            .arg(&pdfs[0])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let elements = |name: &str| {
+        structure
+            .lines()
+            .filter(|l| l.trim_start().starts_with(name))
+            .count()
+    };
+    let figures = elements("Figure");
+    let sections = t
+        .lines()
+        .filter(|l| *l == "Sammenlignelige kommuner")
+        .count();
+    assert!(sections >= 5, "{sections} sections: {t}");
+    assert_eq!(figures, 2 * sections, "a trend and a bar chart per section");
+    assert_eq!(elements("Caption"), figures, "{structure}");
+    assert_eq!(numbers, (1..=figures).collect::<Vec<_>>(), "{t}");
+    // The overview table, and per section the key figures, the comparison and the sex split.
+    assert_eq!(elements("Table"), 1 + 3 * sections, "{structure}");
+}
+
 #[test]
 fn the_same_lake_gives_byte_identical_pdfs() {
     let ws = full();
