@@ -83,7 +83,7 @@ fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
                 cfg.lake.path.display()
             ),
         })?;
-    let settings = render::Settings::new(cfg, date);
+    let settings = render::Settings::new(cfg, date)?;
     let started = std::time::Instant::now();
     let step = Step::start("render", None);
     let mut written = Vec::new();
@@ -340,11 +340,12 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 out(&format!("{file}: plans against the lake's schemas"));
             }
             let today = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default();
+            let settings = render::Settings::new(&cfg, today)?;
             for t in render::Template::ALL {
-                render::pdf(t, None, today, "validate")?;
+                render::pdf(&settings.templates, t, None, today, "validate")?;
                 out(&format!(
-                    "report-templates/{}: compiles with {}",
-                    t.file(),
+                    "{}: compiles with {}",
+                    settings.templates.display(t.file()),
                     t.sample()
                 ));
             }

@@ -14,7 +14,7 @@ pub(crate) fn step(kind: &str, config: &Path, period: Period, out: &Path) -> any
         cfg.override_lake(Path::new(&lake));
     }
     let date = maaltal::render::data_date(&cfg.lake.path).context("empty lake")?;
-    let settings = maaltal::render::Settings::new(&cfg, date);
+    let settings = maaltal::render::Settings::new(&cfg, date)?;
     fs::create_dir_all(out)?;
     // As `maaltal report` does: each PDF written as it is made, only its time kept.
     let mut ms: Vec<f64> = Vec::new();

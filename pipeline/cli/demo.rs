@@ -113,7 +113,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     let quarter = latest(sample::PERIODS[0].1)?;
     let month = latest(sample::PERIODS[3].1)?;
     let date = render::data_date(&lake).unwrap_or_else(|| now.date_naive());
-    let settings = render::Settings::new(&ctx.config, date);
+    let settings = render::Settings::new(&ctx.config, date)?;
     let reports_dir = PathBuf::from("reports");
     let step = Step::start("render", None);
     let mut pdfs = render::quarterly(&ctx.config, quarter, None, &settings)?;

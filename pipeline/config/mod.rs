@@ -350,11 +350,24 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
                 ),
             );
         }
+        let templates = r.templates.as_ref().map(|t| base_dir.join(t));
+        if let Some(t) = &templates
+            && !t.is_dir()
+        {
+            p.at(
+                "program.templates",
+                format!(
+                    "`{}` is not a folder (of the programme's `*.typ` report templates)",
+                    t.display()
+                ),
+            );
+        }
         ProgramConfig {
             id: r.id,
             name: r.name,
             municipalities,
             queries,
+            templates,
         }
     });
     let lake = lake.map(|r| {

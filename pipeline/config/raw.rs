@@ -21,6 +21,9 @@ pub struct RawProgram {
     /// A folder of mart queries (`*.sql`, one mart each) used instead of the embedded
     /// `queries/`.
     pub queries: Option<String>,
+    /// A folder of report templates (`*.typ`, with their `*.json` sample data) used
+    /// instead of the embedded `report-templates/`.
+    pub templates: Option<String>,
 }
 
 /// `[lake]`: where the Parquet lake lives.

@@ -25,6 +25,8 @@ pub struct ProgramConfig {
     pub municipalities: Vec<i32>,
     /// The folder of its mart queries (none: the embedded `queries/`).
     pub queries: Option<PathBuf>,
+    /// The folder of its report templates (none: the embedded `report-templates/`).
+    pub templates: Option<PathBuf>,
 }
 
 /// `[lake]`, validated and resolved.

@@ -133,6 +133,7 @@ impl Books {
             })?;
         let bytes = json(&data, settings);
         let pdf = pdf(
+            &settings.templates,
             Template::Maanedsbog,
             Some(&bytes),
             settings.date,

@@ -8,7 +8,7 @@ use typst::foundations::{Datetime, Smart};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use super::world::ReportWorld;
+use super::world::{ReportWorld, Templates};
 use super::{RenderError, Template};
 
 pub(super) fn hints_text(hints: &[String]) -> String {
@@ -37,9 +37,9 @@ fn located(world: &ReportWorld, template: &str, diags: &[SourceDiagnostic]) -> R
     let (path, line, column) = match (file, world.range(d.span)) {
         (Some((name, text)), Some(r)) => {
             let (l, c) = crate::config::line_col(text, r.start);
-            (name.to_string(), l, c)
+            (name, l, c)
         }
-        (Some((name, _)), None) => (name.to_string(), 1, 1),
+        (Some((name, _)), None) => (name, 1, 1),
         _ => (template.to_string(), 1, 1),
     };
     RenderError::Template {
@@ -57,10 +57,12 @@ const EVICT_EVERY: usize = 4;
 /// Documents compiled by this process (for the eviction).
 static DOCUMENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// Compiles `template` with `data` (JSON; none: the template's sample data) and writes
-/// an archival, accessible PDF (PDF/A-2a and PDF/UA-1). `ident` names the document
-/// (the same report of the same period keeps its identifier); `day` is its date.
+/// Compiles `template` (one of `templates`) with `data` (JSON; none: the template's
+/// sample data) and writes an archival, accessible PDF (PDF/A-2a and PDF/UA-1). `ident`
+/// names the document (the same report of the same period keeps its identifier);
+/// `day` is its date.
 pub fn pdf(
+    templates: &std::sync::Arc<Templates>,
     template: Template,
     data: Option<&[u8]>,
     day: NaiveDate,
@@ -74,21 +76,22 @@ pub fn pdf(
         let _ = std::fs::create_dir_all(&dir);
         let _ = std::fs::write(dir.join(format!("{}.json", ident.replace('/', "_"))), bytes);
     }
-    let world = ReportWorld::new(path, data, day).ok_or_else(|| RenderError::Template {
-        path: path.into(),
-        line: 1,
-        column: 1,
-        message: "no such template".into(),
-        hints: Vec::new(),
-    })?;
+    let world =
+        ReportWorld::new(templates, path, data, day).ok_or_else(|| RenderError::Template {
+            path: templates.display(path),
+            line: 1,
+            column: 1,
+            message: "no such template".into(),
+            hints: Vec::new(),
+        })?;
     let started = std::time::Instant::now();
     let compiled = typst::compile::<PagedDocument>(&world);
     let document = compiled
         .output
-        .map_err(|diags| located(&world, path, &diags))?;
+        .map_err(|diags| located(&world, &templates.display(path), &diags))?;
     let compiled_at = started.elapsed();
     let perr = |message: String| RenderError::Pdf {
-        path: path.into(),
+        path: templates.display(path),
         message,
     };
     let standards = PdfStandards::new(&[PdfStandard::A_2a, PdfStandard::Ua_1])

@@ -31,6 +31,7 @@ pub use books::{Books, Planned};
 use compile::hints_text;
 pub use compile::pdf;
 pub use files::{file_part, slug, write_all, write_one};
+pub use world::Templates;
 
 /// The report kinds and their templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -89,10 +90,7 @@ impl Template {
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// A template failed to compile.
-    #[error(
-        "report-templates/{path}:{line}:{column}: {message}{}",
-        hints_text(hints)
-    )]
+    #[error("{path}:{line}:{column}: {message}{}", hints_text(hints))]
     Template {
         /// Template file.
         path: String,
@@ -106,11 +104,17 @@ pub enum RenderError {
         hints: Vec<String>,
     },
     /// The PDF could not be written (a PDF/A or PDF/UA rule broken).
-    #[error("report-templates/{path}: writing the PDF: {message}")]
+    #[error("{path}: writing the PDF: {message}")]
     Pdf {
         /// Template file.
         path: String,
         /// Message.
+        message: String,
+    },
+    /// The folder of templates could not be read.
+    #[error("reading the report templates: {message}")]
+    Templates {
+        /// The file or folder and why.
         message: String,
     },
     /// The marts could not be read.
@@ -228,19 +232,28 @@ pub struct Settings {
     pub date: NaiveDate,
     /// Printed at the top when this is a re-issue after the data changed.
     pub update_note: Option<String>,
+    /// The templates: the folder `[program] templates` names, read now, or the
+    /// embedded ones.
+    pub templates: std::sync::Arc<Templates>,
 }
 
 impl Settings {
-    /// From the config, dated `date`.
-    #[must_use]
-    pub fn new(config: &crate::config::Config, date: NaiveDate) -> Self {
-        Self {
+    /// From the config, dated `date`; the programme's templates are read here.
+    pub fn new(config: &crate::config::Config, date: NaiveDate) -> Result<Self, RenderError> {
+        let templates = match &config.program.templates {
+            Some(folder) => {
+                Templates::read(folder).map_err(|message| RenderError::Templates { message })?
+            }
+            None => Templates::embedded(),
+        };
+        Ok(Self {
             disclosure: disclosure::Disclosure {
                 min: config.reports.min_group_size,
             },
             date,
             update_note: None,
-        }
+            templates,
+        })
     }
 }
 
@@ -344,6 +357,7 @@ pub fn quarterly(
             );
             let bytes = json(&data, settings);
             let pdf = pdf(
+                &settings.templates,
                 Template::Quarterly,
                 Some(&bytes),
                 settings.date,
@@ -387,6 +401,7 @@ pub fn overview(
     );
     let bytes = json(&data, settings);
     let pdf = pdf(
+        &settings.templates,
         Template::Overview,
         Some(&bytes),
         settings.date,

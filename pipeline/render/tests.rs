@@ -9,8 +9,9 @@ fn date() -> NaiveDate {
 #[test]
 fn every_template_renders_its_sample_data_deterministically() {
     for t in Template::ALL {
-        let a = pdf(t, None, date(), "test").unwrap_or_else(|e| panic!("{e}"));
-        let b = pdf(t, None, date(), "test").unwrap();
+        let a =
+            pdf(&Templates::embedded(), t, None, date(), "test").unwrap_or_else(|e| panic!("{e}"));
+        let b = pdf(&Templates::embedded(), t, None, date(), "test").unwrap();
         assert!(a.starts_with(b"%PDF-"));
         assert_eq!(a, b, "{}: same data, same bytes", t.file());
     }
@@ -32,8 +33,22 @@ fn forty_employees_in_a_department_flow_over_pages() {
             .collect(),
     );
     let bytes = serde_json::to_vec(&data).unwrap();
-    let forty = pdf(Template::Maanedsbog, Some(&bytes), date(), "forty").unwrap();
-    let sample = pdf(Template::Maanedsbog, None, date(), "forty").unwrap();
+    let forty = pdf(
+        &Templates::embedded(),
+        Template::Maanedsbog,
+        Some(&bytes),
+        date(),
+        "forty",
+    )
+    .unwrap();
+    let sample = pdf(
+        &Templates::embedded(),
+        Template::Maanedsbog,
+        None,
+        date(),
+        "forty",
+    )
+    .unwrap();
     assert!(
         forty.len() > sample.len(),
         "forty employees make a longer document"

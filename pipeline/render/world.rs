@@ -1,8 +1,9 @@
-//! The one Typst `World` of maaltal, rendering's only I/O: the templates of
-//! `report-templates/` (embedded in the binary), the report's data as a file whose
-//! path is `sys.inputs.data` (as `typst compile --input data=<file>` gives it), fonts
-//! bundled in the binary (typst-assets), no packages, and the document date from the
-//! caller, never the clock.
+//! The one Typst `World` of maaltal, rendering's only I/O: the templates (the files of
+//! `report-templates/` embedded in the binary, or of the folder `[program] templates`
+//! names, read when a run starts), the report's data as a file whose path is
+//! `sys.inputs.data` (as `typst compile --input data=<file>` gives it), fonts bundled
+//! in the binary (typst-assets), no packages, and the document date from the caller,
+//! never the clock.
 //!
 //! The standard library, its inputs and the fonts are the same for every document of
 //! a process. Typst memoises layout by what a computation read, so whatever does not
@@ -11,7 +12,8 @@
 //! `sys.inputs` itself, every document had a library of its own and nothing carried
 //! over.
 
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, NaiveDate};
 use typst::diag::{FileError, FileResult};
@@ -41,17 +43,110 @@ fn file_id(name: &str) -> Option<FileId> {
     Some(FileId::new(RootedPath::new(VirtualRoot::Project, vpath)))
 }
 
-fn name_of(id: FileId) -> Option<&'static str> {
-    FILES
-        .iter()
-        .find(|(name, _)| file_id(name) == Some(id))
-        .map(|(name, _)| *name)
-}
-
 /// The text of an embedded template file.
 #[must_use]
 pub fn text_of(name: &str) -> Option<&'static str> {
     FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// Whether the file `name` ends in `.<ext>` (as Typst imports it: case matters).
+fn has_extension(name: &str, ext: &str) -> bool {
+    Path::new(name).extension().is_some_and(|e| e == ext)
+}
+
+/// A programme's report templates, parsed: the embedded `report-templates/`, or every
+/// `*.typ` and `*.json` file of a folder.
+#[derive(Debug)]
+pub struct Templates {
+    /// The folder they were read from (none: embedded).
+    folder: Option<PathBuf>,
+    /// Each file's name and text.
+    files: Vec<(String, String)>,
+    /// The `*.typ` files, parsed once.
+    sources: Vec<(FileId, Source)>,
+}
+
+impl Templates {
+    fn new(folder: Option<PathBuf>, files: Vec<(String, String)>) -> Self {
+        let sources = files
+            .iter()
+            .filter(|(name, _)| has_extension(name, "typ"))
+            .filter_map(|(name, text)| {
+                let id = file_id(name)?;
+                Some((id, Source::new(id, text.clone())))
+            })
+            .collect();
+        Self {
+            folder,
+            files,
+            sources,
+        }
+    }
+
+    /// The templates built into the binary, parsed once per process.
+    #[must_use]
+    pub fn embedded() -> Arc<Self> {
+        static EMBEDDED: OnceLock<Arc<Templates>> = OnceLock::new();
+        EMBEDDED
+            .get_or_init(|| {
+                let files = FILES
+                    .iter()
+                    .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
+                    .collect();
+                Arc::new(Self::new(None, files))
+            })
+            .clone()
+    }
+
+    /// Every `*.typ` and `*.json` file of `folder` (not its subfolders). An error names
+    /// the file that cannot be read.
+    pub fn read(folder: &Path) -> Result<Arc<Self>, String> {
+        let entries = std::fs::read_dir(folder)
+            .map_err(|e| format!("{}: {e} (the report templates' folder)", folder.display()))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("{}: {e}", folder.display()))?
+                .path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !(has_extension(name, "typ") || has_extension(name, "json")) || !path.is_file() {
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            files.push((name.to_string(), text));
+        }
+        files.sort();
+        Ok(Arc::new(Self::new(Some(folder.to_path_buf()), files)))
+    }
+
+    /// The text of one of the files.
+    #[must_use]
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
+    }
+
+    /// How a message names one of the files: its path in the folder, or
+    /// `report-templates/<name>` for the embedded ones.
+    #[must_use]
+    pub fn display(&self, name: &str) -> String {
+        match &self.folder {
+            Some(f) => f.join(name).display().to_string(),
+            None => format!("report-templates/{name}"),
+        }
+    }
+
+    fn name_of(&self, id: FileId) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|(name, _)| file_id(name) == Some(id))
+            .map(|(name, _)| name.as_str())
+    }
 }
 
 /// Where a document's data is, as the templates see it (`sys.inputs.data`).
@@ -73,22 +168,9 @@ fn library(with_data: bool) -> &'static LazyHash<Library> {
     }
 }
 
-/// The templates, parsed once.
-fn sources() -> &'static Vec<(FileId, Source)> {
-    static SOURCES: OnceLock<Vec<(FileId, Source)>> = OnceLock::new();
-    SOURCES.get_or_init(|| {
-        FILES
-            .iter()
-            .filter_map(|(name, text)| {
-                let id = file_id(name)?;
-                Some((id, Source::new(id, (*text).to_string())))
-            })
-            .collect()
-    })
-}
-
 /// One template with its data, ready to compile.
 pub struct ReportWorld {
+    templates: Arc<Templates>,
     library: &'static LazyHash<Library>,
     main: FileId,
     data: Option<Bytes>,
@@ -96,13 +178,19 @@ pub struct ReportWorld {
 }
 
 impl ReportWorld {
-    /// A world whose main file is `template` (a name in [`FILES`]); `data` (JSON) is
-    /// the file `sys.inputs.data` names, unless none (then the template reads its
-    /// sample data). `None` when the template is not one of the embedded files.
+    /// A world whose main file is `template` (a name in `templates`); `data` (JSON)
+    /// is the file `sys.inputs.data` names, unless none (then the template reads its
+    /// sample data). `None` when the template is not one of the files.
     #[must_use]
-    pub fn new(template: &str, data: Option<&[u8]>, today: NaiveDate) -> Option<Self> {
-        text_of(template)?;
+    pub fn new(
+        templates: &Arc<Templates>,
+        template: &str,
+        data: Option<&[u8]>,
+        today: NaiveDate,
+    ) -> Option<Self> {
+        templates.text(template)?;
         Some(Self {
+            templates: templates.clone(),
             library: library(data.is_some()),
             main: file_id(template)?,
             data: data.map(|d| Bytes::new(d.to_vec())),
@@ -110,11 +198,11 @@ impl ReportWorld {
         })
     }
 
-    /// The name and text of the file a diagnostic points into.
+    /// How a message names the file a diagnostic points into, and its text.
     #[must_use]
-    pub fn file_text(&self, id: FileId) -> Option<(&'static str, &'static str)> {
-        let name = name_of(id)?;
-        Some((name, text_of(name)?))
+    pub fn file_text(&self, id: FileId) -> Option<(String, &str)> {
+        let name = self.templates.name_of(id)?;
+        Some((self.templates.display(name), self.templates.text(name)?))
     }
 }
 
@@ -132,7 +220,8 @@ impl World for ReportWorld {
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {
-        sources()
+        self.templates
+            .sources
             .iter()
             .find(|(i, _)| *i == id)
             .map(|(_, s)| s.clone())
@@ -145,7 +234,8 @@ impl World for ReportWorld {
         {
             return Ok(data.clone());
         }
-        let (_, text) = self.file_text(id).ok_or(FileError::AccessDenied)?;
+        let name = self.templates.name_of(id).ok_or(FileError::AccessDenied)?;
+        let text = self.templates.text(name).ok_or(FileError::AccessDenied)?;
         Ok(Bytes::new(text.as_bytes().to_vec()))
     }
 

@@ -61,7 +61,7 @@ pub async fn send_reports(
                 lake.display()
             ),
         })?;
-    let settings = render::Settings::new(config, date);
+    let settings = render::Settings::new(config, date)?;
     let preview = options.preview_as.as_deref();
     // Status reports and the overview are few and rendered at once. Månedsbøger are
     // planned here, rendered a batch at a time (every core), and mailed and let go

@@ -87,15 +87,25 @@ fn a_new_query_file_is_a_new_mart_and_a_broken_one_is_named() {
 #[test]
 fn a_queries_folder_that_is_not_there_is_a_config_error() {
     let ws = Workspace::with_config(|t| {
-        t.replacen("[program]\n", "[program]\nqueries = \"nowhere\"\n", 1)
+        t.replacen(
+            "[program]\n",
+            "[program]\nqueries = \"nowhere\"\ntemplates = \"nor-here\"\n",
+            1,
+        )
     });
     let out = ws.run(&["validate"]);
     assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("program.queries: `")
-            && text(&out.stderr).contains("nowhere` is not a folder"),
-        "{}",
-        text(&out.stderr)
+        err.contains("program.queries: `") && err.contains("nowhere` is not a folder"),
+        "{err}"
+    );
+    assert!(
+        err.contains("program.templates: `")
+            && err.contains(
+                "nor-here` is not a folder (of the programme's `*.typ` report templates)"
+            ),
+        "{err}"
     );
 }
 
@@ -175,5 +185,81 @@ fn the_programme_guide_s_example_runs_as_written() {
             vec!["580", "2019Q3", "2", "1", "1"],
             vec!["751", "2019Q3", "1", "1", "0"],
         ]
+    );
+}
+
+/// A programme's report templates are a folder (`[program] templates`), read when a
+/// run starts: an edited template is what the next report says, `validate` compiles
+/// the folder's templates, and a broken one is named by its path, line and column.
+#[test]
+fn a_programme_s_templates_folder_is_what_its_reports_are_made_from() {
+    let ws = Workspace::with_config(|t| {
+        t.replacen(
+            "[program]\n",
+            "[program]\ntemplates = \"programme-templates\"\n",
+            1,
+        )
+    });
+    let dir = ws.dir.path().join("programme-templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("report-templates");
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    let quarterly = dir.join("quarterly.typ");
+    let original = std::fs::read_to_string(&quarterly).unwrap();
+    assert!(original.contains("= Statusrapport for #kommune"));
+    std::fs::write(
+        &quarterly,
+        original.replace(
+            "= Statusrapport for #kommune",
+            "= Kvartalsrapport for #kommune",
+        ),
+    )
+    .unwrap();
+    let lake = crate::reports::full().lake();
+    let (_out, pdfs) = crate::reports::report(
+        &ws,
+        &lake,
+        &["quarterly", "--period", "2018Q4", "--municipality", "350"],
+    );
+    assert_eq!(pdfs.len(), 1, "{pdfs:?}");
+    let t = crate::reports::pdf_text(&pdfs[0]);
+    assert!(t.contains("Kvartalsrapport for Lejre Kommune"), "{t}");
+    assert!(!t.contains("Statusrapport for Lejre Kommune"), "{t}");
+    let out = ws.ok(&["validate"]);
+    let file = quarterly.display().to_string();
+    assert!(
+        out.contains(&format!("{file}: compiles with quarterly.sample.json")),
+        "{out}"
+    );
+
+    // An unclosed argument list on line 5: the folder's file is named, where it is.
+    let broken = original.replacen("#let data = json(", "#let data = json((", 1);
+    assert_eq!(
+        broken.lines().nth(4),
+        Some("#let data = json((sys.inputs.at(\"data\", default: \"quarterly.sample.json\"))")
+    );
+    std::fs::write(&quarterly, broken).unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = ws.run(&[
+        "--lake",
+        lake.to_str().unwrap(),
+        "report",
+        "quarterly",
+        "--period",
+        "2018Q4",
+        "--municipality",
+        "350",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains(&format!("{file}:5:")), "{err}");
+    assert_eq!(
+        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        0,
+        "no report written"
     );
 }
