@@ -21,7 +21,7 @@ pub use catalogue::MetricInfo;
 pub use comparison::{ComparisonConfig, ComparisonGroup};
 pub use engine::EngineConfig;
 pub use jobs::Step;
-use problems::{Problems, codes, env_name};
+use problems::{Problems, codes, env_name, folder};
 use sections::{
     sources_sections, validate_mail, validate_metrics, validate_recipients, validate_sources,
 };
@@ -338,30 +338,20 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             p.at("program.id", format!("`{}`: must not be empty", r.id));
         }
         let municipalities = codes(&mut p, "program.municipalities", &r.municipalities);
-        let queries = r.queries.as_ref().map(|q| base_dir.join(q));
-        if let Some(q) = &queries
-            && !q.is_dir()
-        {
-            p.at(
-                "program.queries",
-                format!(
-                    "`{}` is not a folder (of the programme's `*.sql` marts)",
-                    q.display()
-                ),
-            );
-        }
-        let templates = r.templates.as_ref().map(|t| base_dir.join(t));
-        if let Some(t) = &templates
-            && !t.is_dir()
-        {
-            p.at(
-                "program.templates",
-                format!(
-                    "`{}` is not a folder (of the programme's `*.typ` report templates)",
-                    t.display()
-                ),
-            );
-        }
+        let queries = folder(
+            &mut p,
+            base_dir,
+            "program.queries",
+            r.queries.as_ref(),
+            "`*.sql` marts",
+        );
+        let templates = folder(
+            &mut p,
+            base_dir,
+            "program.templates",
+            r.templates.as_ref(),
+            "`*.typ` report templates",
+        );
         ProgramConfig {
             id: r.id,
             name: r.name,

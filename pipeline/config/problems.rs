@@ -1,6 +1,7 @@
 //! Collecting problems: each located by file, line, column and dotted path; the small checks every section shares.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
@@ -157,6 +158,27 @@ pub(super) fn env_name(p: &mut Problems<'_>, field: &str, name: &str) {
     if !ok {
         p.at(field, format!("`{name}` is not an environment variable name (A-Z, 0-9, _); secrets are named here, never written"));
     }
+}
+
+/// A folder a key names (relative to the config file's folder), which must be there.
+pub(super) fn folder(
+    p: &mut Problems<'_>,
+    base_dir: &Path,
+    field: &str,
+    value: Option<&String>,
+    of_what: &str,
+) -> Option<PathBuf> {
+    let dir = base_dir.join(value?);
+    if !dir.is_dir() {
+        p.at(
+            field,
+            format!(
+                "`{}` is not a folder (of the programme's {of_what})",
+                dir.display()
+            ),
+        );
+    }
+    Some(dir)
 }
 
 pub(super) fn codes(p: &mut Problems<'_>, field: &str, list: &[i64]) -> Vec<i32> {

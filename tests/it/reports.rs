@@ -165,15 +165,21 @@ pub(crate) fn pdf_title(p: &Path) -> String {
         .to_string()
 }
 
-#[test]
-fn reports_are_tagged_archival_pdfs_with_danish_metadata() {
+/// Lejre's status report for 2018Q4 from the shared lake: one PDF.
+fn lejre_status_report() -> (tempfile::TempDir, Vec<PathBuf>) {
     let ws = full();
-    let (_out, pdfs) = report(
+    let (out, pdfs) = report(
         ws,
         &ws.lake(),
         &["quarterly", "--period", "2018Q4", "--municipality", "350"],
     );
-    assert_eq!(pdfs.len(), 1);
+    assert_eq!(pdfs.len(), 1, "{pdfs:?}");
+    (out, pdfs)
+}
+
+#[test]
+fn reports_are_tagged_archival_pdfs_with_danish_metadata() {
+    let (_out, pdfs) = lejre_status_report();
     let info = pdfinfo(&pdfs[0]);
     assert!(
         info.lines()
@@ -204,13 +210,7 @@ fn reports_are_tagged_archival_pdfs_with_danish_metadata() {
 /// the key figures beside each trend are still a tagged table.
 #[test]
 fn a_status_report_s_figures_are_numbered_in_order_and_tagged() {
-    let ws = full();
-    let (_out, pdfs) = report(
-        ws,
-        &ws.lake(),
-        &["quarterly", "--period", "2018Q4", "--municipality", "350"],
-    );
-    assert_eq!(pdfs.len(), 1);
+    let (_out, pdfs) = lejre_status_report();
     let t = pdf_text(&pdfs[0]);
     // pdftotext gives the caption's no-break space as a space.
     let numbers: Vec<usize> = t
