@@ -7,11 +7,16 @@ use std::path::Path;
 
 use crate::common::{Workspace, doc_blocks as blocks, text};
 
-fn copy_queries(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+/// Copies the files of the repository's folder `from` whose extension is one of
+/// `extensions` into `to` (a programme's own folder, as an operator would start it).
+fn copy_folder(from: &str, extensions: &[&str], to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(from);
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
-        if e.path().extension().is_some_and(|x| x == "sql") {
+        if e.path()
+            .extension()
+            .is_some_and(|x| extensions.iter().any(|want| x == *want))
+        {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
@@ -39,7 +44,7 @@ fn a_new_query_file_is_a_new_mart_and_a_broken_one_is_named() {
         )
     });
     let dir = ws.dir.path().join("programme-queries");
-    copy_queries(&dir);
+    copy_folder("queries", &["sql"], &dir);
     std::fs::write(dir.join("metric_overview.sql"), EXTRA).unwrap();
     ws.ok(&["ingest", "jobindsats", "--period", "2018Q4"]);
     let out = ws.ok(&["transform"]);
@@ -201,11 +206,7 @@ fn a_programme_s_templates_folder_is_what_its_reports_are_made_from() {
         )
     });
     let dir = ws.dir.path().join("programme-templates");
-    std::fs::create_dir_all(&dir).unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("report-templates");
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
-    }
+    copy_folder("report-templates", &["typ", "json"], &dir);
     let quarterly = dir.join("quarterly.typ");
     let original = std::fs::read_to_string(&quarterly).unwrap();
     assert!(original.contains("= Statusrapport for #kommune"));
