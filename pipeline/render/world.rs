@@ -10,7 +10,8 @@
 //! read the data (the page set-up, a chart's axes, a name in a chart that every
 //! report shows) is laid out once and reused by the next document. With the data in
 //! `sys.inputs` itself, every document had a library of its own and nothing carried
-//! over.
+//! over. The same holds for the templates' set rules, which are part of every layout's
+//! key: they hold no report's data (`report()` in `report-templates/common.typ`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

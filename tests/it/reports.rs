@@ -245,6 +245,71 @@ fn a_status_report_s_figures_are_numbered_in_order_and_tagged() {
     assert_eq!(elements("Table"), 1 + 3 * sections, "{structure}");
 }
 
+/// Typst's memo cache is kept from one report to the next in a process (the templates'
+/// set rules are the same for every report, so layouts are reused). Nothing of one
+/// report may show in the next: each status report's running header (page 2 on) names
+/// its own municipality, and Lejre's report made in the run of all sixteen is the bytes
+/// of Lejre's made alone.
+#[test]
+fn status_reports_made_in_one_process_each_carry_their_own_header() {
+    let ws = full();
+    let (_all, pdfs) = report(ws, &ws.lake(), &["quarterly", "--period", "2018Q4"]);
+    assert_eq!(pdfs.len(), 16, "{pdfs:?}");
+    let mut lejre = None;
+    for p in &pdfs {
+        let title = pdf_title(p);
+        // "Title:   Statusrapport 4. kvartal 2018: Lejre Kommune"
+        let kommune = title
+            .rsplit(": ")
+            .next()
+            .filter(|k| k.ends_with(" Kommune"))
+            .unwrap_or_else(|| panic!("{}: title {title:?}", p.display()))
+            .trim()
+            .to_string();
+        let pages: usize = pdfinfo(p)
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap();
+        assert!(pages >= 2, "{}: {pages} pages", p.display());
+        for page in 1..=pages {
+            let out = Command::new("pdftotext")
+                .args([
+                    "-enc",
+                    "UTF-8",
+                    "-f",
+                    &page.to_string(),
+                    "-l",
+                    &page.to_string(),
+                ])
+                .arg(p)
+                .arg("-")
+                .output()
+                .unwrap();
+            let first = text(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let header = format!("· Statusrapport · {kommune} · 4. kvartal 2018");
+            if page == 1 {
+                assert!(!first.contains(&header), "{kommune} page 1: {first:?}");
+            } else {
+                assert!(first.contains(&header), "{kommune} page {page}: {first:?}");
+            }
+        }
+        if kommune == "Lejre Kommune" {
+            lejre = Some(std::fs::read(p).unwrap());
+        }
+    }
+    let (_alone, one) = lejre_status_report();
+    assert_eq!(
+        lejre.expect("Lejre among the 16"),
+        std::fs::read(&one[0]).unwrap(),
+        "Lejre's report made after others differs from Lejre's made alone"
+    );
+}
+
 #[test]
 fn the_same_lake_gives_byte_identical_pdfs() {
     let ws = full();
