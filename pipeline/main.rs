@@ -18,7 +18,7 @@ use maaltal::render::RenderError;
 use maaltal::run;
 use maaltal::{extract::Blame, lake, render, sample};
 
-use cli::args::{Cli, Command, ReportCommand, ReportKind, ScaleArg};
+use cli::args::{Cli, Command, NamedReport, ReportCommand, ScaleArg};
 use cli::{context, ingest_many, load_config, out, run_id, summarise};
 
 /// mimalloc instead of the system allocator: the landing, `DataFusion` and Typst all
@@ -70,10 +70,43 @@ fn clock() -> Result<maaltal::serve::Clock, Error> {
     Ok(maaltal::serve::Clock { offset })
 }
 
+/// The report a config makes under `name`; the error lists the ones it makes.
+fn named_template(cfg: &Config, name: &str) -> Result<render::Template, Error> {
+    render::Template::named(cfg, name).ok_or_else(|| Error::Usage {
+        message: format!(
+            "unknown report `{name}`; {} makes: {}",
+            cfg.program.id,
+            render::Template::all(cfg)
+                .iter()
+                .map(render::Template::name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}
+
 fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
-    let (ReportCommand::Quarterly { out: o, .. }
-    | ReportCommand::Overview { out: o, .. }
-    | ReportCommand::Maanedsbog { out: o, .. }) = cmd;
+    let named = match cmd {
+        ReportCommand::Named(args) => {
+            Some(NamedReport::try_parse_from(args).map_err(|e| Error::Usage {
+                message: e.to_string().trim_end().to_string(),
+            })?)
+        }
+        _ => None,
+    };
+    let o = match cmd {
+        ReportCommand::Quarterly { out, .. }
+        | ReportCommand::Overview { out, .. }
+        | ReportCommand::Maanedsbog { out, .. } => out,
+        ReportCommand::Named(_) => {
+            &named
+                .as_ref()
+                .ok_or_else(|| Error::Usage {
+                    message: "give a report's name".into(),
+                })?
+                .out
+        }
+    };
     let date = o
         .date
         .or_else(|| render::data_date(&cfg.lake.path))
@@ -88,6 +121,20 @@ fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
     let step = Step::start("render", None);
     let mut written = Vec::new();
     let reports = match cmd {
+        ReportCommand::Named(args) => {
+            let n = named.as_ref().ok_or_else(|| Error::Usage {
+                message: "no report named".into(),
+            })?;
+            let name = args.first().map(String::as_str).unwrap_or_default();
+            let render::Template::Custom(spec) = named_template(cfg, name)? else {
+                return Err(Error::Usage {
+                    message: format!(
+                        "`{name}` is a built-in report: `maaltal report {name} --help`"
+                    ),
+                });
+            };
+            render::custom(cfg, &spec, n.period, n.municipality, &settings)?
+        }
         ReportCommand::Quarterly {
             period,
             municipality,
@@ -148,12 +195,13 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 message: format!("{}: {e}", dir.display()),
             })?;
             out(&format!(
-                "wrote {} files to {}: {} DREAM rows, {} Jobindsats rows, {} fagsystem rows",
+                "wrote {} files to {}: {} DREAM rows, {} Jobindsats rows, {} fagsystem rows, {} jobpakker rows (VIP2)",
                 s.files,
                 dir.display(),
                 s.dream_rows,
                 s.jobindsats_rows,
-                s.fagsystem_rows
+                s.fagsystem_rows,
+                s.jobpakker_rows
             ));
         }
         Command::Ingest {
@@ -241,11 +289,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             date,
         } => {
             let cfg = load_config(cli)?;
-            let template = match report {
-                ReportKind::Quarterly => render::Template::Quarterly,
-                ReportKind::Overview => render::Template::Overview,
-                ReportKind::Maanedsbog => render::Template::Maanedsbog,
-            };
+            let template = named_template(&cfg, report)?;
             let options = run::SendOptions {
                 dry_run: *dry_run,
                 preview_as: preview_as.clone(),
@@ -341,8 +385,15 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             }
             let today = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default();
             let settings = render::Settings::new(&cfg, today)?;
-            for t in render::Template::ALL {
-                render::pdf(&settings.templates, t, None, today, "validate")?;
+            // The built-in shapes the programme has templates for or sends, and its own.
+            let sent: Vec<&str> = cfg.jobs.values().flat_map(|j| j.reports()).collect();
+            for t in render::Template::all(&cfg) {
+                let own = matches!(t, render::Template::Custom(_));
+                if !own && settings.templates.text(t.file()).is_none() && !sent.contains(&t.name())
+                {
+                    continue;
+                }
+                render::pdf(&settings.templates, &t, None, today, "validate")?;
                 out(&format!(
                     "{}: compiles with {}",
                     settings.templates.display(t.file()),
@@ -350,7 +401,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 ));
             }
             let ungrouped = cfg.comparison.ungrouped(&cfg.program.municipalities);
-            if cfg.comparison.groups.is_empty() {
+            if cfg.comparison.expected_metrics.is_empty() {
+                // A programme without per-person metrics compares with no other municipalities.
+            } else if cfg.comparison.groups.is_empty() {
                 out(
                     "warning: no [comparison.groups]: the reports compare with no similar municipalities",
                 );

@@ -31,6 +31,10 @@ pub(crate) struct Cli {
     /// Lake folder (overrides `lake.path`).
     #[arg(long, global = true, env = "MAALTAL_LAKE")]
     pub(crate) lake: Option<PathBuf>,
+    /// The programme to work on, when the config turns on more than one
+    /// (`programmes = ["vip2"]`; default: the config's own `[program]`).
+    #[arg(long, global = true, env = "MAALTAL_PROGRAMME")]
+    pub(crate) programme: Option<String>,
     /// More log output on stderr: `-v` info, `-vv` debug, `-vvv` trace (default:
     /// warnings; `serve` logs info). `MAALTAL_LOG` takes a filter instead.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -152,8 +156,10 @@ pub(crate) enum Command {
         MAALTAL_SMTP_URL=smtp://127.0.0.1:2525?tls=none maaltal send maanedsbog --month 2018-11"
     )]
     Send {
-        /// Which report.
-        report: ReportKind,
+        /// Which report: `quarterly`, `overview`, `maanedsbog`, or one of the
+        /// programme's own (`[[reports.report]]`, e.g. `jobpakker` with `--programme vip2`).
+        #[arg(value_name = "REPORT")]
+        report: String,
         /// Quarter (`2018Q4`) or, for the månedsbog, month (`2018-11`).
         #[arg(long, visible_alias = "month")]
         period: Period,
@@ -192,17 +198,6 @@ pub(crate) enum ScaleArg {
     Sample,
     /// All 98 municipalities at national size.
     National,
-}
-
-/// The reports `send` knows.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(crate) enum ReportKind {
-    /// The quarterly status reports, to each municipality's project leads.
-    Quarterly,
-    /// The programme overview, to the secretariat.
-    Overview,
-    /// The månedsbog, to every employee with an email.
-    Maanedsbog,
 }
 
 /// Options every report command shares.
@@ -260,6 +255,29 @@ pub(crate) enum ReportCommand {
         #[command(flatten)]
         out: ReportOut,
     },
+    /// A programme's own report (`[[reports.report]]`), by its name:
+    /// `maaltal --programme vip2 report jobpakker --period 2009Q3`.
+    #[command(external_subcommand)]
+    Named(Vec<String>),
+}
+
+/// The arguments of a programme's own report (`maaltal report <name> …`).
+#[derive(Debug, Parser)]
+#[command(
+    name = "maaltal report <name>",
+    after_help = "Examples:\n  maaltal --programme vip2 report jobpakker --period 2009Q3\n  \
+    maaltal --programme vip2 report jobpakker --period 2009Q3 --municipality 580 --json"
+)]
+pub(crate) struct NamedReport {
+    /// Quarter, `2009Q3`.
+    #[arg(long)]
+    pub(crate) period: Period,
+    /// Only this municipality (a DST code, `580` for Aabenraa), for a report made per
+    /// municipality.
+    #[arg(long, value_name = "CODE", value_parser = municipality_code)]
+    pub(crate) municipality: Option<i32>,
+    #[command(flatten)]
+    pub(crate) out: ReportOut,
 }
 
 /// A `--municipality` value: one of the 98 DST municipality codes.

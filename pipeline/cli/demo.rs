@@ -43,31 +43,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     })?;
     let mut origin = "the configured sources".to_string();
     if cli.config.is_none() {
-        // The embedded default reads `sample/`: point it at the server instead.
-        // The demo server asks for no credentials.
-        let s = &mut cfg.sources;
-        let mut locations: Vec<&mut String> = Vec::new();
-        if let Some(d) = s.dream.as_mut() {
-            d.auth_env = None;
-            locations.push(&mut d.location);
-        }
-        if let Some(j) = s.jobindsats.as_mut() {
-            j.api_key_env = None;
-            locations.push(&mut j.location);
-        }
-        for c in &mut s.csv {
-            c.auth_env = None;
-            locations.push(&mut c.location);
-        }
-        for loc in locations {
-            if let Some(rest) = loc.strip_prefix("sample/") {
-                *loc = if rest.starts_with("jobindsats") {
-                    server.base.clone()
-                } else {
-                    format!("{}/files/{rest}", server.base)
-                };
-            }
-        }
+        served(&mut cfg, &server.base);
         origin = format!("{} (files and the Jobindsats v2 API)", server.base);
     }
     let now = Utc::now();
@@ -142,7 +118,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
         retries: ctx.config.mail.retries,
         backoff: ctx.config.mail.backoff,
     };
-    let _lock = maaltal::lock::acquire(&lake, "demo: send", maaltal::lock::WAIT_LIMIT).await?;
+    let lock = maaltal::lock::acquire(&lake, "demo: send", maaltal::lock::WAIT_LIMIT).await?;
     let sent = deliver::deliver(
         &lake,
         &ctx.run_id,
@@ -154,6 +130,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
         Utc::now,
     )
     .await?;
+    drop(lock);
     let outbox = ctx.config.mail.outbox.display().to_string();
     step.finish(&format!(
         "{} mails written to {outbox}/, {} delivered before",
@@ -205,6 +182,8 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
         sent.skipped.len(),
         sent.failed.len()
     ));
+    let main = load_config(cli)?;
+    other_programmes(cli, &main, &server.base).await?;
     out("");
     out("Next (maaltal is `cargo run --` here, or target/debug/maaltal):");
     out(
@@ -213,10 +192,123 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     out(&format!(
         "  maaltal report quarterly --period {quarter} --municipality 350 --out reports"
     ));
+    out("  maaltal --programme vip2 report jobpakker --period 2010Q2 --municipality 580");
     out("  maaltal jobs     # the schedule;  maaltal serve   # the daemon that runs it");
     out(
         "  maaltal status   # what ran, landed, was quarantined and mailed (serve --http: as a page)",
     );
+    Ok(())
+}
+
+/// Points the embedded default's sources, which read `sample/`, at the demo server
+/// (which asks for no credentials).
+fn served(cfg: &mut maaltal::config::Config, base: &str) {
+    let s = &mut cfg.sources;
+    let mut locations: Vec<&mut String> = Vec::new();
+    if let Some(d) = s.dream.as_mut() {
+        d.auth_env = None;
+        locations.push(&mut d.location);
+    }
+    if let Some(j) = s.jobindsats.as_mut() {
+        j.api_key_env = None;
+        locations.push(&mut j.location);
+    }
+    for c in &mut s.csv {
+        c.auth_env = None;
+        locations.push(&mut c.location);
+    }
+    for loc in locations {
+        if let Some(rest) = loc.strip_prefix("sample/") {
+            *loc = if rest.starts_with("jobindsats") {
+                base.to_string()
+            } else {
+                format!("{base}/files/{rest}")
+            };
+        }
+    }
+}
+
+/// The config's other programmes (`programmes = [...]`), each on its own sample data:
+/// pulled from the demo server, landed in the same lake, its marts built, its reports
+/// of the latest quarter rendered into `reports/` and mailed to the outbox.
+async fn other_programmes(
+    cli: &Cli,
+    main: &maaltal::config::Config,
+    base: &str,
+) -> Result<(), Error> {
+    for id in &main.programmes {
+        let mut cfg = maaltal::config::programmes::load(cli.config.as_deref(), main, id)?;
+        if cli.config.is_none() {
+            served(&mut cfg, base);
+        }
+        let now = Utc::now();
+        let ctx = Context::new(cfg, now, run_id(now))?;
+        let mut plan = Vec::new();
+        let mut latest = None;
+        for (_, source, range) in sample::PROGRAMME_PERIODS.iter().filter(|p| p.0 == id) {
+            let ps = periods(range)?;
+            latest = ps.last().copied();
+            plan.push((*source, extracts(&ctx, source, &ps, None)));
+        }
+        let total: usize = plan.iter().map(|(_, e)| e.len()).sum();
+        let step = Step::start("pull + land", Some(total as u64));
+        let mut landed_reports = Vec::new();
+        for (source, list) in &plan {
+            landed_reports.extend(ingest_many(&ctx, source, None, list).await?);
+        }
+        let (partitions, rows) = landed(&landed_reports);
+        step.finish(&format!(
+            "{id}: {total} extracts: {partitions} partitions, {} rows landed",
+            thousands(rows)
+        ));
+        let step = Step::start("transform", None);
+        let marts = transform::transform(&ctx.config, &ctx.run_id, None).await?;
+        step.finish(&format!("{id}: {} marts", marts.marts.len()));
+        let Some(quarter) = latest else {
+            continue;
+        };
+        let lake = ctx.config.lake.path.clone();
+        let date = render::data_date(&lake).unwrap_or_else(|| now.date_naive());
+        let settings = render::Settings::new(&ctx.config, date)?;
+        let step = Step::start("render", None);
+        let mut pdfs = Vec::new();
+        for spec in &ctx.config.reports.custom {
+            pdfs.extend(render::custom(&ctx.config, spec, quarter, None, &settings)?);
+        }
+        render::write_all(Path::new("reports"), &pdfs, false)?;
+        step.finish(&format!(
+            "{id}: {} PDFs of {quarter} in reports/",
+            pdfs.len()
+        ));
+        let (deliveries, _) = deliver::plan(&ctx.config, &pdfs);
+        let mailer = deliver::OutboxMailer {
+            dir: ctx.config.mail.outbox.clone(),
+        };
+        let retry = deliver::Retry {
+            retries: ctx.config.mail.retries,
+            backoff: ctx.config.mail.backoff,
+        };
+        let _lock = maaltal::lock::acquire(&lake, "demo: send", maaltal::lock::WAIT_LIMIT).await?;
+        let sent = deliver::deliver(
+            &lake,
+            &ctx.run_id,
+            &ctx.config.mail,
+            &mailer,
+            &deliveries,
+            retry,
+            deliver::Mode::Once,
+            Utc::now,
+        )
+        .await?;
+        out(&format!(
+            "{id} ({}): {} reports of {quarter} in reports/, {} mails written to {}/, {} delivered before",
+            ctx.config.program.name,
+            pdfs.len(),
+            sent.delivered.len(),
+            ctx.config.mail.outbox.display(),
+            sent.skipped.len()
+        ));
+    }
     Ok(())
 }
 

@@ -19,6 +19,9 @@ use args::Cli;
 /// The configuration: the file (or the embedded default), then the flags.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config, Error> {
     let mut cfg = config::load(cli.config.as_deref())?;
+    if let Some(id) = &cli.programme {
+        cfg = config::programmes::load(cli.config.as_deref(), &cfg, id)?;
+    }
     if let Some(lake) = &cli.lake {
         cfg.override_lake(lake);
     }

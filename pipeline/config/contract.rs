@@ -32,6 +32,29 @@ pub struct RawFile {
     pub min_rows: Option<u64>,
     /// Its columns, with their rules.
     pub columns: Vec<RawColumn>,
+    /// Land each row's line in the file as `source_line` (int64), after the columns.
+    #[serde(default)]
+    pub source_line: bool,
+    /// Rules across rows, as SQL over the parsed file (`[[sources.<name>.files.checks]]`).
+    #[serde(default)]
+    pub checks: Vec<RawCheck>,
+}
+
+/// One check across rows as written: a query over the parsed file (its table is the
+/// file's name, with `source_line`) that returns the `source_line` of every row that
+/// breaks the rule. `$period_start` and `$period_end` are the period's first and last
+/// calendar day.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    /// A short name (`overlapping_packages`), shown in the rejection.
+    pub name: String,
+    /// The column the rejection points at.
+    pub column: String,
+    /// What the rule is, said to the person who fixes the file.
+    pub message: String,
+    /// The query; it returns a `source_line` column.
+    pub sql: String,
 }
 
 /// One column of a file as written.
@@ -40,11 +63,19 @@ pub struct RawFile {
 pub struct RawColumn {
     /// The header name (matched case-insensitively).
     pub name: String,
-    /// `id`, `cpr`, `ref`, `text`, `email`, `date`, `cvr` or `one_of`.
+    /// `id`, `cpr`, `ref`, `text`, `email`, `date`, `cvr`, `one_of`, `integer` or
+    /// `municipality`.
     pub rule: String,
-    /// May be empty (`text`, `email`, `date`).
+    /// Other header names the column may have (`pnr` for `cpr`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// May be empty (`text`, `email`, `date`, `one_of`, `integer`, `municipality`).
     #[serde(default)]
     pub optional: bool,
+    /// `integer`: the smallest value allowed.
+    pub min: Option<i64>,
+    /// `integer`: the largest value allowed.
+    pub max: Option<i64>,
     /// `one_of`: the allowed values.
     pub values: Option<Vec<String>>,
     /// `ref`: `<file>.<column>`, an `id` column of an earlier file.
@@ -78,6 +109,15 @@ pub enum Rule {
     Cvr,
     /// One of a fixed list.
     OneOf(Vec<String>),
+    /// A whole number in `min..=max`; lands as int32.
+    Integer {
+        /// Smallest allowed.
+        min: i64,
+        /// Largest allowed.
+        max: i64,
+    },
+    /// A DST municipality code (3 digits, or 4 with a leading zero); lands as int32.
+    Municipality,
 }
 
 /// A column, validated.
@@ -85,6 +125,8 @@ pub enum Rule {
 pub struct Column {
     /// Header name.
     pub name: String,
+    /// Other header names it may have.
+    pub aliases: Vec<String>,
     /// Its rule.
     pub rule: Rule,
     /// May be empty.
@@ -102,6 +144,23 @@ pub struct FileContract {
     pub min_rows: u64,
     /// Columns in contract order (the lake's order).
     pub columns: Vec<Column>,
+    /// Lands `source_line`.
+    pub source_line: bool,
+    /// Rules across rows.
+    pub checks: Vec<Check>,
+}
+
+/// A check across rows, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Its name.
+    pub name: String,
+    /// The column a rejection points at.
+    pub column: String,
+    /// The rule, in words.
+    pub message: String,
+    /// The query.
+    pub sql: String,
 }
 
 /// The embedded default's files of `source`.
@@ -161,6 +220,20 @@ pub(super) fn validate_files(
                 "email" => Some(Rule::Email),
                 "date" => Some(Rule::Date),
                 "cvr" => Some(Rule::Cvr),
+                "municipality" => Some(Rule::Municipality),
+                "integer" => {
+                    let (min, max) = (
+                        c.min.unwrap_or(i64::from(i32::MIN)),
+                        c.max.unwrap_or(i64::from(i32::MAX)),
+                    );
+                    if min > max || min < i64::from(i32::MIN) || max > i64::from(i32::MAX) {
+                        p.at(
+                            &field("min"),
+                            format!("`{min}..={max}`: give `min <= max` within 32 bits"),
+                        );
+                    }
+                    Some(Rule::Integer { min, max })
+                }
                 "one_of" => match &c.values {
                     Some(v) if !v.is_empty() => Some(Rule::OneOf(v.clone())),
                     _ => {
@@ -198,16 +271,31 @@ pub(super) fn validate_files(
                 other => {
                     p.at(
                         &field("rule"),
-                        format!("`{other}`: valid: `id`, `cpr`, `ref`, `text`, `email`, `date`, `cvr`, `one_of`"),
+                        format!("`{other}`: valid: `id`, `cpr`, `ref`, `text`, `email`, `date`, `cvr`, `one_of`, `integer`, `municipality`"),
                     );
                     None
                 }
             };
-            if c.optional && !matches!(rule, Some(Rule::Text | Rule::Email | Rule::Date) | None) {
+            if c.optional
+                && !matches!(
+                    rule,
+                    Some(
+                        Rule::Text
+                            | Rule::Email
+                            | Rule::Date
+                            | Rule::OneOf(_)
+                            | Rule::Integer { .. }
+                            | Rule::Municipality
+                    ) | None
+                )
+            {
                 p.at(
                     &field("optional"),
-                    format!("a `{}` column is never empty; `optional` is for `text`, `email` and `date`", c.rule),
+                    format!("a `{}` column is never empty; `optional` is for `text`, `email`, `date`, `one_of`, `integer` and `municipality`", c.rule),
                 );
+            }
+            if (c.min.is_some() || c.max.is_some()) && c.rule != "integer" {
+                p.at(&field("min"), "`min` and `max` are for `integer` columns");
             }
             if let Some(other) = &c.not_before {
                 let ok = rule == Some(Rule::Date)
@@ -227,19 +315,64 @@ pub(super) fn validate_files(
             if let Some(rule) = rule {
                 columns.push(Column {
                     name: c.name.clone(),
+                    aliases: c.aliases.clone(),
                     rule,
                     optional: c.optional,
                     not_before: c.not_before.clone(),
                 });
             }
         }
+        let mut checks: Vec<Check> = Vec::new();
+        for (j, c) in f.checks.into_iter().enumerate() {
+            let field = |k: &str| format!("{at}.checks.{j}.{k}");
+            if !f.source_line {
+                p.at(
+                    &field("sql"),
+                    "a check finds rows by `source_line`: give the file `source_line = true`",
+                );
+            }
+            if !columns.iter().any(|x| x.name == c.column) {
+                p.at(
+                    &field("column"),
+                    format!("`{}` is not a column of `{}`", c.column, f.name),
+                );
+            }
+            if !c.sql.to_lowercase().contains("source_line") {
+                p.at(
+                    &field("sql"),
+                    "the query returns the `source_line` of the rows that break the rule",
+                );
+            }
+            if checks.iter().any(|x| x.name == c.name) || c.name.is_empty() {
+                p.at(
+                    &field("name"),
+                    format!("`{}`: give each check a name of its own", c.name),
+                );
+            }
+            checks.push(Check {
+                name: c.name,
+                column: c.column,
+                message: c.message,
+                sql: c.sql,
+            });
+        }
         out.push(FileContract {
             name: f.name,
             min_rows: f.min_rows.unwrap_or(0),
             columns,
+            source_line: f.source_line,
+            checks,
         });
     }
     out
+}
+
+/// Does a location name one `.csv` file (rather than a bundle's folder)?
+#[must_use]
+pub fn is_csv_file(location: &str) -> bool {
+    std::path::Path::new(location)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
 /// Validates one CSV source.
@@ -296,6 +429,16 @@ pub(super) fn validate_csv_source(
         env_name(p, &at("auth_env"), e);
     }
     let files = validate_files(p, &name, r.files);
+    if is_csv_file(&r.location) && files.len() != 1 {
+        p.at(
+            &at("location"),
+            format!(
+                "`{}` names one file, and the source has {}: a bundle's location is its folder",
+                r.location,
+                files.len()
+            ),
+        );
+    }
     CsvSourceConfig {
         name,
         location: r.location,

@@ -99,7 +99,23 @@ impl fmt::Display for Step {
 }
 
 /// Parses one step as written; the error says what was expected.
-fn parse_step(text: &str, span: Span, config: Option<&SourcesConfig>) -> Result<Step, String> {
+fn parse_step(
+    text: &str,
+    span: Span,
+    config: Option<&SourcesConfig>,
+    own_reports: Option<&super::ReportsConfig>,
+) -> Result<Step, String> {
+    use crate::render::Template;
+    let all: Vec<Template> = Template::ALL
+        .into_iter()
+        .chain(
+            own_reports
+                .map(|r| r.custom.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(Template::Custom),
+        )
+        .collect();
     let words: Vec<&str> = text.split_whitespace().collect();
     let sources = || {
         config
@@ -111,8 +127,7 @@ fn parse_step(text: &str, span: Span, config: Option<&SourcesConfig>) -> Result<
             .join(", ")
     };
     let reports = || {
-        crate::render::Template::ALL
-            .iter()
+        all.iter()
             .map(|t| format!("`{}`", t.name()))
             .collect::<Vec<_>>()
             .join(", ")
@@ -161,9 +176,10 @@ fn parse_step(text: &str, span: Span, config: Option<&SourcesConfig>) -> Result<
         ["transform"] => Ok(Step::Transform { backfill: false }),
         ["transform", "backfill"] => Ok(Step::Transform { backfill: true }),
         ["send", name] => {
-            let report = crate::render::Template::ALL
-                .into_iter()
+            let report = all
+                .iter()
                 .find(|t| t.name() == *name)
+                .cloned()
                 .ok_or_else(|| {
                     format!("`{text}`: unknown report `{name}`; valid: {}", reports())
                 })?;
@@ -190,6 +206,7 @@ pub(super) fn validate_jobs(
     p: &mut Problems<'_>,
     raw: BTreeMap<String, RawJob>,
     sources: Option<&SourcesConfig>,
+    reports: Option<&super::ReportsConfig>,
 ) -> BTreeMap<String, JobConfig> {
     let mut out = BTreeMap::new();
     for (name, r) in raw {
@@ -230,7 +247,7 @@ pub(super) fn validate_jobs(
                 );
             }
             for (i, text) in r.steps.iter().enumerate() {
-                match parse_step(text, span, sources) {
+                match parse_step(text, span, sources, reports) {
                     Ok(step) => {
                         if let Some(last) = steps.last()
                             && last.stage() > step.stage()
@@ -311,7 +328,7 @@ impl JobConfig {
 
     /// The reports it sends, by name.
     #[must_use]
-    pub fn reports(&self) -> Vec<&'static str> {
+    pub fn reports(&self) -> Vec<&str> {
         self.steps
             .iter()
             .filter_map(|s| match s {

@@ -13,7 +13,9 @@ pub mod contract;
 pub mod engine;
 pub mod jobs;
 mod problems;
+pub mod programmes;
 pub mod raw;
+pub mod reports;
 mod sections;
 mod types;
 
@@ -252,17 +254,37 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             "status",
             "comparison",
             "engine",
+            "programmes",
         ]
         .contains(&k.as_ref())
         {
             p.at_span(
                 key.span(),
                 k.to_string(),
-                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`, `status`, `comparison`, `engine`",
+                "unknown section; valid: `program`, `lake`, `pseudonym`, `http`, `sources`, `metrics`, `reports`, `mail`, `recipients`, `jobs`, `status`, `comparison`, `engine`, `programmes`",
             );
         }
     }
     let program: Option<RawProgram> = p.section("program");
+    let programmes: Vec<String> = if root.contains_key("programmes") {
+        p.section("programmes").unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    for (i, id) in programmes.iter().enumerate() {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            p.at(
+                &format!("programmes.{i}"),
+                format!(
+                    "`{id}`: a programme id is its folder's name (lowercase letters, digits, `_`)"
+                ),
+            );
+        }
+    }
     let lake: Option<RawLake> = p.section("lake");
     let pseudonym: Option<RawPseudonym> = p.section("pseudonym");
     let http: Option<RawHttp> = if root.contains_key("http") {
@@ -290,7 +312,14 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
                 format!("{min_group_size}: give 1..=100 (1 hides nothing)"),
             );
         }
-        ReportsConfig { min_group_size }
+        let custom = reports::validate(&mut p, r.report)
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect();
+        ReportsConfig {
+            min_group_size,
+            custom,
+        }
     });
     let mail: Option<RawMail> = if root.contains_key("mail") {
         p.section("mail")
@@ -358,6 +387,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             municipalities,
             queries,
             templates,
+            parameters: sections::parameters(&mut p, r.parameters),
         }
     });
     let lake = lake.map(|r| {
@@ -415,7 +445,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         }
     });
     let sources = sources.map(|s| validate_sources(&mut p, s, base_dir));
-    let jobs = jobs.map(|j| jobs::validate_jobs(&mut p, j, sources.as_ref()));
+    let jobs = jobs.map(|j| jobs::validate_jobs(&mut p, j, sources.as_ref(), reports.as_ref()));
 
     match (
         program, lake, pseudonym, http, sources, metrics, reports, mail, recipients, jobs,
@@ -450,6 +480,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
             status,
             comparison,
             engine,
+            programmes,
         }),
         _ => {
             let mut errors = p.errors;

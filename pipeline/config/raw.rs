@@ -24,6 +24,9 @@ pub struct RawProgram {
     /// A folder of report templates (`*.typ`, with their `*.json` sample data) used
     /// instead of the embedded `report-templates/`.
     pub templates: Option<String>,
+    /// Settings the programme's SQL reads from the table `parameters` (`name`,
+    /// `value`): a string, number or boolean, or a list of them (a row per item).
+    pub parameters: Option<BTreeMap<String, toml::Value>>,
 }
 
 /// `[lake]`: where the Parquet lake lives.
@@ -75,6 +78,9 @@ pub struct RawReports {
     /// persons print as "<5", shares of fewer persons as "–", and a second cell goes
     /// with them so the hidden one cannot be worked out.
     pub min_group_size: Option<i64>,
+    /// The programme's own reports (`[[reports.report]]`, [`super::reports`]).
+    #[serde(default)]
+    pub report: Vec<super::reports::RawReport>,
 }
 
 /// `[status]`: the status page of `maaltal serve --http`.
@@ -181,8 +187,9 @@ pub struct RawCsvSource {
     /// The source's kind: `csv`.
     #[serde(rename = "type")]
     pub kind: Option<String>,
-    /// Folder or base URL holding the files; `{period}` becomes the period (`2018-11`,
-    /// `2018Q4`) and `{municipality}` the DST code.
+    /// Folder or base URL holding the files (`<file>.csv` in it), or, for a source of one
+    /// file, the file itself (ending in `.csv`); `{period}` becomes the period
+    /// (`2018-11`, `2018Q4`) and `{municipality}` the DST code.
     pub location: String,
     /// `utf8` (default) or `latin1`.
     pub encoding: Option<String>,

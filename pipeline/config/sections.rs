@@ -24,6 +24,33 @@ fn embedded_metrics() -> RawMetrics {
         .unwrap_or_default()
 }
 
+/// `[program.parameters]` as (name, value) rows.
+pub(super) fn parameters(
+    p: &mut Problems<'_>,
+    raw: Option<BTreeMap<String, toml::Value>>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, v) in raw.unwrap_or_default() {
+        let items = match v {
+            toml::Value::Array(a) => a,
+            other => vec![other],
+        };
+        for item in items {
+            match item {
+                toml::Value::String(s) => out.push((name.clone(), s)),
+                toml::Value::Integer(n) => out.push((name.clone(), n.to_string())),
+                toml::Value::Float(f) => out.push((name.clone(), f.to_string())),
+                toml::Value::Boolean(b) => out.push((name.clone(), b.to_string())),
+                _ => p.at(
+                    &format!("program.parameters.{name}"),
+                    "give a string, number or boolean, or a list of them",
+                ),
+            }
+        }
+    }
+    out
+}
+
 pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsConfig {
     let d = embedded_metrics();
     let min_weeks = r.min_weeks.or(d.min_weeks).unwrap_or_default();
@@ -40,6 +67,7 @@ pub(super) fn validate_metrics(p: &mut Problems<'_>, r: RawMetrics) -> MetricsCo
         .baseline
         .unwrap_or_default()
         .into_iter()
+        .filter(|(m, _)| names.contains(&m.as_str()))
         .filter_map(|(m, b)| Some((m, b.parse().ok()?)))
         .collect();
     for (metric, period) in r.baseline.unwrap_or_default() {

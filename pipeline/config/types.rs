@@ -27,6 +27,9 @@ pub struct ProgramConfig {
     pub queries: Option<PathBuf>,
     /// The folder of its report templates (none: the embedded `report-templates/`).
     pub templates: Option<PathBuf>,
+    /// `[program.parameters]`: the programme's settings its SQL reads (table
+    /// `parameters`: one row per name and value, a list giving a row per item).
+    pub parameters: Vec<(String, String)>,
 }
 
 /// `[lake]`, validated and resolved.
@@ -239,6 +242,9 @@ pub struct Config {
     pub comparison: super::ComparisonConfig,
     /// `[engine]`: the SQL engine's memory limit and spill folder.
     pub engine: super::EngineConfig,
+    /// The other programmes this config turns on (`programmes = [...]`), each a folder
+    /// `programmes/<id>/` ([`super::programmes`]).
+    pub programmes: Vec<String>,
 }
 
 /// `[status]`, validated.
@@ -412,6 +418,8 @@ pub struct RecipientsConfig {
 pub struct ReportsConfig {
     /// Smallest group printed.
     pub min_group_size: i64,
+    /// The programme's own reports.
+    pub custom: Vec<std::sync::Arc<super::reports::ReportSpec>>,
 }
 
 /// `[metrics]`, validated.

@@ -109,7 +109,7 @@ pub(super) fn record(
     let schema = land::schema(LEDGER_DELIVERIES);
     let mut b = BatchBuilder::new(schema.clone());
     b.text(Some(run_id))
-        .text(Some(d.report))
+        .text(Some(&d.report))
         .text(Some(&d.period))
         .i32(d.municipality)
         .text(Some(&d.recipient));

@@ -20,6 +20,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
 use sha2::{Digest, Sha256};
 
+use crate::config::reports::Scope;
 use crate::config::{Config, MailConfig};
 use crate::extract::Blame;
 use crate::land::LandError;
@@ -82,8 +83,8 @@ impl DeliverError {
 /// One mail to send: a report for one recipient.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// `quarterly`, `overview`, `maanedsbog`.
-    pub report: &'static str,
+    /// `quarterly`, `overview`, `maanedsbog`, or a programme's own report's name.
+    pub report: String,
     /// `2018Q4`, `2018-11`.
     pub period: String,
     /// Municipality (none for the overview).
@@ -130,7 +131,7 @@ pub fn plan(config: &Config, reports: &[Rendered]) -> (Vec<Delivery>, Vec<String
     let mut out = Vec::new();
     let mut unaddressed = Vec::new();
     for r in reports {
-        let to: Vec<String> = match r.template {
+        let to: Vec<String> = match &r.template {
             Template::Quarterly => r
                 .municipality
                 .and_then(|m| config.recipients.project_leads.get(&m))
@@ -138,6 +139,14 @@ pub fn plan(config: &Config, reports: &[Rendered]) -> (Vec<Delivery>, Vec<String
                 .unwrap_or_default(),
             Template::Overview => config.recipients.secretariat.clone(),
             Template::Maanedsbog => r.recipient.iter().cloned().collect(),
+            Template::Custom(spec) => match spec.scope {
+                Scope::Municipality => r
+                    .municipality
+                    .and_then(|m| config.recipients.project_leads.get(&m))
+                    .cloned()
+                    .unwrap_or_default(),
+                Scope::Programme => config.recipients.secretariat.clone(),
+            },
         };
         if to.is_empty() {
             unaddressed.push(r.file_name.clone());
@@ -149,7 +158,7 @@ pub fn plan(config: &Config, reports: &[Rendered]) -> (Vec<Delivery>, Vec<String
             }
             let (subject, body) = texts(config, r);
             out.push(Delivery {
-                report: r.template.name(),
+                report: r.template.name().to_string(),
                 period: r.period.clone(),
                 municipality: r.municipality,
                 recipient,
@@ -182,7 +191,16 @@ fn texts(config: &Config, r: &Rendered) -> (String, String) {
     let footer = format!(
         "Venlig hilsen\n{program}\n\nMailen er sendt automatisk af maaltal. Tallene bygger på data fra DREAM, Jobindsats og jobcentrenes fagsystemer; små grupper er skjult i rapporten."
     );
-    match r.template {
+    match &r.template {
+        Template::Custom(spec) => {
+            let fill = |t: &str| {
+                t.replace("{kommune}", kommune)
+                    .replace("{period_label}", &period)
+                    .replace("{period}", &r.period)
+                    .replace("{program}", program)
+            };
+            (fill(&spec.subject), fill(&spec.body))
+        }
         Template::Quarterly => (
             format!("Statusrapport for {kommune} Kommune, {period}"),
             format!(

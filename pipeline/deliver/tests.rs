@@ -4,7 +4,7 @@ use super::*;
 
 fn delivery() -> Delivery {
     Delivery {
-        report: "quarterly",
+        report: "quarterly".to_string(),
         period: "2018Q4".into(),
         municipality: Some(350),
         recipient: "Projektleder <pl@lejre.example>".into(),

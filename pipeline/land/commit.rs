@@ -67,6 +67,12 @@ impl Staging {
         })
     }
 
+    /// The staged Parquet file of a partition.
+    #[must_use]
+    pub fn file(&self, relative: &Path) -> PathBuf {
+        self.dir.join(relative).join("part-0.parquet")
+    }
+
     /// Throws the staged files away (a rejected extract).
     pub fn abort(self) {
         let _ = fs::remove_dir_all(&self.dir);

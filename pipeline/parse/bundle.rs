@@ -32,9 +32,15 @@ pub fn lake_schema(file: &FileContract) -> SchemaRef {
         .map(|c| match c.rule {
             Rule::Cpr => crate::land::field("person_id", Kind::Text, false),
             Rule::Date => crate::land::field(&c.name, Kind::Date, c.optional),
+            Rule::Integer { .. } | Rule::Municipality => {
+                crate::land::field(&c.name, Kind::Int32, c.optional)
+            }
             _ => crate::land::field(&c.name, Kind::Text, c.optional),
         })
         .collect();
+    if file.source_line {
+        fields.push(crate::land::field("source_line", Kind::Int64, false));
+    }
     fields.push(crate::land::field("extra_columns", Kind::Text, true));
     Arc::new(Schema::new(fields))
 }
@@ -48,6 +54,20 @@ fn valid_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !s.contains(char::is_whitespace)
+}
+
+/// A DST code: 3 digits, or 4 with a leading zero, of one of the 98 municipalities.
+fn municipality(v: &str) -> Option<i32> {
+    let digits = match v.len() {
+        3 => v,
+        4 => v.strip_prefix('0')?,
+        _ => return None,
+    };
+    let code: i32 = digits
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| digits.parse().ok())??;
+    crate::municipality::name(code).map(|_| code)
 }
 
 /// Parses one file into `writer`; returns rows. `ids` holds each earlier file's id
@@ -70,7 +90,11 @@ pub fn parse_file<R: Read>(
     let idx: Vec<usize> = file
         .columns
         .iter()
-        .map(|c| csv.require(&[&c.name]))
+        .map(|c| {
+            let mut names = vec![c.name.as_str()];
+            names.extend(c.aliases.iter().map(String::as_str));
+            csv.require(&names)
+        })
         .collect::<Result<_, _>>()?;
     let mut own: Vec<HashSet<String>> = vec![HashSet::new(); idx.len()];
     let mut rows = 0u64;
@@ -92,6 +116,7 @@ pub fn parse_file<R: Read>(
     let other = csv.other_columns(&idx);
     while csv.next_record()? {
         let mut dates: Vec<Option<NaiveDate>> = vec![None; idx.len()];
+        let mut ints: Vec<Option<i32>> = vec![None; idx.len()];
         for (k, c) in file.columns.iter().enumerate() {
             let i = idx[k];
             let v = csv.get(i);
@@ -133,6 +158,24 @@ pub fn parse_file<R: Read>(
                 Rule::Cvr if !(v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit())) => {
                     return Err(csv.bad(i, "a CVR number of 8 digits"));
                 }
+                Rule::Integer { min, max } => {
+                    let n = v
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (*min..=*max).contains(n))
+                        .ok_or_else(|| {
+                            csv.bad(i, &format!("a whole number from {min} to {max}"))
+                        })?;
+                    ints[k] = i32::try_from(n).ok();
+                }
+                Rule::Municipality => {
+                    ints[k] = Some(municipality(v).ok_or_else(|| {
+                        csv.bad(
+                            i,
+                            "a DST municipality code (3 digits, e.g. 350 for Lejre; 0350 is read as 350)",
+                        )
+                    })?);
+                }
                 Rule::OneOf(list) if !list.iter().any(|x| x == v) => {
                     let valid: Vec<String> = list.iter().map(|x| format!("`{x}`")).collect();
                     return Err(csv.bad(i, &format!("one of {}", valid.join(", "))));
@@ -161,6 +204,9 @@ pub fn parse_file<R: Read>(
                 Rule::Date => {
                     row.date(dates[k]);
                 }
+                Rule::Integer { .. } | Rule::Municipality => {
+                    row.i32(ints[k]);
+                }
                 _ if c.optional => {
                     row.text((!v.is_empty()).then_some(v));
                 }
@@ -168,6 +214,9 @@ pub fn parse_file<R: Read>(
                     row.text(Some(v));
                 }
             }
+        }
+        if file.source_line {
+            row.i64(i64::try_from(csv.line).ok());
         }
         let extras = extras_json(&csv.extras(&other));
         row.text(extras.as_deref());

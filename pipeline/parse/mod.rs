@@ -6,6 +6,7 @@
 //! entry per person to find duplicate CPR numbers).
 
 pub mod bundle;
+pub mod checks;
 pub mod csv_input;
 pub mod dream;
 pub mod jobindsats;
@@ -63,6 +64,17 @@ pub enum ParseError {
         /// The env var that holds the key.
         key_env: String,
         /// The API's own message.
+        message: String,
+    },
+    /// A check across rows (`[[sources.<name>.files.checks]]`) does not run: the
+    /// config's SQL is wrong, not the extract.
+    #[error("{extract}: check `{check}` does not run (fix its SQL in the config): {message}")]
+    Check {
+        /// The source's name.
+        extract: String,
+        /// The check's name.
+        check: String,
+        /// The SQL engine's message.
         message: String,
     },
     /// Reading the input or writing the output failed.

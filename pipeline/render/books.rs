@@ -134,7 +134,7 @@ impl Books {
         let bytes = json(&data, settings);
         let pdf = pdf(
             &settings.templates,
-            Template::Maanedsbog,
+            &Template::Maanedsbog,
             Some(&bytes),
             settings.date,
             &format!("maaltal/maanedsbog/{key}/{kommune}/{}", p.id),

@@ -63,7 +63,7 @@ static DOCUMENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 /// `day` is its date.
 pub fn pdf(
     templates: &std::sync::Arc<Templates>,
-    template: Template,
+    template: &Template,
     data: Option<&[u8]>,
     day: NaiveDate,
     ident: &str,

@@ -14,8 +14,42 @@ pub fn read<T: DeserializeOwned>(lake: &Path, table: &str) -> Result<Vec<T>, Str
     read_file(&lake.join("marts").join(table).join("part-0.parquet"))
 }
 
+/// Reads the rows of programme `program` of a mart (a mart without a `program`
+/// column: all its rows): the programmes of one lake share the marts.
+pub fn read_for<T: DeserializeOwned>(
+    lake: &Path,
+    table: &str,
+    program: &str,
+) -> Result<Vec<T>, String> {
+    read_rows(
+        &lake.join("marts").join(table).join("part-0.parquet"),
+        Some(program),
+    )
+}
+
 /// Reads every row of one Parquet file into `T`; a missing file reads as no rows.
 pub fn read_file<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
+    read_rows(path, None)
+}
+
+fn only_programme(
+    batch: arrow::record_batch::RecordBatch,
+    program: Option<&str>,
+) -> Result<arrow::record_batch::RecordBatch, arrow::error::ArrowError> {
+    use arrow::array::{Array, BooleanArray, StringArray};
+    let (Some(id), Some(col)) = (program, batch.column_by_name("program")) else {
+        return Ok(batch);
+    };
+    let Some(strings) = col.as_any().downcast_ref::<StringArray>() else {
+        return Ok(batch);
+    };
+    let mask: BooleanArray = (0..strings.len())
+        .map(|i| Some(strings.is_valid(i) && strings.value(i) == id))
+        .collect();
+    arrow::compute::filter_record_batch(&batch, &mask)
+}
+
+fn read_rows<T: DeserializeOwned>(path: &Path, program: Option<&str>) -> Result<Vec<T>, String> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -27,7 +61,7 @@ pub fn read_file<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
         .map_err(|e| err(&e))?;
     let mut out = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(|e| err(&e))?;
+        let batch = only_programme(batch.map_err(|e| err(&e))?, program).map_err(|e| err(&e))?;
         let mut buf = Vec::new();
         {
             let mut w = arrow::json::ArrayWriter::new(&mut buf);

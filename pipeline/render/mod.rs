@@ -11,6 +11,7 @@
 mod books;
 mod charts;
 mod compile;
+mod custom;
 pub mod disclosure;
 mod files;
 pub mod format;
@@ -30,12 +31,13 @@ use crate::extract::Blame;
 pub use books::{Books, Planned};
 use compile::hints_text;
 pub use compile::pdf;
+pub use custom::custom;
 pub use files::{file_part, slug, write_all, write_one};
 pub use world::Templates;
 
-/// The report kinds and their templates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+/// The report kinds and their templates: the built-in shapes, and a programme's own
+/// reports (`[[reports.report]]`, made by [`custom`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Template {
     /// Quarterly status report per programme municipality.
     Quarterly,
@@ -43,45 +45,70 @@ pub enum Template {
     Overview,
     /// Månedsbog per recipient.
     Maanedsbog,
+    /// A programme's own report: its template gets the rows of the marts it names.
+    Custom(std::sync::Arc<crate::config::reports::ReportSpec>),
+}
+
+impl serde::Serialize for Template {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 impl Template {
-    /// Every template.
+    /// The built-in shapes.
     pub const ALL: [Self; 3] = [Self::Quarterly, Self::Overview, Self::Maanedsbog];
+
+    /// The reports a config can make: the built-in shapes, then the programme's own.
+    #[must_use]
+    pub fn all(config: &crate::config::Config) -> Vec<Self> {
+        let mut out = Self::ALL.to_vec();
+        out.extend(config.reports.custom.iter().cloned().map(Self::Custom));
+        out
+    }
+
+    /// The report of a config named `name`.
+    #[must_use]
+    pub fn named(config: &crate::config::Config, name: &str) -> Option<Self> {
+        Self::all(config).into_iter().find(|t| t.name() == name)
+    }
 
     /// The template's file in `report-templates/`.
     #[must_use]
-    pub fn file(self) -> &'static str {
+    pub fn file(&self) -> &str {
         match self {
             Self::Quarterly => "quarterly.typ",
             Self::Overview => "overview.typ",
             Self::Maanedsbog => "maanedsbog.typ",
+            Self::Custom(spec) => &spec.template,
         }
     }
 
     /// Its sample data.
     #[must_use]
-    pub fn sample(self) -> &'static str {
+    pub fn sample(&self) -> String {
         match self {
-            Self::Quarterly => "quarterly.sample.json",
-            Self::Overview => "overview.sample.json",
-            Self::Maanedsbog => "maanedsbog.sample.json",
+            Self::Quarterly => "quarterly.sample.json".into(),
+            Self::Overview => "overview.sample.json".into(),
+            Self::Maanedsbog => "maanedsbog.sample.json".into(),
+            Self::Custom(spec) => spec.sample(),
         }
     }
 
     /// The report's name in the delivery ledger and in logs.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Self::Quarterly => "quarterly",
             Self::Overview => "overview",
             Self::Maanedsbog => "maanedsbog",
+            Self::Custom(spec) => &spec.name,
         }
     }
 
     /// Made for a quarter (else for a month).
     #[must_use]
-    pub fn quarterly(self) -> bool {
+    pub fn quarterly(&self) -> bool {
         !matches!(self, Self::Maanedsbog)
     }
 }
@@ -244,7 +271,7 @@ impl Settings {
             Some(folder) => {
                 Templates::read(folder).map_err(|message| RenderError::Templates { message })?
             }
-            None => Templates::embedded(),
+            None => Templates::embedded_for(&config.program.id).unwrap_or_else(Templates::embedded),
         };
         Ok(Self {
             disclosure: disclosure::Disclosure {
@@ -262,20 +289,21 @@ fn marts_error(report: &'static str) -> impl Fn(String) -> RenderError {
 }
 
 fn metric_index(
-    lake: &std::path::Path,
+    config: &crate::config::Config,
     report: &'static str,
     d: disclosure::Disclosure,
 ) -> Result<metric::Index, RenderError> {
     let e = marts_error(report);
+    let (lake, id) = (&config.lake.path, config.program.id.as_str());
     let mut index = metric::Index::new(
-        marts::read(lake, "target_metrics").map_err(&e)?,
-        marts::read(lake, "project_average").map_err(&e)?,
-        marts::read(lake, "metric_comparison").map_err(&e)?,
+        marts::read_for(lake, "target_metrics", id).map_err(&e)?,
+        marts::read_for(lake, "project_average", id).map_err(&e)?,
+        marts::read_for(lake, "metric_comparison", id).map_err(&e)?,
     );
     index.hide_averages_on_hidden_shares(d);
     index.peers = peers::Peers::new(
-        marts::read(lake, "peer_comparison").map_err(&e)?,
-        marts::read(lake, "peer_comparison_members").map_err(&e)?,
+        marts::read_for(lake, "peer_comparison", id).map_err(&e)?,
+        marts::read_for(lake, "peer_comparison_members", id).map_err(&e)?,
     );
     Ok(index)
 }
@@ -341,7 +369,7 @@ pub fn quarterly(
         }
         None => config.program.municipalities.clone(),
     };
-    let index = metric_index(&config.lake.path, "quarterly", settings.disclosure)?;
+    let index = metric_index(config, "quarterly", settings.disclosure)?;
     let date_label = format::date_label(settings.date);
     codes
         .iter()
@@ -358,7 +386,7 @@ pub fn quarterly(
             let bytes = json(&data, settings);
             let pdf = pdf(
                 &settings.templates,
-                Template::Quarterly,
+                &Template::Quarterly,
                 Some(&bytes),
                 settings.date,
                 &format!("maaltal/{}/quarterly/{quarter}/{code}", config.program.id),
@@ -390,7 +418,7 @@ pub fn overview(
             message: format!("`{quarter}` is not a quarter; the overview is quarterly (2018Q4)"),
         });
     }
-    let index = metric_index(&config.lake.path, "overview", settings.disclosure)?;
+    let index = metric_index(config, "overview", settings.disclosure)?;
     let started = std::time::Instant::now();
     let data = overview::build(
         &index,
@@ -402,7 +430,7 @@ pub fn overview(
     let bytes = json(&data, settings);
     let pdf = pdf(
         &settings.templates,
-        Template::Overview,
+        &Template::Overview,
         Some(&bytes),
         settings.date,
         &format!("maaltal/{}/overview/{quarter}", config.program.id),

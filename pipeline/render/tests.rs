@@ -10,8 +10,8 @@ fn date() -> NaiveDate {
 fn every_template_renders_its_sample_data_deterministically() {
     for t in Template::ALL {
         let a =
-            pdf(&Templates::embedded(), t, None, date(), "test").unwrap_or_else(|e| panic!("{e}"));
-        let b = pdf(&Templates::embedded(), t, None, date(), "test").unwrap();
+            pdf(&Templates::embedded(), &t, None, date(), "test").unwrap_or_else(|e| panic!("{e}"));
+        let b = pdf(&Templates::embedded(), &t, None, date(), "test").unwrap();
         assert!(a.starts_with(b"%PDF-"));
         assert_eq!(a, b, "{}: same data, same bytes", t.file());
     }
@@ -19,7 +19,7 @@ fn every_template_renders_its_sample_data_deterministically() {
 
 #[test]
 fn forty_employees_in_a_department_flow_over_pages() {
-    let sample = world::text_of(Template::Maanedsbog.sample()).unwrap();
+    let sample = world::text_of(&Template::Maanedsbog.sample()).unwrap();
     let mut data: serde_json::Value = serde_json::from_str(sample).unwrap();
     let section = &mut data["employee_sections"][0]["employees"];
     let one = section[0].clone();
@@ -35,7 +35,7 @@ fn forty_employees_in_a_department_flow_over_pages() {
     let bytes = serde_json::to_vec(&data).unwrap();
     let forty = pdf(
         &Templates::embedded(),
-        Template::Maanedsbog,
+        &Template::Maanedsbog,
         Some(&bytes),
         date(),
         "forty",
@@ -43,7 +43,7 @@ fn forty_employees_in_a_department_flow_over_pages() {
     .unwrap();
     let sample = pdf(
         &Templates::embedded(),
-        Template::Maanedsbog,
+        &Template::Maanedsbog,
         None,
         date(),
         "forty",

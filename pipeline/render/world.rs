@@ -65,6 +65,8 @@ pub struct Templates {
     files: Vec<(String, String)>,
     /// The `*.typ` files, parsed once.
     sources: Vec<(FileId, Source)>,
+    /// Built into the binary (`folder` only names them).
+    embedded: bool,
 }
 
 impl Templates {
@@ -81,6 +83,7 @@ impl Templates {
             folder,
             files,
             sources,
+            embedded: false,
         }
     }
 
@@ -97,6 +100,28 @@ impl Templates {
                 Arc::new(Self::new(None, files))
             })
             .clone()
+    }
+
+    /// The templates of an embedded programme folder (`report-templates/<id>/`), with
+    /// the shared `common.typ` beside them; none when the programme has no folder.
+    #[must_use]
+    pub fn embedded_for(id: &str) -> Option<Arc<Self>> {
+        let own = crate::config::programmes::embedded_templates(id)?;
+        let mut files: Vec<(String, String)> = own
+            .iter()
+            .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
+            .collect();
+        if !files.iter().any(|(n, _)| n == "common.typ")
+            && let Some(common) = text_of("common.typ")
+        {
+            files.push(("common.typ".into(), common.into()));
+        }
+        files.sort();
+        // Messages name the repository's files: report-templates/vip2/jobpakker.typ.
+        let folder = PathBuf::from("report-templates").join(id);
+        let mut me = Self::new(Some(folder), files);
+        me.embedded = true;
+        Some(Arc::new(me))
     }
 
     /// Every `*.typ` and `*.json` file of `folder` (not its subfolders). An error names
@@ -137,6 +162,7 @@ impl Templates {
     #[must_use]
     pub fn display(&self, name: &str) -> String {
         match &self.folder {
+            Some(_) if self.embedded && name == "common.typ" => format!("report-templates/{name}"),
             Some(f) => f.join(name).display().to_string(),
             None => format!("report-templates/{name}"),
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tracing::info;
 
@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::extract::{self, FetchOutcome, Fetched, Validators};
 use crate::lake::Ledger;
 use crate::land::{self, FetchRecord, StagedPartition, Staging};
-use crate::parse::{Locus, ParseError, bundle};
+use crate::parse::{Locus, ParseError, bundle, checks};
 use crate::period::Period;
 use crate::schedule::Span;
 
@@ -90,7 +90,9 @@ pub(super) async fn ingest_csv(
     )?;
     let ledger = Ledger::load(ctx.lake());
     let file_loc = |entity: &str| {
-        if is_url(&base) {
+        if crate::config::contract::is_csv_file(&base) {
+            base.clone()
+        } else if is_url(&base) {
             format!("{}/{entity}.csv", base.trim_end_matches('/'))
         } else {
             Path::new(&base)
@@ -191,6 +193,29 @@ pub(super) async fn ingest_csv(
         }
         Ok(parts)
     })();
+    let parsed = match parsed {
+        Ok(parts) => {
+            let files: Vec<PathBuf> = parts.iter().map(|p| staging.file(&p.relative)).collect();
+            let staged: Vec<checks::Staged<'_>> = cfg
+                .files
+                .iter()
+                .zip(&pending)
+                .zip(&files)
+                .map(|((entity, p), parquet)| checks::Staged {
+                    file: entity,
+                    parquet,
+                    local: &p.fetched.local,
+                    encoding: cfg.encoding,
+                    locus: Locus {
+                        extract: source.to_string(),
+                        path: p.fetched.location.clone(),
+                    },
+                })
+                .collect();
+            checks::run(&staged, period).await.map(|()| parts)
+        }
+        Err(e) => Err(e),
+    };
     let (staging, parts) =
         finish_or_quarantine(ctx, source, period, incoming, staging, &pending, parsed)?;
     commit(ctx, staging, &parts)?;

@@ -70,7 +70,8 @@ pub async fn send_reports(
         Template::Maanedsbog => Some(render::Books::load(config, period, preview, &settings)?),
         _ => None,
     };
-    let few = match template {
+    let few = match &template {
+        Template::Custom(spec) => render::custom(config, spec, period, None, &settings)?,
         Template::Quarterly => render::quarterly(config, period, None, &settings)?,
         Template::Overview => vec![render::overview(config, period, &settings)?],
         Template::Maanedsbog => Vec::new(),
@@ -162,7 +163,7 @@ pub async fn send_reports(
             total += 1;
             if options.dry_run {
                 let key = (
-                    d.report.to_string(),
+                    d.report.clone(),
                     d.period.clone(),
                     d.recipient.to_lowercase(),
                 );
@@ -190,7 +191,7 @@ pub async fn send_reports(
                     update_note: Some(note.clone()),
                     ..settings.clone()
                 };
-                let again = match (template, &books) {
+                let again = match (&template, &books) {
                     (Template::Maanedsbog, Some(b)) => b
                         .planned
                         .iter()
@@ -198,6 +199,9 @@ pub async fn send_reports(
                         .map(|p| b.render(p, &marked))
                         .transpose()?,
                     (Template::Overview, _) => Some(render::overview(config, period, &marked)?),
+                    (Template::Custom(spec), _) => {
+                        render::custom(config, spec, period, r.municipality, &marked)?.pop()
+                    }
                     _ => render::quarterly(config, period, r.municipality, &marked)?.pop(),
                 };
                 let (fresh, _) = deliver::plan(config, again.as_slice());

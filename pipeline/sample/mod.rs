@@ -9,6 +9,7 @@
 //! <out>/dream/dream_2016Q3.csv … dream_2018Q4.csv, dream_codes.csv
 //! <out>/jobindsats/<TABLE>/metadata.json, <TABLE>/<PERIOD>.json
 //! <out>/fagsystem/<kommune>/<YYYY-MM>/{medarbejdere,sager,samtaler,virksomhedsbesoeg,placeringer}.csv
+//! <out>/jobpakker/jobpakker_2007Q1.csv … jobpakker_2010Q2.csv   (VIP2, sample scale)
 //! ```
 //!
 //! `--scale national` writes the same formats for all 98 municipalities, about a
@@ -19,6 +20,7 @@ pub mod comparison;
 pub mod dream;
 pub mod fagsystem;
 pub mod jobindsats;
+pub mod jobpakker;
 pub mod national;
 pub mod rng;
 pub mod serve;
@@ -69,6 +71,9 @@ pub const PERIODS: [(&str, &str); 4] = [
     ("jobindsats", "2016-12..2018-12"),
     ("fagsystem", "2017-01..2018-12"),
 ];
+
+/// The periods of the other programmes' sample data: (programme, source, range).
+pub const PROGRAMME_PERIODS: [(&str, &str, &str); 1] = [("vip2", "jobpakker", "2007Q1..2010Q2")];
 
 /// The programme's municipalities and three outside it (more outside it in comparison.rs), with targets shaped after the
 /// annual report's figures 1-6.
@@ -260,6 +265,8 @@ pub struct Summary {
     pub jobindsats_rows: usize,
     /// Fagsystem rows over all files.
     pub fagsystem_rows: usize,
+    /// Rows of the VIP2 job-package register over all quarters (sample scale only).
+    pub jobpakker_rows: usize,
 }
 
 /// How much data to write.
@@ -320,6 +327,9 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> std::io::Result<Summary>
     )?;
     jobindsats::write(out, &rng.fork(3), &mut summary, &profiles, &quarters)?;
     fagsystem::write(out, &people, &rng.fork(4), &mut summary, &offices, &months)?;
+    if scale == Scale::Sample {
+        summary.jobpakker_rows = jobpakker::write(out, &rng.fork(6), &mut summary)?;
+    }
     if let Scale::National { .. } = scale {
         write_file(
             &out.join("maaltal.toml"),

@@ -369,7 +369,7 @@ async fn stages(
                 crate::transform::transform_periods(config, run_id, Some(&periods)).await?;
                 lines.push("marts built".to_string());
             }
-            Step::Send(template) => lines.extend(send(*template).await?.lines),
+            Step::Send(template) => lines.extend(send(template.clone()).await?.lines),
         }
     }
     Ok(lines.join("; "))

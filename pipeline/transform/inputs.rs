@@ -136,6 +136,18 @@ pub(super) fn register_inputs(
         .map_err(fmt)?;
     register(ctx, "settings", schema, vec![batch])?;
 
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, false),
+    ]));
+    let params = &cfg.program.parameters;
+    let cols: Vec<ArrayRef> = vec![
+        strings(&params.iter().map(|r| r.0.as_str()).collect::<Vec<_>>()),
+        strings(&params.iter().map(|r| r.1.as_str()).collect::<Vec<_>>()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
+    register(ctx, "parameters", schema, vec![batch])?;
+
     register_comparison(ctx, cfg)?;
 
     let mut missing = Vec::new();
@@ -189,7 +201,11 @@ pub(super) fn register_inputs(
             let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
             fields.push(Field::new(partition, DataType::Utf8, false));
             register(ctx, name, Arc::new(Schema::new(fields)), vec![])?;
-            missing.push(name.to_string());
+            // Missing only for a programme that has the source.
+            let source = name.split('_').next().unwrap_or(name);
+            if cfg.sources.kind(source).is_some() {
+                missing.push(name.to_string());
+            }
         }
     }
     Ok(missing)

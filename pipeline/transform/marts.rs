@@ -243,6 +243,15 @@ pub(super) fn load_dir(dir: &std::path::Path) -> Result<Vec<Mart>, QueryError> {
     order(marts)
 }
 
+/// The marts of an embedded programme folder (`queries/<id>/`), in build order.
+pub(super) fn load_embedded(files: &[(&str, &str)]) -> Result<Vec<Mart>, QueryError> {
+    let marts = files
+        .iter()
+        .map(|(file, sql)| parse(file, sql))
+        .collect::<Result<Vec<_>, _>>()?;
+    order(marts)
+}
+
 /// The embedded programme's marts, in the order they are built.
 ///
 /// # Panics

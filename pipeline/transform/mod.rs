@@ -118,6 +118,29 @@ fn period_mask(
     filter_record_batch(batch, &mask).map_err(fmt)
 }
 
+/// The rows of programme `id` (`ours`), or of the other programmes, of a mart's batch;
+/// a mart without a `program` column is the one programme's.
+fn programme_rows(batch: &RecordBatch, id: &str, ours: bool) -> Result<RecordBatch, QueryError> {
+    let Some(col) = batch.column_by_name("program") else {
+        return Ok(if ours {
+            batch.clone()
+        } else {
+            batch.slice(0, 0)
+        });
+    };
+    let fmt = |e: arrow::error::ArrowError| QueryError::Format {
+        message: e.to_string(),
+    };
+    let col = cast(col, &DataType::Utf8).map_err(fmt)?;
+    let Some(strings) = col.as_any().downcast_ref::<StringArray>() else {
+        return Ok(batch.clone());
+    };
+    let mask: BooleanArray = (0..strings.len())
+        .map(|i| Some((strings.is_valid(i) && strings.value(i) == id) == ours))
+        .collect();
+    filter_record_batch(batch, &mask).map_err(fmt)
+}
+
 fn read_mart(lake: &Path, name: &str) -> Vec<RecordBatch> {
     let path = lake.join("marts").join(name).join("part-0.parquet");
     let Ok(file) = std::fs::File::open(path) else {
@@ -156,8 +179,11 @@ fn write_mart(
 /// the folder `[program] queries` names), each after the marts it reads.
 pub fn marts(cfg: &Config) -> Result<std::borrow::Cow<'static, [Mart]>, QueryError> {
     match &cfg.program.queries {
-        None => Ok(std::borrow::Cow::Borrowed(marts::embedded())),
         Some(dir) => Ok(std::borrow::Cow::Owned(marts::load_dir(dir)?)),
+        None => match crate::config::programmes::embedded_queries(&cfg.program.id) {
+            Some(files) => Ok(std::borrow::Cow::Owned(marts::load_embedded(files)?)),
+            None => Ok(std::borrow::Cow::Borrowed(marts::embedded())),
+        },
     }
 }
 
@@ -297,11 +323,20 @@ pub async fn transform_periods(
             PeriodKey::Month(c) => (c.as_str(), &covered_months),
             PeriodKey::Period(c) => (c.as_str(), &covered),
         };
+        // A mart with a `program` column is shared by the programmes of one lake: a
+        // programme replaces its own rows and keeps the others'.
+        let id = cfg.program.id.as_str();
+        let old = read_mart(lake, name);
+        let others = old
+            .iter()
+            .map(|b| programme_rows(b, id, false))
+            .collect::<Result<Vec<_>, _>>()?;
         let batches = match keys {
             None => fresh,
             Some(periods) => {
                 let mut out = Vec::new();
-                for b in read_mart(lake, name) {
+                for b in &old {
+                    let b = programme_rows(b, id, true)?;
                     out.push(period_mask(&b, column, periods, false)?);
                 }
                 for b in &fresh {
@@ -314,7 +349,13 @@ pub async fn transform_periods(
                 out
             }
         };
-        let rows = write_mart(cfg, run_id, name, &mart.schema, &batches)?;
+        let all: Vec<RecordBatch> = others
+            .into_iter()
+            .filter(|b| b.num_rows() > 0)
+            .chain(batches.iter().cloned())
+            .collect();
+        write_mart(cfg, run_id, name, &mart.schema, &all)?;
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
         register(&ctx, name, mart.schema.clone(), batches)?;
         report.marts.push((name.to_string(), rows));
         crate::progress::advance(1);

@@ -34,6 +34,9 @@ pub(crate) fn known_cprs() -> &'static HashSet<String> {
         for f in files(&sample_dir().join("dream")) {
             add(&f, 0);
         }
+        for f in files(&sample_dir().join("jobpakker")) {
+            add(&f, 1);
+        }
         for f in files(&sample_dir().join("fagsystem")) {
             let name = f.file_name().unwrap().to_string_lossy().to_string();
             if ["sager.csv", "samtaler.csv", "placeringer.csv"].contains(&name.as_str()) {
@@ -116,6 +119,25 @@ impl Workspace {
         let text = maaltal::config::EMBEDDED_DEFAULT.replace("\"sample/", &format!("\"{sample}/"));
         std::fs::write(dir.path().join("maaltal.toml"), edit(text)).expect("write config");
         Self { dir }
+    }
+
+    /// A workspace whose config also has the repository's programme folder `id`
+    /// (`programmes/<id>/programme.toml`, reading the sample data).
+    pub(crate) fn with_programme(id: &str) -> Self {
+        let ws = Self::new();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text =
+            std::fs::read_to_string(repo.join(format!("config/programmes/{id}/programme.toml")))
+                .expect("programme file");
+        let sample = sample_dir().display().to_string();
+        let dir = ws.dir.path().join("programmes").join(id);
+        std::fs::create_dir_all(&dir).expect("programme folder");
+        std::fs::write(
+            dir.join("programme.toml"),
+            text.replace("\"sample/", &format!("\"{sample}/")),
+        )
+        .expect("write programme");
+        ws
     }
 
     pub(crate) fn lake(&self) -> PathBuf {

@@ -33,3 +33,4 @@ mod sql_read_only;
 mod status;
 mod third_party;
 mod validation;
+mod vip2;

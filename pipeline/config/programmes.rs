@@ -1,0 +1,144 @@
+//! The programme catalogue: the programmes a main config turns on (`programmes =
+//! ["vip2"]`), each a folder of files: `config/programmes/<id>/programme.toml` (its
+//! programme, sources, metrics, reports, recipients and jobs), `queries/<id>/*.sql`
+//! (its marts) and `report-templates/<id>/*` (its reports). The main config keeps what
+//! every programme shares: the lake, pseudonymisation, HTTP, the engine, the status
+//! page and, unless the programme gives its own `[mail]`, delivery.
+//!
+//! The embedded default carries every programme folder of the repository; a config
+//! file's programmes are the folders `programmes/<id>/` beside it.
+
+use std::path::{Path, PathBuf};
+
+use super::{Config, ConfigError, ConfigErrors};
+
+/// The embedded programme folders: (id, `programme.toml`, its queries, its templates).
+type Embedded = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [(&'static str, &'static str)],
+);
+
+/// Every programme folder of the repository, as the binary carries it.
+pub const EMBEDDED: &[Embedded] = include!(concat!(env!("OUT_DIR"), "/programmes.rs"));
+
+/// Sections that belong to the main config and are shared by its programmes.
+const GLOBAL: [&str; 5] = ["lake", "pseudonym", "http", "status", "engine"];
+
+/// The embedded queries of programme `id` (none: it is not embedded).
+#[must_use]
+pub fn embedded_queries(id: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    EMBEDDED.iter().find(|e| e.0 == id).map(|e| e.2)
+}
+
+/// The embedded report templates of programme `id`.
+#[must_use]
+pub fn embedded_templates(id: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    EMBEDDED.iter().find(|e| e.0 == id).map(|e| e.3)
+}
+
+fn error(file: &str, line: usize, message: String) -> ConfigErrors {
+    ConfigErrors(vec![ConfigError {
+        file: file.to_string(),
+        line,
+        column: 1,
+        field: String::new(),
+        message,
+    }])
+}
+
+/// The configuration of programme `id` of the main config `main` (loaded from
+/// `main_path`, or the embedded default): the programme's file with the main config's
+/// shared sections.
+pub fn load(main_path: Option<&Path>, main: &Config, id: &str) -> Result<Config, ConfigErrors> {
+    if id == main.program.id {
+        return Ok(main.clone());
+    }
+    if !main.programmes.iter().any(|p| p == id) {
+        let mut on = vec![main.program.id.clone()];
+        on.extend(main.programmes.iter().cloned());
+        return Err(error(
+            &main.origin,
+            1,
+            format!(
+                "`--programme {id}`: no such programme; this config follows {} (list a programme folder in `programmes = [...]`)",
+                on.join(", ")
+            ),
+        ));
+    }
+    let (text, file, base): (String, String, PathBuf) = match main_path {
+        None => {
+            let Some(e) = EMBEDDED.iter().find(|e| e.0 == id) else {
+                return Err(error(
+                    &main.origin,
+                    1,
+                    format!("programme `{id}` has no folder config/programmes/{id}/ in this build"),
+                ));
+            };
+            (
+                e.1.to_string(),
+                format!("config/programmes/{id}/programme.toml"),
+                PathBuf::from("."),
+            )
+        }
+        Some(p) => {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join("programmes")
+                .join(id);
+            let path = dir.join("programme.toml");
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                error(
+                    &path.display().to_string(),
+                    1,
+                    format!("cannot read programme `{id}`: {e}"),
+                )
+            })?;
+            (text, path.display().to_string(), dir)
+        }
+    };
+    // The shared sections are the main config's: a programme that sets one is told so.
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next())
+            && GLOBAL.contains(&name.trim())
+        {
+            return Err(error(
+                &file,
+                i + 1,
+                format!(
+                    "`[{}]` is shared by every programme: set it in the main config ({})",
+                    name.trim(),
+                    main.origin
+                ),
+            ));
+        }
+    }
+    // Placeholders so the programme's file validates on its own; replaced below.
+    let stubs = "\n[lake]\npath = \"lake\"\n[pseudonym]\nkey_env = \"MAALTAL_PSEUDONYM_KEY\"\n";
+    let own_mail = text.lines().any(|l| l.trim() == "[mail]");
+    let mut cfg = super::parse(&format!("{text}{stubs}"), &file, &base)?;
+    if cfg.program.id != id {
+        return Err(error(
+            &file,
+            1,
+            format!(
+                "`[program] id = \"{}\"`: the folder is programmes/{id}/, so the id is `{id}`",
+                cfg.program.id
+            ),
+        ));
+    }
+    cfg.lake = main.lake.clone();
+    cfg.pseudonym = main.pseudonym.clone();
+    cfg.http = main.http.clone();
+    cfg.status = main.status.clone();
+    cfg.engine = main.engine.clone();
+    if !own_mail {
+        cfg.mail = main.mail.clone();
+    }
+    cfg.programmes = Vec::new();
+    Ok(cfg)
+}

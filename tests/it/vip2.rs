@@ -1,0 +1,321 @@
+//! VIP2, the second programme, made of files only (config/programmes/vip2/,
+//! queries/vip2/, report-templates/vip2/; ../shared/spec/vip2.md). Golden cases are
+//! folders: `tests/golden/vip2/marts/<case>/` holds register extracts
+//! (`extracts/jobpakker_<quarter>.csv`) and queries `<name>.sql` with the expected
+//! output `<name>.csv`, written by hand from the spec; `tests/golden/vip2/rejected/<case>/`
+//! holds one bad extract (`jobpakker_<quarter>.csv`) and `expected.txt`, the parts the
+//! rejection must name. Every folder found is run.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{Workspace, hash_tree, text};
+
+fn golden(kind: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/vip2")
+        .join(kind);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.retain(|p| p.extension().is_some_and(|e| e == ext));
+    out.sort();
+    out
+}
+
+/// The quarter of `jobpakker_2019Q3.csv`.
+fn quarter(file: &Path) -> String {
+    let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+    stem.trim_start_matches("jobpakker_").to_string()
+}
+
+fn vip2(ws: &Workspace, args: &[&str]) -> String {
+    let mut all = vec!["--programme", "vip2"];
+    all.extend_from_slice(args);
+    ws.ok(&all)
+}
+
+#[test]
+fn every_vip2_golden_case_gives_its_expected_csv() {
+    let cases = golden("marts");
+    assert!(!cases.is_empty());
+    let mut failed = Vec::new();
+    for case in &cases {
+        let ws = Workspace::with_programme("vip2");
+        for f in with_ext(&case.join("extracts"), "csv") {
+            let q = quarter(&f);
+            vip2(
+                &ws,
+                &["ingest", "jobpakker", f.to_str().unwrap(), "--period", &q],
+            );
+        }
+        vip2(&ws, &["transform"]);
+        let queries = with_ext(case, "sql");
+        assert!(!queries.is_empty(), "{}: no queries", case.display());
+        for q in queries {
+            let sql = std::fs::read_to_string(&q).unwrap();
+            let want = std::fs::read_to_string(q.with_extension("csv")).expect("expected CSV");
+            let got = vip2(&ws, &["sql", sql.trim(), "--format", "csv"]);
+            if got.trim_end() != want.trim_end() {
+                failed.push(format!(
+                    "{}/{}:\n--- expected\n{want}--- got\n{got}",
+                    case.file_name().unwrap().to_string_lossy(),
+                    q.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+#[test]
+fn every_bad_register_extract_is_rejected_whole_naming_where_and_kept_in_quarantine() {
+    let cases = golden("rejected");
+    assert!(cases.len() >= 20, "{cases:?}");
+    let ws = Workspace::with_programme("vip2");
+    // A good quarter first: a rejection must leave it byte for byte.
+    let good = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/vip2/marts/worked_example_aabenraa/extracts/jobpakker_2019Q3.csv");
+    vip2(
+        &ws,
+        &[
+            "ingest",
+            "jobpakker",
+            good.to_str().unwrap(),
+            "--period",
+            "2019Q3",
+        ],
+    );
+    let before = hash_tree(&ws.lake().join("raw"));
+    let kept_before = std::fs::read_dir(ws.quarantine())
+        .map(|d| d.count())
+        .unwrap_or(0);
+    let mut failed = Vec::new();
+    for (n, case) in cases.iter().enumerate() {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let f = with_ext(case, "csv").pop().expect("the case's extract");
+        let q = quarter(&f);
+        let out = ws.run(&[
+            "--programme",
+            "vip2",
+            "ingest",
+            "jobpakker",
+            f.to_str().unwrap(),
+            "--period",
+            &q,
+        ]);
+        let err = text(&out.stderr);
+        if out.status.code() != Some(2) {
+            failed.push(format!(
+                "{name}: exit {:?}, not 2 (rejected):\n{err}",
+                out.status.code()
+            ));
+            continue;
+        }
+        let expected = std::fs::read_to_string(case.join("expected.txt")).unwrap();
+        for part in expected.lines().filter(|l| !l.is_empty()) {
+            if !err.contains(part) {
+                failed.push(format!("{name}: the error does not name `{part}`:\n{err}"));
+            }
+        }
+        if !err.contains("jobpakker_2019Q3.csv") {
+            failed.push(format!("{name}: the error does not name the file:\n{err}"));
+        }
+        let kept = std::fs::read_dir(ws.quarantine())
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if kept != kept_before + n + 1 {
+            failed.push(format!(
+                "{name}: {kept} entries in quarantine, expected {}",
+                kept_before + n + 1
+            ));
+        }
+    }
+    assert_eq!(
+        hash_tree(&ws.lake().join("raw")),
+        before,
+        "a rejection changed the lake"
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+/// The programme's job, as the scheduler runs it, for one quarter: the register pulled
+/// from a real HTTP server on 127.0.0.1, landed, the marts built, both reports rendered
+/// and mailed to a real SMTP server, every project lead and the secretariat theirs.
+#[test]
+fn the_vip2_job_pulls_lands_builds_renders_and_mails_its_reports() {
+    use crate::common::{Script, Server, sample_dir};
+    use crate::mail::{Sink, free_port};
+    use crate::reports::pdf_text;
+
+    let server = Server::start(sample_dir(), Script::default());
+    let ws = Workspace::with_programme("vip2");
+    let programme = ws.dir.path().join("programmes/vip2/programme.toml");
+    let text = std::fs::read_to_string(&programme).unwrap();
+    let sample = sample_dir().display().to_string();
+    let served = text.replace(
+        &format!("\"{sample}/jobpakker/"),
+        &format!("\"{}/files/jobpakker/", server.base),
+    );
+    assert_ne!(served, text, "the programme reads the sample register");
+    std::fs::write(&programme, served).unwrap();
+    let sink = Sink::start(free_port(), &[]);
+    let url = sink.url();
+    let env = [("MAALTAL_SMTP_URL", url.as_str())];
+    // An earlier quarter first, so the report has a history to draw.
+    let out = ws.run_env(
+        &[
+            "--programme",
+            "vip2",
+            "run",
+            "jobpakker",
+            "--period",
+            "2009Q2",
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text_of(&out));
+    let out = ws.run_env(
+        &[
+            "--programme",
+            "vip2",
+            "run",
+            "jobpakker",
+            "--period",
+            "2009Q3",
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text_of(&out));
+
+    // Landed over HTTP, and the marts hold the cumulative register of the quarter.
+    let seen = server.script.lock().unwrap().seen.clone();
+    assert!(
+        seen.iter()
+            .any(|s| s.path.ends_with("jobpakker_2009Q3.csv") && s.status == 200),
+        "{seen:?}"
+    );
+    let rows = vip2(
+        &ws,
+        &[
+            "sql",
+            "select count(*) from jobpakker_forloeb where quarter = '2009Q3'",
+            "--format",
+            "csv",
+        ],
+    );
+    let packages: i64 = rows.lines().nth(1).unwrap().parse().unwrap();
+    let total = vip2(
+        &ws,
+        &[
+            "sql",
+            "select i_alt from jobpakke_activity_total where period = '2009Q3' and sex = 'alle'",
+            "--format",
+            "csv",
+        ],
+    );
+    let in_programme: i64 = total.lines().nth(1).unwrap().parse().unwrap();
+    assert!(
+        packages > 300 && in_programme < packages,
+        "{packages} packages, {in_programme} in the programme"
+    );
+
+    // Five project leads and the secretariat, each their own PDF, twice (two quarters).
+    let messages = sink.messages();
+    let to = |v: &serde_json::Value| v["rcpt_tos"][0].as_str().unwrap().to_string();
+    let q3: Vec<_> = messages
+        .iter()
+        .filter(|(v, _)| {
+            v["subject"]
+                .as_str()
+                .unwrap_or("")
+                .contains("3. kvartal 2009")
+        })
+        .collect();
+    assert_eq!(
+        q3.len(),
+        6,
+        "{:?}",
+        messages
+            .iter()
+            .map(|(v, _)| v["subject"].clone())
+            .collect::<Vec<_>>()
+    );
+    let aabenraa = q3
+        .iter()
+        .find(|(v, _)| to(v) == "projektleder@aabenraa.example")
+        .expect("Aabenraa's project lead got a mail");
+    assert_eq!(
+        aabenraa.0["subject"],
+        "Kvartalsrapport om jobpakker for Aabenraa Kommune, 3. kvartal 2009"
+    );
+    let pdf = ws.dir.path().join("aabenraa.pdf");
+    std::fs::write(&pdf, &aabenraa.1).unwrap();
+    let t = pdf_text(&pdf);
+    let count = |status: &str| -> i64 {
+        let q = format!(
+            "select count from jobpakke_status where municipality_code = 580 and period = '2009Q3' and sex = 'alle' and view = 'nu' and status = '{status}'"
+        );
+        vip2(&ws, &["sql", &q, "--format", "csv"])
+            .lines()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let all: i64 = vip2(&ws, &["sql", "select i_alt from jobpakke_activity where municipality_code = 580 and period = '2009Q3' and sex = 'alle'", "--format", "csv"])
+        .lines().nth(1).unwrap().parse().unwrap();
+    let work = count("ordinaer_beskaeftigelse") + count("fleksjob");
+    assert!(
+        all >= 5 && work >= 5,
+        "the sample has Aabenraa's figures shown: {all}, {work}"
+    );
+    let said = format!("Aabenraa har siden projektstart lavet {all} jobpakker");
+    assert!(t.contains(&said), "`{said}` not in:\n{t}");
+    let share = format!("{:.1}", work as f64 / all as f64 * 100.0).replace('.', ",");
+    assert!(
+        t.contains(&format!("{work} ({share} pct.) er i arbejde")),
+        "{work} ({share} pct.) not in:\n{t}"
+    );
+    for part in [
+        "Tabel 1: Jobpakker i kvartalet",
+        "Figur 1: Andel i arbejde",
+        "VIP2 i alt",
+        "jobpakkeregister",
+    ] {
+        assert!(t.contains(part), "`{part}` not in:\n{t}");
+    }
+    let secretariat = q3
+        .iter()
+        .find(|(v, _)| to(v) == "sekretariat@vip2.example")
+        .expect("the secretariat got the overview");
+    let pdf = ws.dir.path().join("oversigt.pdf");
+    std::fs::write(&pdf, &secretariat.1).unwrap();
+    let t = pdf_text(&pdf);
+    for m in [
+        "Aabenraa",
+        "Fredensborg",
+        "Gladsaxe",
+        "Slagelse",
+        "Aarhus",
+        "Jobpakker efter branche og sektor",
+    ] {
+        assert!(t.contains(m), "`{m}` not in the overview:\n{t}");
+    }
+    // Brøndby's packages are in the lake, never in a programme figure.
+    assert!(!t.contains("Brøndby"), "{t}");
+}
+
+fn text_of(out: &std::process::Output) -> String {
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
