@@ -195,13 +195,10 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
                 message: format!("{}: {e}", dir.display()),
             })?;
             out(&format!(
-                "wrote {} files to {}: {} DREAM rows, {} Jobindsats rows, {} fagsystem rows, {} jobpakker rows (VIP2)",
+                "wrote {} files to {}: {}",
                 s.files,
                 dir.display(),
-                s.dream_rows,
-                s.jobindsats_rows,
-                s.fagsystem_rows,
-                s.jobpakker_rows
+                s.rows_text()
             ));
         }
         Command::Ingest {
@@ -317,13 +314,22 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
         }
         Command::Serve { http } => {
             let cfg = load_config(cli)?;
-            if cfg.jobs.is_empty() {
+            // Without --programme, one daemon runs every programme the config turns on.
+            let others = if cli.programme.is_none() {
+                cfg.programmes
+                    .iter()
+                    .map(|id| maaltal::config::programmes::load(cli.config.as_deref(), &cfg, id))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                Vec::new()
+            };
+            if cfg.jobs.is_empty() && others.iter().all(|o| o.jobs.is_empty()) {
                 return Err(Error::Usage {
                     message: "no jobs in the configuration (`[jobs.<name>]`)".into(),
                 });
             }
             let smtp = std::env::var("MAALTAL_SMTP_URL").ok();
-            maaltal::serve::serve(cfg, clock()?, smtp, *http).await?;
+            maaltal::serve::serve(cfg, others, clock()?, smtp, *http).await?;
         }
         Command::Status { format } => {
             let cfg = load_config(cli)?;

@@ -32,7 +32,7 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "MAALTAL_LAKE")]
     pub(crate) lake: Option<PathBuf>,
     /// The programme to work on, when the config turns on more than one
-    /// (`programmes = ["vip2"]`; default: the config's own `[program]`).
+    /// (`programmes = ["<id>", …]`; default: the config's own `[program]`).
     #[arg(long, global = true, env = "MAALTAL_PROGRAMME")]
     pub(crate) programme: Option<String>,
     /// More log output on stderr: `-v` info, `-vv` debug, `-vvv` trace (default:
@@ -157,7 +157,7 @@ pub(crate) enum Command {
     )]
     Send {
         /// Which report: `quarterly`, `overview`, `maanedsbog`, or one of the
-        /// programme's own (`[[reports.report]]`, e.g. `jobpakker` with `--programme vip2`).
+        /// programme's own (`[[reports.report]]`, with `--programme <id>`).
         #[arg(value_name = "REPORT")]
         report: String,
         /// Quarter (`2018Q4`) or, for the månedsbog, month (`2018-11`).
@@ -256,7 +256,7 @@ pub(crate) enum ReportCommand {
         out: ReportOut,
     },
     /// A programme's own report (`[[reports.report]]`), by its name:
-    /// `maaltal --programme vip2 report jobpakker --period 2009Q3`.
+    /// `maaltal --programme <id> report <name> --period 2009Q3`.
     #[command(external_subcommand)]
     Named(Vec<String>),
 }
@@ -265,8 +265,9 @@ pub(crate) enum ReportCommand {
 #[derive(Debug, Parser)]
 #[command(
     name = "maaltal report <name>",
-    after_help = "Examples:\n  maaltal --programme vip2 report jobpakker --period 2009Q3\n  \
-    maaltal --programme vip2 report jobpakker --period 2009Q3 --municipality 580 --json"
+    after_help = "Examples (a programme's report `<name>`, `maaltal --programme <id> report --help`):\n  \
+    maaltal --programme <id> report <name> --period 2009Q3\n  \
+    maaltal --programme <id> report <name> --period 2009Q3 --municipality 580 --json"
 )]
 pub(crate) struct NamedReport {
     /// Quarter, `2009Q3`.

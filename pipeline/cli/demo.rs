@@ -192,7 +192,16 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     out(&format!(
         "  maaltal report quarterly --period {quarter} --municipality 350 --out reports"
     ));
-    out("  maaltal --programme vip2 report jobpakker --period 2010Q2 --municipality 580");
+    for id in &main.programmes {
+        if let Ok(cfg) = maaltal::config::programmes::load(cli.config.as_deref(), &main, id)
+            && let Some(first) = cfg.reports.custom.first()
+        {
+            out(&format!(
+                "  maaltal --programme {id} report {} --period <quarter> --out reports",
+                first.name
+            ));
+        }
+    }
     out("  maaltal jobs     # the schedule;  maaltal serve   # the daemon that runs it");
     out(
         "  maaltal status   # what ran, landed, was quarantined and mailed (serve --http: as a page)",

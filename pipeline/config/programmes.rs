@@ -1,9 +1,9 @@
 //! The programme catalogue: the programmes a main config turns on (`programmes =
-//! ["vip2"]`), each a folder of files: `config/programmes/<id>/programme.toml` (its
+//! ["<id>", …]`), each a folder of files: `config/programmes/<id>/programme.toml` (its
 //! programme, sources, metrics, reports, recipients and jobs), `queries/<id>/*.sql`
 //! (its marts) and `report-templates/<id>/*` (its reports). The main config keeps what
 //! every programme shares: the lake, pseudonymisation, HTTP, the engine, the status
-//! page and, unless the programme gives its own `[mail]`, delivery.
+//! page and delivery (a programme's `[mail]` gives only its sender).
 //!
 //! The embedded default carries every programme folder of the repository; a config
 //! file's programmes are the folders `programmes/<id>/` beside it.
@@ -117,6 +117,26 @@ pub fn load(main_path: Option<&Path>, main: &Config, id: &str) -> Result<Config,
             ));
         }
     }
+    // A programme's [mail] is its sender; how mail goes out is the main config's.
+    if let Ok(t) = text.parse::<toml::Table>()
+        && let Some(mail) = t.get("mail").and_then(toml::Value::as_table)
+        && let Some(key) = mail
+            .keys()
+            .find(|k| !["from", "reply_to"].contains(&k.as_str()))
+    {
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(key.as_str()))
+            .map_or(1, |i| i + 1);
+        return Err(error(
+            &file,
+            line,
+            format!(
+                "`mail.{key}`: a programme's `[mail]` gives its sender (`from`, `reply_to`); how mail goes out is shared: set it in the main config ({})",
+                main.origin
+            ),
+        ));
+    }
     // Placeholders so the programme's file validates on its own; replaced below.
     let stubs = "\n[lake]\npath = \"lake\"\n[pseudonym]\nkey_env = \"MAALTAL_PSEUDONYM_KEY\"\n";
     let own_mail = text.lines().any(|l| l.trim() == "[mail]");
@@ -136,8 +156,11 @@ pub fn load(main_path: Option<&Path>, main: &Config, id: &str) -> Result<Config,
     cfg.http = main.http.clone();
     cfg.status = main.status.clone();
     cfg.engine = main.engine.clone();
-    if !own_mail {
-        cfg.mail = main.mail.clone();
+    let (from, reply_to) = (cfg.mail.from.clone(), cfg.mail.reply_to.clone());
+    cfg.mail = main.mail.clone();
+    if own_mail {
+        cfg.mail.from = from;
+        cfg.mail.reply_to = reply_to;
     }
     cfg.programmes = Vec::new();
     Ok(cfg)

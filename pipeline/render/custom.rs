@@ -3,10 +3,10 @@
 //! municipality (or one for the programme) → the programme's Typst template → a PDF.
 //!
 //! ```json
-//! { "programme": {"id": "vip2", "name": "…"}, "period": "2019Q3",
+//! { "programme": {"id": "<id>", "name": "…"}, "period": "2019Q3",
 //!   "period_label": "3. kvartal 2019", "municipality": {"code": 580, "name": "Aabenraa"},
 //!   "municipalities": [{"code": 159, "name": "Gladsaxe"}, …], "min_group_size": 5,
-//!   "date_label": "…", "marts": {"jobpakke_activity": [{…}, …], …} }
+//!   "date_label": "…", "marts": {"<mart>": [{…}, …], …} }
 //! ```
 //!
 //! The template hides small groups with the threshold it is given (`min_group_size`),

@@ -117,7 +117,7 @@ impl Templates {
             files.push(("common.typ".into(), common.into()));
         }
         files.sort();
-        // Messages name the repository's files: report-templates/vip2/jobpakker.typ.
+        // Messages name the repository's files: report-templates/<id>/<file>.typ.
         let folder = PathBuf::from("report-templates").join(id);
         let mut me = Self::new(Some(folder), files);
         me.embedded = true;

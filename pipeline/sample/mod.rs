@@ -269,6 +269,22 @@ pub struct Summary {
     pub jobpakker_rows: usize,
 }
 
+impl Summary {
+    /// The rows written per source, for the person who asked.
+    #[must_use]
+    pub fn rows_text(&self) -> String {
+        let vip2 = if self.jobpakker_rows > 0 {
+            format!(", {} jobpakker rows (VIP2)", self.jobpakker_rows)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} DREAM rows, {} Jobindsats rows, {} fagsystem rows{vip2}",
+            self.dream_rows, self.jobindsats_rows, self.fagsystem_rows
+        )
+    }
+}
+
 /// How much data to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {

@@ -12,10 +12,12 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::schedule;
 
-/// `maaltal serve`: catch up, then run each job when its schedule fires, until SIGTERM
-/// or Ctrl-C; the running stage finishes first.
+/// `maaltal serve`: catch up, then run each job of the config and of its other
+/// programmes (`others`) when its schedule fires, one run at a time, until SIGTERM or
+/// Ctrl-C; the running stage finishes first. The status page is the config's.
 pub async fn serve(
     config: Config,
+    others: Vec<Config>,
     clock: Clock,
     smtp_url: Option<String>,
     http: Option<std::net::SocketAddr>,
@@ -23,7 +25,9 @@ pub async fn serve(
     use tokio_cron_scheduler::{Job, JobScheduler};
     let stop = Arc::new(AtomicBool::new(false));
     let config = Arc::new(config);
-    for job in config.jobs.values() {
+    let programmes: Arc<Vec<Config>> =
+        Arc::new(std::iter::once((*config).clone()).chain(others).collect());
+    for job in programmes.iter().flat_map(|c| c.jobs.values()) {
         info!(job = %job.name, schedule = %job.schedule, timezone = %job.timezone, next = ?schedule::next_firing(&job.cron, job.timezone, clock.now()), "scheduled");
     }
     let busy = Arc::new(tokio::sync::Mutex::new(()));
@@ -59,20 +63,23 @@ pub async fn serve(
     // Catch-up first, then the timer.
     {
         let _g = busy.lock().await;
-        let n = catch_up(&config, clock, smtp_url.clone(), &stop).await;
+        let mut n = 0;
+        for c in programmes.iter() {
+            n += catch_up(c, clock, smtp_url.clone(), &stop).await;
+        }
         info!("catch-up done: {n} run(s)");
     }
     let mut sched = JobScheduler::new().await.map_err(sched_err)?;
     let last_check = Arc::new(std::sync::Mutex::new(clock.now()));
-    let (cfg, st, b, url, lc) = (
-        config.clone(),
+    let (cfgs, st, b, url, lc) = (
+        programmes.clone(),
         stop.clone(),
         busy.clone(),
         smtp_url.clone(),
         last_check.clone(),
     );
     let tick = Job::new_async("* * * * * *", move |_, _| {
-        let (cfg, st, b, url, lc) = (cfg.clone(), st.clone(), b.clone(), url.clone(), lc.clone());
+        let (cfgs, st, b, url, lc) = (cfgs.clone(), st.clone(), b.clone(), url.clone(), lc.clone());
         Box::pin(async move {
             // One run at a time; a tick that finds a run going does nothing.
             let Ok(_g) = b.try_lock() else { return };
@@ -81,7 +88,15 @@ pub async fn serve(
                 let mut l = lc.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 std::mem::replace(&mut *l, now)
             };
-            for job in cfg.jobs.values() {
+            let jobs: Vec<(usize, String)> = cfgs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, c)| c.jobs.keys().map(move |k| (i, k.clone())))
+                .collect();
+            for (i, name) in jobs {
+                let (cfg, Some(job)) = (&cfgs[i], cfgs[i].jobs.get(&name)) else {
+                    continue;
+                };
                 if st.load(Ordering::SeqCst) {
                     return;
                 }
@@ -99,7 +114,7 @@ pub async fn serve(
                     info!(job = %job.name, "fired; nothing due (the period is done)");
                 }
                 for period in due {
-                    let _ = run_job(&cfg, job, period, now, clock, url.clone(), &st).await;
+                    let _ = run_job(cfg, job, period, now, clock, url.clone(), &st).await;
                 }
             }
         })

@@ -116,7 +116,11 @@ impl Workspace {
     pub(crate) fn with_config(edit: impl FnOnce(String) -> String) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let sample = sample_dir().display().to_string();
-        let text = maaltal::config::EMBEDDED_DEFAULT.replace("\"sample/", &format!("\"{sample}/"));
+        // The default's other programmes are left out: a test that wants one asks
+        // (`with_programme`), so a daemon or a job here runs this programme alone.
+        let text = maaltal::config::EMBEDDED_DEFAULT
+            .replace("\"sample/", &format!("\"{sample}/"))
+            .replace("programmes = [\"vip2\"]\n", "");
         std::fs::write(dir.path().join("maaltal.toml"), edit(text)).expect("write config");
         Self { dir }
     }
@@ -124,7 +128,7 @@ impl Workspace {
     /// A workspace whose config also has the repository's programme folder `id`
     /// (`programmes/<id>/programme.toml`, reading the sample data).
     pub(crate) fn with_programme(id: &str) -> Self {
-        let ws = Self::new();
+        let ws = Self::with_config(|t| format!("programmes = [\"{id}\"]\n{t}"));
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         let text =
             std::fs::read_to_string(repo.join(format!("config/programmes/{id}/programme.toml")))

@@ -7,6 +7,44 @@ use std::path::Path;
 
 use crate::common::{Workspace, doc_blocks as blocks, text};
 
+/// docs/programmes.md's worked example is the programme's files: every `toml` block is
+/// a part of config/programmes/vip2/programme.toml (or, `programmes = [...]`, of the
+/// main config), every `sql` block a part of a query in queries/vip2/.
+#[test]
+fn the_guide_s_blocks_are_the_programme_s_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/programmes.md")).unwrap();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let tomls = [
+        read("config/programmes/vip2/programme.toml"),
+        read("config/maaltal.toml"),
+    ];
+    let sqls: Vec<String> = std::fs::read_dir(root.join("queries/vip2"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    let (toml_blocks, sql_blocks) = (blocks(&doc, "toml"), blocks(&doc, "sql"));
+    assert!(
+        toml_blocks.len() >= 6 && !sql_blocks.is_empty(),
+        "{toml_blocks:?}"
+    );
+    for b in &toml_blocks {
+        let b = b.trim_end();
+        assert!(
+            tomls.iter().any(|t| t.contains(b)),
+            "not in the programme's files:\n{b}"
+        );
+    }
+    for b in &sql_blocks {
+        let b = b.trim_end();
+        assert!(
+            sqls.iter().any(|t| t.contains(b)),
+            "not in queries/vip2/:\n{b}"
+        );
+    }
+}
+
 /// Copies the files of the repository's folder `from` whose extension is one of
 /// `extensions` into `to` (a programme's own folder, as an operator would start it).
 fn copy_folder(from: &str, extensions: &[&str], to: &Path) {
@@ -130,15 +168,55 @@ fn without_tables(toml: &str, prefixes: &[&str]) -> String {
     out
 }
 
-/// docs/programmes.md's example is true: its source, job and mart, as written there,
-/// land a register file and build the mart.
+/// A programme of CSV sources only, written into the main config: its source, job and
+/// mart land a register file and build the mart, with neither DREAM nor Jobindsats.
+const CSV_ONLY_TOML: &str = r#"[sources.jobpakker]
+type = "csv"
+period = "quarter"                       # one file per calendar quarter
+location = "https://register.example/vip2/{period}"
+encoding = "utf8"
+
+[[sources.jobpakker.files]]
+name = "forloeb"                         # forloeb.csv → table jobpakker_forloeb
+columns = [
+  { name = "jobpakke_id", rule = "id" },
+  { name = "cpr", rule = "cpr" },        # lands as person_id (HMAC), never in clear
+  { name = "koen", rule = "one_of", values = ["M", "K"] },
+  { name = "kommune", rule = "text" },
+  { name = "cvr", rule = "cvr" },
+  { name = "sektor", rule = "one_of", values = ["privat", "offentlig"] },
+  { name = "branche", rule = "text" },
+  { name = "pakketype", rule = "one_of", values = ["oprindelig", "ny"] },
+  { name = "startdato", rule = "date" },
+  { name = "slutdato", rule = "date", optional = true, not_before = "startdato" },
+  { name = "afslutning", rule = "one_of", values = ["gennemfoert", "afbrudt"] },
+]
+
+[jobs.jobpakker]
+period = "quarter"
+steps = ["ingest jobpakker", "transform"]
+schedule = "0 5 15 1,4,7,10 *"
+"#;
+
+const CSV_ONLY_SQL: &str =
+    "-- description: job packages started, running and ended per municipality and quarter
+-- params:
+-- tables: jobpakker_forloeb
+-- period_key: period
+-- columns: kommune utf8, period utf8, started int64, running int64, ended int64
+-- order_by: kommune, period
+select kommune, quarter as period,
+       count(*) as started,
+       count(*) filter (where slutdato is null) as running,
+       count(*) filter (where slutdato is not null) as ended
+from jobpakker_forloeb
+group by kommune, quarter
+";
+
 #[test]
-fn the_programme_guide_s_example_runs_as_written() {
-    let doc =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/programmes.md"))
-            .unwrap();
-    let toml = blocks(&doc, "toml").remove(0);
-    let sql = blocks(&doc, "sql").remove(0);
+fn a_programme_of_csv_sources_only_runs_without_dream_or_jobindsats() {
+    let toml = CSV_ONLY_TOML.to_string();
+    let sql = CSV_ONLY_SQL;
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("2019Q3");
     std::fs::create_dir_all(&dir).unwrap();

@@ -319,3 +319,70 @@ fn the_vip2_job_pulls_lands_builds_renders_and_mails_its_reports() {
 fn text_of(out: &std::process::Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
+
+/// One daemon runs every programme the config turns on: with the main programme's jobs
+/// left out, `maaltal serve` catches up VIP2's quarter from its own file's schedule,
+/// pulls the register over HTTP and writes its six mails to the outbox.
+#[test]
+fn one_daemon_runs_the_other_programme_s_job() {
+    use crate::common::{Script, Server, no_personal_data, sample_dir};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let server = Server::start(sample_dir(), Script::default());
+    let ws = Workspace::with_programme("vip2");
+    // The main programme without jobs.
+    let main = ws.dir.path().join("maaltal.toml");
+    let text_main = std::fs::read_to_string(&main).unwrap();
+    let cut = text_main
+        .find("\n# Scheduled jobs")
+        .expect("the jobs part of the default");
+    std::fs::write(&main, &text_main[..cut]).unwrap();
+    let programme = ws.dir.path().join("programmes/vip2/programme.toml");
+    let sample = sample_dir().display().to_string();
+    let t = std::fs::read_to_string(&programme)
+        .unwrap()
+        .replace(
+            &format!("\"{sample}/jobpakker/"),
+            &format!("\"{}/files/jobpakker/", server.base),
+        )
+        .replace("catch_up_days = 200", "catch_up_days = 30");
+    std::fs::write(&programme, t).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_maaltal"))
+        .arg("--config")
+        .arg(&main)
+        .arg("serve")
+        .current_dir(ws.dir.path())
+        .env("MAALTAL_NOW", "2009-10-21T08:00:00Z")
+        .env_remove("MAALTAL_LAKE")
+        .env_remove("MAALTAL_SMTP_URL")
+        .env_remove("MAALTAL_PROGRAMME")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let runs = || -> Vec<Vec<String>> {
+        if !ws.lake().join("ledger/runs").exists() {
+            return Vec::new();
+        }
+        ws.sql("select job, period, state from ledger_runs order by finished_at")
+    };
+    while runs().is_empty() && start.elapsed() < Duration::from_secs(180) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let out = no_personal_data(child.wait_with_output().unwrap(), &[]);
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(runs(), vec![vec!["jobpakker", "2009Q3", "done"]], "{log}");
+    let mails = std::fs::read_dir(ws.dir.path().join("outbox")).map_or(0, |d| d.count());
+    assert_eq!(mails, 6, "five project leads and the secretariat: {log}");
+    assert!(
+        server
+            .seen()
+            .iter()
+            .any(|s| s.path.ends_with("/files/jobpakker/jobpakker_2009Q3.csv"))
+    );
+}
