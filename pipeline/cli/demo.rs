@@ -111,26 +111,7 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     // Delivery on the embedded default: every mail an .eml file in the outbox.
     let (deliveries, _) = deliver::plan(&ctx.config, &pdfs);
     let step = Step::start("send", Some(deliveries.len() as u64));
-    let mailer = deliver::OutboxMailer {
-        dir: ctx.config.mail.outbox.clone(),
-    };
-    let retry = deliver::Retry {
-        retries: ctx.config.mail.retries,
-        backoff: ctx.config.mail.backoff,
-    };
-    let lock = maaltal::lock::acquire(&lake, "demo: send", maaltal::lock::WAIT_LIMIT).await?;
-    let sent = deliver::deliver(
-        &lake,
-        &ctx.run_id,
-        &ctx.config.mail,
-        &mailer,
-        &deliveries,
-        retry,
-        deliver::Mode::Once,
-        Utc::now,
-    )
-    .await?;
-    drop(lock);
+    let sent = to_outbox(&ctx, &deliveries).await?;
     let outbox = ctx.config.mail.outbox.display().to_string();
     step.finish(&format!(
         "{} mails written to {outbox}/, {} delivered before",
@@ -207,6 +188,34 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
         "  maaltal status   # what ran, landed, was quarantined and mailed (serve --http: as a page)",
     );
     Ok(())
+}
+
+/// Delivery on the embedded default: every mail an .eml file in the outbox, recorded in
+/// the ledger (never twice).
+async fn to_outbox(
+    ctx: &Context,
+    deliveries: &[deliver::Delivery],
+) -> Result<deliver::Summary, Error> {
+    let lake = &ctx.config.lake.path;
+    let mailer = deliver::OutboxMailer {
+        dir: ctx.config.mail.outbox.clone(),
+    };
+    let retry = deliver::Retry {
+        retries: ctx.config.mail.retries,
+        backoff: ctx.config.mail.backoff,
+    };
+    let _lock = maaltal::lock::acquire(lake, "demo: send", maaltal::lock::WAIT_LIMIT).await?;
+    Ok(deliver::deliver(
+        lake,
+        &ctx.run_id,
+        &ctx.config.mail,
+        &mailer,
+        deliveries,
+        retry,
+        deliver::Mode::Once,
+        Utc::now,
+    )
+    .await?)
 }
 
 /// Points the embedded default's sources, which read `sample/`, at the demo server
@@ -290,25 +299,7 @@ async fn other_programmes(
             pdfs.len()
         ));
         let (deliveries, _) = deliver::plan(&ctx.config, &pdfs);
-        let mailer = deliver::OutboxMailer {
-            dir: ctx.config.mail.outbox.clone(),
-        };
-        let retry = deliver::Retry {
-            retries: ctx.config.mail.retries,
-            backoff: ctx.config.mail.backoff,
-        };
-        let _lock = maaltal::lock::acquire(&lake, "demo: send", maaltal::lock::WAIT_LIMIT).await?;
-        let sent = deliver::deliver(
-            &lake,
-            &ctx.run_id,
-            &ctx.config.mail,
-            &mailer,
-            &deliveries,
-            retry,
-            deliver::Mode::Once,
-            Utc::now,
-        )
-        .await?;
+        let sent = to_outbox(&ctx, &deliveries).await?;
         out(&format!(
             "{id} ({}): {} reports of {quarter} in reports/, {} mails written to {}/, {} delivered before",
             ctx.config.program.name,

@@ -48,7 +48,8 @@ fn arrival_weight(date: NaiveDate) -> f64 {
     }
 }
 
-fn cpr(rng: &mut Rng, born: NaiveDate, sex: char, used: &mut HashSet<String>) -> String {
+/// A CPR number not in `used` for a person born on `born` (odd serial for men).
+pub(crate) fn cpr(rng: &mut Rng, born: NaiveDate, sex: char, used: &mut HashSet<String>) -> String {
     loop {
         let mut serial = rng.range(0, 9999);
         let odd = serial % 2 == 1;

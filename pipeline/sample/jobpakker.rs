@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use chrono::{Datelike, Duration, Months, NaiveDate};
+use chrono::{Duration, Months, NaiveDate};
 
 use super::Summary;
 use super::rng::Rng;
@@ -110,22 +110,8 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 fn cpr(rng: &mut Rng, koen: char, used: &mut HashSet<String>) -> String {
-    loop {
-        let born = day(1955, 1, 1) + Duration::days(rng.range(0, 35 * 365));
-        let mut serial = rng.range(0, 9999);
-        if (serial % 2 == 1) != (koen == 'M') {
-            serial = (serial + 1) % 10_000;
-        }
-        let s = format!(
-            "{:02}{:02}{:02}{serial:04}",
-            born.day(),
-            born.month(),
-            born.year() % 100
-        );
-        if used.insert(s.clone()) {
-            return s;
-        }
-    }
+    let born = day(1955, 1, 1) + Duration::days(rng.range(0, 35 * 365));
+    super::dream::cpr(rng, born, koen, used)
 }
 
 fn packages(rng: &mut Rng) -> Vec<Package> {

@@ -1,0 +1,1 @@
+select municipality_code, metric, numerator, denominator from target_metrics where period = '2019Q3' and sex = 'alle' and municipality_code in (153, 580, 751) and metric in ('JP_slut_arbejde', 'JP_slut_ordinaer', 'JP_3mdr_arbejde', 'JP_6mdr_arbejde', 'JP_alle_arbejde', 'JP_alle_i_forloeb', 'JP_afsluttede_arbejde') order by municipality_code, metric
