@@ -59,10 +59,16 @@ impl Template {
     /// The built-in shapes.
     pub const ALL: [Self; 3] = [Self::Quarterly, Self::Overview, Self::Maanedsbog];
 
-    /// The reports a config can make: the built-in shapes, then the programme's own.
+    /// The reports a config can make: the built-in shapes its templates have (an
+    /// embedded programme folder may have none of them), then the programme's own.
     #[must_use]
     pub fn all(config: &crate::config::Config) -> Vec<Self> {
-        let mut out = Self::ALL.to_vec();
+        let embedded = crate::config::programmes::embedded_templates(&config.program.id)
+            .filter(|_| config.program.templates.is_none());
+        let mut out: Vec<Self> = Self::ALL
+            .into_iter()
+            .filter(|t| embedded.is_none_or(|files| files.iter().any(|(n, _)| *n == t.file())))
+            .collect();
         out.extend(config.reports.custom.iter().cloned().map(Self::Custom));
         out
     }

@@ -295,6 +295,56 @@ fn the_vip2_job_pulls_lands_builds_renders_and_mails_its_reports() {
     ] {
         assert!(t.contains(part), "`{part}` not in:\n{t}");
     }
+    // In every municipality's status table, a hidden count never stands alone in a sum
+    // that is shown: work and the other statuses add up to all packages, ordinary work
+    // and fleksjob to work.
+    let top = [
+        "I arbejde i alt",
+        "Stadig i jobpakkeforløb",
+        "Ansat med løntilskud",
+        "I uddannelse",
+        "Tilbage på offentlig forsørgelse",
+        "På pension",
+        "Ude af systemet på anden vis",
+        "Uoplyst",
+    ];
+    let mut hidden_seen = 0;
+    for (v, pdf_bytes) in q3
+        .iter()
+        .filter(|(v, _)| to(v).starts_with("projektleder@"))
+    {
+        let path = ws.dir.path().join("municipality.pdf");
+        std::fs::write(&path, pdf_bytes).unwrap();
+        let t = pdf_text(&path);
+        let table = t.split("Status Antal Pct.").nth(1).expect("table 2");
+        let count_of = |label: &str| -> String {
+            let line = table
+                .lines()
+                .find(|l| l.starts_with(label) && l[label.len()..].starts_with(' '))
+                .unwrap_or_else(|| panic!("no row `{label}` for {}:\n{table}", to(v)));
+            line[label.len()..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let hidden = |labels: &[&str]| {
+            labels
+                .iter()
+                .filter(|l| ["<5", "x"].contains(&count_of(l).as_str()))
+                .count()
+        };
+        let (h_top, h_pair) = (hidden(&top), hidden(&["I ordinært arbejde", "I fleksjob"]));
+        hidden_seen += h_top + h_pair;
+        assert_ne!(
+            h_top,
+            1,
+            "one hidden status among shown ones for {}:\n{table}",
+            to(v)
+        );
+        assert_ne!(h_pair, 1, "one hidden part of work for {}:\n{table}", to(v));
+    }
+    assert!(hidden_seen > 0, "the sample has small groups to hide");
     let secretariat = q3
         .iter()
         .find(|(v, _)| to(v) == "sekretariat@vip2.example")
@@ -384,5 +434,38 @@ fn one_daemon_runs_the_other_programme_s_job() {
             .seen()
             .iter()
             .any(|s| s.path.ends_with("/files/jobpakker/jobpakker_2009Q3.csv"))
+    );
+}
+
+/// `validate` on the programme plans its marts and compiles its templates with their
+/// sample data; its reports are its own, not the main programme's built-in ones.
+#[test]
+fn validate_plans_the_programme_s_marts_and_compiles_its_templates() {
+    let ws = Workspace::with_programme("vip2");
+    let out = vip2(&ws, &["validate"]);
+    for want in [
+        "queries/vip2/target_metrics.sql: plans against the lake's schemas",
+        "report-templates/vip2/jobpakker.typ: compiles with jobpakker.sample.json",
+        "report-templates/vip2/jobpakker_oversigt.typ: compiles with jobpakker_oversigt.sample.json",
+        "programmes/vip2/programme.toml: valid (5 programme municipalities",
+    ] {
+        assert!(out.contains(want), "`{want}` not in:\n{out}");
+    }
+    assert!(!out.contains("quarterly.typ"), "{out}");
+    let err = ws.run(&[
+        "--programme",
+        "vip2",
+        "send",
+        "quarterly",
+        "--period",
+        "2009Q3",
+        "--dry-run",
+    ]);
+    assert_eq!(err.status.code(), Some(3));
+    assert!(
+        text(&err.stderr)
+            .contains("unknown report `quarterly`; vip2 makes: jobpakker, jobpakker_oversigt"),
+        "{}",
+        text(&err.stderr)
     );
 }
