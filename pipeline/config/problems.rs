@@ -202,11 +202,21 @@ pub(super) fn codes(p: &mut Problems<'_>, field: &str, list: &[i64]) -> Vec<i32>
     out
 }
 
-pub(super) fn location(p: &mut Problems<'_>, field: &str, loc: &str, placeholders: &[&str]) {
+pub(super) fn location(
+    p: &mut Problems<'_>,
+    field: &str,
+    loc: &str,
+    placeholders_allowed: &[&str],
+) {
     if is_url(loc) && url::Url::parse(&loc.replace(['{', '}'], "")).is_err() {
         p.at(field, format!("`{loc}` is not a valid URL"));
     }
-    let mut rest = loc;
+    placeholders(p, field, loc, placeholders_allowed);
+}
+
+/// Every `{name}` in `text` is one of `valid`; an unknown one is a problem of `field`.
+pub(super) fn placeholders(p: &mut Problems<'_>, field: &str, text: &str, placeholders: &[&str]) {
+    let mut rest = text;
     while let Some(start) = rest.find('{') {
         let Some(end) = rest[start..].find('}') else {
             break;

@@ -18,7 +18,7 @@
 
 use serde::Deserialize;
 
-use super::problems::Problems;
+use super::problems::{Problems, placeholders};
 
 /// One `[[reports.report]]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -86,27 +86,6 @@ impl ReportSpec {
 
 /// The built-in report shapes' names, which a programme's report may not take.
 const BUILT_IN: [&str; 3] = ["quarterly", "overview", "maanedsbog"];
-
-fn placeholders(p: &mut Problems<'_>, field: &str, text: &str, valid: &[&str]) {
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else {
-            break;
-        };
-        let name = &rest[start + 1..start + end];
-        if !valid.contains(&name) {
-            let list: Vec<String> = valid.iter().map(|v| format!("`{{{v}}}`")).collect();
-            p.at(
-                field,
-                format!(
-                    "unknown placeholder `{{{name}}}`; valid: {}",
-                    list.join(", ")
-                ),
-            );
-        }
-        rest = &rest[start + end..];
-    }
-}
 
 /// Validates `[[reports.report]]`.
 pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportSpec> {

@@ -1,22 +1,11 @@
 -- description: VIP2: job packages per municipality, quarter and sex: started, ended (and of those dropped out), running at the quarter's end, all since the programme's start, and the persons they are for
 -- params:
--- tables: jobpakke_forloeb, program_municipalities, municipality_names, settings
+-- tables: jobpakke_forloeb, jobpakke_cells, municipality_names, settings
 -- period_key: period
 -- columns: program utf8, municipality_code int32, municipality utf8, period utf8, sex utf8, startede int64, afsluttede int64, afbrudte int64, i_gang int64, i_alt int64, borgere_i_alt int64
 -- order_by: municipality_code, period, sex
 with sexes as (
     select column1 as sex from (values ('alle'), ('M'), ('K'))
-),
-cells as (
-    -- Every programme municipality in every landed quarter, and any other
-    -- municipality with packages.
-    select pm.municipality_code, p.period, s.sex
-    from program_municipalities pm
-    cross join (select distinct period from jobpakke_forloeb) p
-    cross join sexes s
-    union
-    select f.municipality_code, f.period, s.sex
-    from jobpakke_forloeb f cross join sexes s
 ),
 counts as (
     select f.municipality_code, f.period, s.sex,
@@ -36,7 +25,7 @@ select st.program, c.municipality_code,
        coalesce(k.startede, 0) as startede, coalesce(k.afsluttede, 0) as afsluttede,
        coalesce(k.afbrudte, 0) as afbrudte, coalesce(k.i_gang, 0) as i_gang,
        coalesce(k.i_alt, 0) as i_alt, coalesce(k.borgere_i_alt, 0) as borgere_i_alt
-from cells c
+from jobpakke_cells c
 cross join settings st
 left join counts k on k.municipality_code = c.municipality_code and k.period = c.period and k.sex = c.sex
 left join municipality_names n on n.municipality_code = c.municipality_code

@@ -1,6 +1,6 @@
 -- description: VIP2: how the job packages stand, per municipality, quarter, sex and view: at their end (`slut`, ended in the quarter), 3 and 6 months after (`3mdr`, `6mdr`, followed up in the quarter) and at the quarter's end (`nu`, all since the start, `i_forloeb` for those running); one row per status, zeros included
 -- params:
--- tables: jobpakke_forloeb, program_municipalities, municipality_names, parameters, settings
+-- tables: jobpakke_forloeb, jobpakke_cells, municipality_names, parameters, settings
 -- period_key: period
 -- columns: program utf8, municipality_code int32, municipality utf8, period utf8, sex utf8, view utf8, status utf8, count int64, denominator int64
 -- order_by: municipality_code, period, sex, view, status
@@ -23,15 +23,6 @@ long as (
     union all
     select municipality_code, period, sex, 'nu', status_nu from jobpakke_forloeb
 ),
-cells as (
-    select pm.municipality_code, p.period, s.sex
-    from program_municipalities pm
-    cross join (select distinct period from jobpakke_forloeb) p
-    cross join sexes s
-    union
-    select f.municipality_code, f.period, s.sex
-    from jobpakke_forloeb f cross join sexes s
-),
 counts as (
     select l.municipality_code, l.period, s.sex, l.view, l.status, count(*) as n
     from long l join sexes s on s.sex = 'alle' or s.sex = l.sex
@@ -46,7 +37,7 @@ select st.program, c.municipality_code,
        coalesce(nm.municipality, cast(c.municipality_code as varchar)) as municipality,
        c.period, c.sex, vc.view, vc.status,
        coalesce(k.n, 0) as count, coalesce(d.n, 0) as denominator
-from cells c
+from jobpakke_cells c
 cross join view_codes vc
 cross join settings st
 left join counts k on k.municipality_code = c.municipality_code and k.period = c.period

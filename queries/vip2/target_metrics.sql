@@ -1,6 +1,6 @@
 -- description: VIP2's share metrics (../shared/spec/vip2.md §2) per municipality, quarter and sex: in work, in ordinary work and in education at the end, 3 and 6 months after; in work, in ordinary work and still running of all packages since the start; in work of the ended ones; new packages
 -- params:
--- tables: jobpakke_forloeb, program_municipalities, municipality_names, parameters, settings
+-- tables: jobpakke_forloeb, jobpakke_cells, municipality_names, parameters, settings
 -- period_key: period
 -- columns: program utf8, municipality_code int32, municipality utf8, metric utf8, period utf8, sex utf8, numerator int64 null, denominator int64 null, share float64 null
 -- order_by: metric, municipality_code, period, sex
@@ -45,17 +45,6 @@ long as (
     union all
     select municipality_code, period, sex, pakketype, 'afsluttede', status_nu from jobpakke_forloeb where not running
 ),
-cells as (
-    -- Every programme municipality in every landed quarter, and any other
-    -- municipality with packages.
-    select pm.municipality_code, p.period, s.sex
-    from program_municipalities pm
-    cross join (select distinct period from jobpakke_forloeb) p
-    cross join sexes s
-    union
-    select f.municipality_code, f.period, s.sex
-    from jobpakke_forloeb f cross join sexes s
-),
 denominators as (
     select l.municipality_code, l.period, s.sex, l.view, count(*) as n
     from long l join sexes s on s.sex = 'alle' or s.sex = l.sex
@@ -77,7 +66,7 @@ select st.program, c.municipality_code,
        coalesce(d.n, 0) as denominator,
        case when coalesce(d.n, 0) > 0
             then cast(coalesce(k.n, 0) as double) / cast(d.n as double) end as share
-from cells c
+from jobpakke_cells c
 cross join metrics m
 cross join settings st
 left join denominators d on d.municipality_code = c.municipality_code and d.period = c.period
