@@ -1,4 +1,5 @@
-//! Periods (quarters and months) and the ISO-week calendar the DREAM register uses.
+//! Periods (quarters and months) and the ISO-week calendar a wide-weeks register
+//! uses.
 //!
 //! A week belongs to the quarter that holds its Thursday (the ISO rule), so a quarter
 //! has 12, 13 or 14 weeks; the quarter's end is the Sunday of its last ISO week.
@@ -49,15 +50,15 @@ impl IsoWeek {
             .expect("IsoWeek values come from real dates")
     }
 
-    /// The DREAM column name of this week: `y_YYWW`.
+    /// A wide-weeks register's column name of this week: `y_YYWW`.
     #[must_use]
-    pub fn dream_column(self) -> String {
+    pub fn column(self) -> String {
         format!("y_{:02}{:02}", self.year.rem_euclid(100), self.week)
     }
 
-    /// Parses a DREAM week column name (`y_1840`); years >= 90 are 19YY.
+    /// Parses a wide-weeks register's week column name (`y_1840`); years >= 90 are 19YY.
     #[must_use]
-    pub fn from_dream_column(name: &str) -> Option<Self> {
+    pub fn from_column(name: &str) -> Option<Self> {
         let digits = name
             .strip_prefix("y_")
             .or_else(|| name.strip_prefix("Y_"))?;
@@ -387,13 +388,13 @@ mod tests {
     }
 
     #[test]
-    fn dream_columns_round_trip() {
-        let w = IsoWeek::from_dream_column("y_1840").unwrap();
+    fn week_columns_round_trip() {
+        let w = IsoWeek::from_column("y_1840").unwrap();
         assert_eq!((w.year, w.week), (2018, 40));
-        assert_eq!(w.dream_column(), "y_1840");
-        assert_eq!(IsoWeek::from_dream_column("y_9901").unwrap().year, 1999);
-        assert!(IsoWeek::from_dream_column("y_1854").is_none());
-        assert!(IsoWeek::from_dream_column("y_18401").is_none());
+        assert_eq!(w.column(), "y_1840");
+        assert_eq!(IsoWeek::from_column("y_9901").unwrap().year, 1999);
+        assert!(IsoWeek::from_column("y_1854").is_none());
+        assert!(IsoWeek::from_column("y_18401").is_none());
     }
 
     #[test]

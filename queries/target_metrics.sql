@@ -54,12 +54,12 @@ m3 as (
     -- Share in company-oriented offers: løntilskud + virksomhedspraktik + nytteindsats /
     -- all recipients. Unknown (null) when any part is suppressed.
     select o.municipality_code, o.period, o.sex,
-           case when count(case when c.part = 'numerator' then 1 end) = count(case when c.part = 'numerator' then o.value end)
-                 and count(case when c.part = 'numerator' then 1 end) > 0
-                then sum(case when c.part = 'numerator' then o.value end) end as numerator,
-           max(case when c.part = 'denominator' then o.value end) as denominator
+           case when count(case when c.setting = 'offer_labels' then 1 end) = count(case when c.setting = 'offer_labels' then o.value end)
+                 and count(case when c.setting = 'offer_labels' then 1 end) > 0
+                then sum(case when c.setting = 'offer_labels' then o.value end) end as numerator,
+           max(case when c.setting = 'recipients_label' then o.value end) as denominator
     from jobindsats_offers o
-    join metric_categories c on c.metric = 'M3' and c.category = o.category
+    join metric_categories c on c.setting in ('offer_labels', 'recipients_label') and c.category = o.category
     where o.measure = $measure and o.municipality_code is not null
     group by o.municipality_code, o.period, o.sex
 ),

@@ -96,7 +96,7 @@ fn derive_csv(src: &Path, dst: &Path, persons: usize, extra: usize) -> anyhow::R
             year: iw.year(),
             week: iw.week(),
         };
-        let _ = write!(h, ";{}", w.dream_column());
+        let _ = write!(h, ";{}", w.column());
     }
     writeln!(out, "{h}")?;
     // History cells, cycled: most weeks on a benefit, some without.

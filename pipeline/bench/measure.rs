@@ -142,16 +142,9 @@ impl Bench {
         let weeks = period.iso_weeks();
         let values: Vec<String> = weeks
             .iter()
-            .map(|w| {
-                format!(
-                    "('{}', '{}', date '{}')",
-                    w.dream_column(),
-                    w.label(),
-                    w.monday()
-                )
-            })
+            .map(|w| format!("('{}', '{}', date '{}')", w.column(), w.label(), w.monday()))
             .collect();
-        let columns: Vec<String> = weeks.iter().map(|w| w.dream_column()).collect();
+        let columns: Vec<String> = weeks.iter().map(|w| w.column()).collect();
         let codes = self.queries.join("../config/dream_codes.csv");
         let cost = measure(
             Command::new(&self.args.python)

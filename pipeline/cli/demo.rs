@@ -223,7 +223,7 @@ async fn to_outbox(
 fn served(cfg: &mut maaltal::config::Config, base: &str) {
     let s = &mut cfg.sources;
     let mut locations: Vec<&mut String> = Vec::new();
-    if let Some(d) = s.dream.as_mut() {
+    if let Some(d) = s.wide_weeks.as_mut() {
         d.auth_env = None;
         locations.push(&mut d.location);
     }

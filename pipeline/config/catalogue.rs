@@ -19,9 +19,9 @@ pub struct RawMetricInfo {
     pub title: String,
     /// `quarterly` or `monthly`.
     pub cadence: String,
-    /// The source's name, for the notes on missing periods (`DREAM`).
+    /// The source's name, for the notes on missing periods (`Jobindsats`).
     pub source_name: String,
-    /// The source line under figures (`Kilde: DREAM.`).
+    /// The source line under figures (`Kilde: Jobindsats.dk.`).
     pub source: String,
     /// The raw tables the metric is computed from, for the transform's notes.
     pub tables: String,

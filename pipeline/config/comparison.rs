@@ -40,7 +40,7 @@ pub struct RawGroup {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpected {
-    /// The metrics that get an expected level (default: M1 and its two parts).
+    /// The metrics that get an expected level (default: the catalogue's per-person metrics).
     pub metrics: Option<Vec<String>>,
     /// Lower bounds of the age bands in years (default `[18, 30, 40, 50]`: 18-29,
     /// 30-39, 40-49, 50-64).
@@ -100,7 +100,8 @@ impl ComparisonConfig {
         lows.extend(&self.months_bands);
         let n = lows.len();
         let mut out = bands(&lows, 36, |lo, hi| format!("{lo}-{}", hi - 1));
-        // The last band holds its upper bound: 36 months exactly is still in M1.
+        // The last band holds its upper bound: 36 months exactly is still in the
+        // programme.
         if let Some(last) = out.get_mut(n - 1) {
             last.0 = format!("{}-36", last.1);
         }

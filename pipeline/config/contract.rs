@@ -174,6 +174,13 @@ fn embedded(source: &str) -> Vec<RawFile> {
         .unwrap_or_default()
 }
 
+/// The message for a source `type` that is no kind.
+pub(super) fn kinds_message(other: &str) -> String {
+    format!(
+        "`{other}`; valid: `csv` (a bundle of CSV files with a contract), `wide_weeks` (a register of persons × ISO weeks), `jobindsats_v2` (the Jobindsats API)"
+    )
+}
+
 /// Validates `[[sources.<source>.files]]` (the embedded default's when not given).
 pub(super) fn validate_files(
     p: &mut Problems<'_>,
@@ -396,11 +403,11 @@ pub(super) fn validate_csv_source(
         Some("csv") => {}
         Some(other) => p.at(
             &at("type"),
-            format!("`{other}`: a source other than `dream` and `jobindsats` is `type = \"csv\"`"),
+            kinds_message(other),
         ),
         None => p.at(
             &format!("sources.{name}"),
-            "unknown source kind: give `type = \"csv\"` (a bundle of CSV files with a contract), or name it `dream` or `jobindsats`",
+            "unknown source kind: give `type = \"csv\"` (a bundle of CSV files with a contract), `\"wide_weeks\"` (a register of persons × ISO weeks) or `\"jobindsats_v2\"` (the Jobindsats API)",
         ),
     }
     let span = match r.period.as_deref() {
@@ -440,6 +447,7 @@ pub(super) fn validate_csv_source(
         );
     }
     CsvSourceConfig {
+        title: r.title.clone().unwrap_or_else(|| name.clone()),
         name,
         location: r.location,
         encoding: enc,

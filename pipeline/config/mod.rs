@@ -43,7 +43,8 @@ use raw::{
 
 /// The embedded default configuration (`config/maaltal.toml`).
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/maaltal.toml");
-/// The project's placeholder DREAM code mapping (`config/dream_codes.csv`).
+/// The project's placeholder benefit-code mapping of a wide-weeks register
+/// (`config/dream_codes.csv`), for a source that names none.
 pub const DEFAULT_CODE_MAPPING: &str = include_str!("../../config/dream_codes.csv");
 /// Name shown for the embedded default in error messages.
 pub const EMBEDDED_NAME: &str = "<embedded config/maaltal.toml>";
@@ -57,7 +58,7 @@ pub struct ConfigError {
     pub line: usize,
     /// 1-based column (characters).
     pub column: usize,
-    /// Dotted field path, e.g. `sources.dream.encoding`.
+    /// Dotted field path, e.g. `sources.<name>.encoding`.
     pub field: String,
     /// What is wrong.
     pub message: String,
@@ -176,7 +177,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Parses a DREAM code mapping CSV (`code;class;description`).
+/// Parses a wide-weeks register's code mapping CSV (`code;class;description`).
 pub fn parse_code_mapping(text: &str) -> Result<BTreeMap<String, String>, String> {
     const CLASSES: &[&str] = &[
         "su",
@@ -490,6 +491,3 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -118,8 +118,8 @@ pub struct RawMail {
     pub backoff_ms: Option<u64>,
 }
 
-/// `[recipients]`: who gets which report (the månedsbog goes to every employee with
-/// an email in the fagsystem extract).
+/// `[recipients]`: who gets which report (a staff book goes to every employee with an
+/// email in the case-system export).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRecipients {
@@ -133,10 +133,17 @@ pub struct RawRecipients {
     pub operator: Option<String>,
 }
 
-/// `[sources.dream]`: DREAM quarterly extracts.
+/// `[sources.<name>]` with `type = "wide_weeks"`: a quarterly register of one row per
+/// person and one column per ISO week (`y_YYWW`) holding a benefit code.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawDream {
+pub struct RawWideWeeks {
+    /// The source's kind: `wide_weeks`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The source's name in the reports' and mails' Danish text (default: its name in
+    /// `[sources]`).
+    pub title: Option<String>,
     /// Where a quarter's extract is: a path or an `http(s)://` URL; `{period}` becomes `2018Q4`.
     pub location: String,
     /// `utf8` (default; a BOM is accepted) or `latin1` (Windows-1252).
@@ -150,10 +157,17 @@ pub struct RawDream {
     pub auth_env: Option<String>,
 }
 
-/// `[sources.jobindsats]`: the Jobindsats v2 API (or a folder of its JSON answers).
+/// `[sources.<name>]` with `type = "jobindsats_v2"`: the Jobindsats v2 API (or a
+/// folder of its JSON answers).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawJobindsats {
+    /// The source's kind: `jobindsats_v2`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The source's name in the reports' and mails' Danish text (default: its name in
+    /// `[sources]`).
+    pub title: Option<String>,
     /// API base URL (`https://api.jobindsats.dk`) or a folder holding
     /// `<TABLE>/metadata.json` and `<TABLE>/<PERIOD>.json`.
     pub location: String,
@@ -163,11 +177,11 @@ pub struct RawJobindsats {
     pub sex_dimension: String,
     /// Sex labels to `M`, `K` or `alle`, e.g. `{ "Mænd" = "M", "Kvinder" = "K", "I alt" = "alle" }`.
     pub sex_labels: BTreeMap<String, String>,
-    /// The tables to land, by the name they get in the lake (`jobindsats_<name>`).
+    /// The tables to land, by the name they get in the lake (`<source>_<name>`).
     pub tables: BTreeMap<String, RawJobindsatsTable>,
 }
 
-/// `[sources.jobindsats.tables.<name>]`: one Jobindsats table.
+/// `[sources.<source>.tables.<name>]`: one Jobindsats table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawJobindsatsTable {
@@ -187,6 +201,9 @@ pub struct RawCsvSource {
     /// The source's kind: `csv`.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// The source's name in the reports' and mails' Danish text (default: its name in
+    /// `[sources]`).
+    pub title: Option<String>,
     /// Folder or base URL holding the files (`<file>.csv` in it), or, for a source of one
     /// file, the file itself (ending in `.csv`); `{period}` becomes the period
     /// (`2018-11`, `2018Q4`) and `{municipality}` the DST code.
@@ -213,27 +230,29 @@ pub struct RawMetrics {
     pub min_weeks: Option<i64>,
     /// The Jobindsats measurement the shares count (default `antal_personer`).
     pub measure: Option<String>,
-    /// M2's numerator: the visitation category (default `Jobparat`).
+    /// The visitation category counted as job-ready (default `Jobparat`).
     pub jobparat_label: Option<String>,
-    /// M3's numerator: the offer categories that are company-oriented.
+    /// The offer categories that are company-oriented.
     pub offer_labels: Option<Vec<String>>,
-    /// M3's denominator: the category counting all recipients (default `Modtagere i alt`).
+    /// The category counting all recipients (default `Modtagere i alt`).
     pub recipients_label: Option<String>,
-    /// Baseline period per metric, e.g. `{ M1 = "2016Q4", M2 = "2016M12", M3 = "2016Q3" }`.
+    /// Baseline period per metric, e.g. `{ share = "2016Q4", monthly_share = "2016M12" }`.
     pub baseline: Option<BTreeMap<String, String>>,
-    /// Baseline of the sex split of M1 and its parts (default `2017Q1`).
+    /// Baseline of the sex split of the metrics marked `sex_gap_baseline` (default
+    /// `2017Q1`).
     pub sex_gap_baseline: Option<String>,
     /// The metrics, in report order (default: the embedded config's).
     pub catalogue: Option<Vec<super::catalogue::RawMetricInfo>>,
 }
 
-/// `[sources]`: DREAM, Jobindsats and any number of CSV sources.
+/// `[sources]`: at most one wide-weeks register, at most one Jobindsats API, any
+/// number of CSV sources; each by its name.
 #[derive(Debug)]
 pub struct RawSources {
-    /// DREAM, when the programme has it.
-    pub dream: Option<RawDream>,
-    /// Jobindsats, when the programme has it.
-    pub jobindsats: Option<RawJobindsats>,
+    /// The wide-weeks register, when the programme has one.
+    pub wide_weeks: Option<(String, RawWideWeeks)>,
+    /// The Jobindsats API, when the programme has it.
+    pub jobindsats: Option<(String, RawJobindsats)>,
     /// The CSV sources, by name.
     pub csv: BTreeMap<String, RawCsvSource>,
 }

@@ -8,10 +8,10 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::problems::{Problems, encoding, env_name, location, lookup};
-use super::raw::{RawDream, RawJobindsats, RawMail, RawMetrics, RawRecipients, RawSources};
+use super::raw::{RawJobindsats, RawMail, RawMetrics, RawRecipients, RawSources, RawWideWeeks};
 use super::{
-    DEFAULT_CODE_MAPPING, DreamConfig, JobindsatsConfig, JobindsatsTableConfig, MailConfig,
-    MetricsConfig, RecipientsConfig, SourcesConfig, parse_code_mapping, parse_smtp_url,
+    DEFAULT_CODE_MAPPING, JobindsatsConfig, JobindsatsTableConfig, MailConfig, MetricsConfig,
+    RecipientsConfig, SourcesConfig, WideWeeksConfig, parse_code_mapping, parse_smtp_url,
 };
 use crate::municipality;
 
@@ -213,39 +213,73 @@ pub(super) fn sources_sections(p: &mut Problems<'_>) -> Option<RawSources> {
         p.at_span(0..0, "sources".into(), "missing section `[sources]`");
         return None;
     }
-    // Beside DREAM and Jobindsats, every `[sources.<name>]` is a CSV source.
+    // Each `[sources.<name>]` says its kind with `type`; a CSV source may leave it out
+    // (its own validation says so).
     let mut names = Vec::new();
     if let Some(DeValue::Table(t)) = lookup(p.root, "sources").map(Spanned::get_ref) {
         for (key, _) in t {
             let name = key.get_ref().to_string();
-            if name != "dream" && name != "jobindsats" {
-                names.push(name);
-            }
+            let kind = match lookup(p.root, &format!("sources.{name}.type")).map(Spanned::get_ref) {
+                Some(DeValue::String(k)) => k.to_string(),
+                _ => String::new(),
+            };
+            names.push((name, kind));
         }
     }
-    // DREAM and Jobindsats are there when the programme has them.
-    let dream: Option<Option<RawDream>> = lookup(p.root, "sources.dream")
-        .is_some()
-        .then(|| p.section("sources.dream"))
-        .map_or(Some(None), |r| r.map(Some));
-    let jobindsats: Option<Option<RawJobindsats>> = lookup(p.root, "sources.jobindsats")
-        .is_some()
-        .then(|| p.section("sources.jobindsats"))
-        .map_or(Some(None), |r| r.map(Some));
+    let mut wide_weeks = None;
+    let mut jobindsats = None;
     let mut csv = BTreeMap::new();
     let mut ok = true;
-    for name in names {
-        match p.section::<super::raw::RawCsvSource>(&format!("sources.{name}")) {
-            Some(r) => {
-                csv.insert(name, r);
+    for (name, kind) in names {
+        let field = format!("sources.{name}");
+        let one_only = |p: &mut Problems<'_>, taken: Option<&String>| {
+            if let Some(first) = taken {
+                p.at(
+                    &format!("{field}.type"),
+                    format!(
+                        "`{kind}`: a programme has one source of this kind, and `{first}` is one"
+                    ),
+                );
             }
-            None => ok = false,
+        };
+        match kind.as_str() {
+            "wide_weeks" => {
+                one_only(p, wide_weeks.as_ref().map(|(n, _)| n));
+                match p.section::<RawWideWeeks>(&field) {
+                    Some(r) => {
+                        wide_weeks.get_or_insert((name, r));
+                    }
+                    None => ok = false,
+                }
+            }
+            "jobindsats_v2" => {
+                one_only(p, jobindsats.as_ref().map(|(n, _)| n));
+                match p.section::<RawJobindsats>(&field) {
+                    Some(r) => {
+                        jobindsats.get_or_insert((name, r));
+                    }
+                    None => ok = false,
+                }
+            }
+            "csv" | "" => match p.section::<super::raw::RawCsvSource>(&field) {
+                Some(r) => {
+                    csv.insert(name, r);
+                }
+                None => ok = false,
+            },
+            other => {
+                p.at(
+                    &format!("{field}.type"),
+                    super::contract::kinds_message(other),
+                );
+                ok = false;
+            }
         }
     }
-    Some(RawSources {
-        dream: dream?,
-        jobindsats: jobindsats?,
-        csv: ok.then_some(csv)?,
+    ok.then_some(RawSources {
+        wide_weeks,
+        jobindsats,
+        csv,
     })
 }
 
@@ -254,23 +288,33 @@ pub(super) fn validate_sources(
     s: RawSources,
     base_dir: &Path,
 ) -> SourcesConfig {
-    let dream = s.dream.map(|d| validate_dream(p, d, base_dir));
-    let jobindsats = s.jobindsats.map(|j| validate_jobindsats(p, j));
+    let wide_weeks = s
+        .wide_weeks
+        .map(|(name, d)| validate_wide_weeks(p, name, d, base_dir));
+    let jobindsats = s
+        .jobindsats
+        .map(|(name, j)| validate_jobindsats(p, name, j));
     let csv = s
         .csv
         .into_iter()
         .map(|(name, r)| super::contract::validate_csv_source(p, name, r))
         .collect();
     SourcesConfig {
-        dream,
+        wide_weeks,
         jobindsats,
         csv,
     }
 }
 
-fn validate_dream(p: &mut Problems<'_>, d: RawDream, base_dir: &Path) -> DreamConfig {
-    location(p, "sources.dream.location", &d.location, &["period"]);
-    let encoding_d = encoding(p, "sources.dream.encoding", d.encoding.as_deref());
+fn validate_wide_weeks(
+    p: &mut Problems<'_>,
+    name: String,
+    d: RawWideWeeks,
+    base_dir: &Path,
+) -> WideWeeksConfig {
+    let at = |k: &str| format!("sources.{name}.{k}");
+    location(p, &at("location"), &d.location, &["period"]);
+    let encoding_d = encoding(p, &at("encoding"), d.encoding.as_deref());
     let (codes_map, origin) = match &d.code_mapping {
         None => (
             parse_code_mapping(DEFAULT_CODE_MAPPING).unwrap_or_default(),
@@ -282,16 +326,13 @@ fn validate_dream(p: &mut Problems<'_>, d: RawDream, base_dir: &Path) -> DreamCo
                 Ok(text) => match parse_code_mapping(&text) {
                     Ok(m) => (m, full.display().to_string()),
                     Err(e) => {
-                        p.at(
-                            "sources.dream.code_mapping",
-                            format!("{}: {e}", full.display()),
-                        );
+                        p.at(&at("code_mapping"), format!("{}: {e}", full.display()));
                         (BTreeMap::new(), String::new())
                     }
                 },
                 Err(e) => {
                     p.at(
-                        "sources.dream.code_mapping",
+                        &at("code_mapping"),
                         format!("cannot read `{}`: {e}", full.display()),
                     );
                     (BTreeMap::new(), String::new())
@@ -304,16 +345,18 @@ fn validate_dream(p: &mut Problems<'_>, d: RawDream, base_dir: &Path) -> DreamCo
         Some("other_benefit") => true,
         Some(other) => {
             p.at(
-                "sources.dream.unknown_codes",
+                &at("unknown_codes"),
                 format!("`{other}`; valid: `error`, `other_benefit`"),
             );
             false
         }
     };
     if let Some(e) = &d.auth_env {
-        env_name(p, "sources.dream.auth_env", e);
+        env_name(p, &at("auth_env"), e);
     }
-    DreamConfig {
+    WideWeeksConfig {
+        title: d.title.unwrap_or_else(|| name.clone()),
+        name,
         location: d.location,
         encoding: encoding_d,
         codes: codes_map,
@@ -323,32 +366,32 @@ fn validate_dream(p: &mut Problems<'_>, d: RawDream, base_dir: &Path) -> DreamCo
     }
 }
 
-fn validate_jobindsats(p: &mut Problems<'_>, j: RawJobindsats) -> JobindsatsConfig {
-    location(p, "sources.jobindsats.location", &j.location, &[]);
+fn validate_jobindsats(p: &mut Problems<'_>, source: String, j: RawJobindsats) -> JobindsatsConfig {
+    location(p, &format!("sources.{source}.location"), &j.location, &[]);
     if let Some(e) = &j.api_key_env {
-        env_name(p, "sources.jobindsats.api_key_env", e);
+        env_name(p, &format!("sources.{source}.api_key_env"), e);
     }
     for (label, sex) in &j.sex_labels {
         if !["M", "K", "alle"].contains(&sex.as_str()) {
             p.at(
-                &format!("sources.jobindsats.sex_labels.{label}"),
+                &format!("sources.{source}.sex_labels.{label}"),
                 format!("`{sex}`; valid: `M`, `K`, `alle`"),
             );
         }
     }
     if j.tables.is_empty() {
-        p.at("sources.jobindsats.tables", "at least one table");
+        p.at(&format!("sources.{source}.tables"), "at least one table");
     }
     let mut tables = Vec::new();
     for (name, t) in j.tables {
-        let field = format!("sources.jobindsats.tables.{name}");
+        let field = format!("sources.{source}.tables.{name}");
         if !name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
             p.at(
                 &field,
-                format!("table name `{name}` must be snake_case (it becomes `jobindsats_{name}`)"),
+                format!("table name `{name}` must be snake_case (it becomes `{source}_{name}`)"),
             );
         }
         let quarterly = match t.frequency.as_str() {
@@ -376,6 +419,8 @@ fn validate_jobindsats(p: &mut Problems<'_>, j: RawJobindsats) -> JobindsatsConf
         });
     }
     JobindsatsConfig {
+        title: j.title.unwrap_or_else(|| source.clone()),
+        name: source,
         location: j.location,
         api_key_env: j.api_key_env,
         sex_dimension: j.sex_dimension,

@@ -65,9 +65,14 @@ pub struct HttpConfig {
     pub max_bytes: u64,
 }
 
-/// `[sources.dream]`, validated.
+/// A `type = "wide_weeks"` source, validated.
 #[derive(Debug, Clone)]
-pub struct DreamConfig {
+pub struct WideWeeksConfig {
+    /// Its name in `[sources]`: the lake's `raw/<name>/{persons,weeks}`, the tables
+    /// `<name>_persons` and `<name>_weeks`.
+    pub name: String,
+    /// Its name in Danish text (`[sources.<name>] title`, default the name).
+    pub title: String,
     /// Location template (`{period}`).
     pub location: String,
     /// Encoding.
@@ -85,7 +90,7 @@ pub struct DreamConfig {
 /// One Jobindsats table, validated.
 #[derive(Debug, Clone)]
 pub struct JobindsatsTableConfig {
-    /// Lake name suffix (`jobindsats_<name>`).
+    /// Lake name suffix (`<source>_<name>`).
     pub name: String,
     /// Table id.
     pub table_id: String,
@@ -95,9 +100,14 @@ pub struct JobindsatsTableConfig {
     pub category_dimension: String,
 }
 
-/// `[sources.jobindsats]`, validated.
+/// A `type = "jobindsats_v2"` source, validated.
 #[derive(Debug, Clone)]
 pub struct JobindsatsConfig {
+    /// Its name in `[sources]`: the lake's `raw/<name>/<table>`, the tables
+    /// `<name>_<table>`.
+    pub name: String,
+    /// Its name in Danish text (`[sources.<name>] title`, default the name).
+    pub title: String,
     /// API base URL or folder.
     pub location: String,
     /// Env var with the API key.
@@ -110,11 +120,21 @@ pub struct JobindsatsConfig {
     pub tables: Vec<JobindsatsTableConfig>,
 }
 
+impl JobindsatsConfig {
+    /// The lake table of one of its tables: `<source>_<table>`.
+    #[must_use]
+    pub fn table(&self, t: &JobindsatsTableConfig) -> String {
+        format!("{}_{}", self.name, t.name)
+    }
+}
+
 /// A `type = "csv"` source, validated.
 #[derive(Debug, Clone)]
 pub struct CsvSourceConfig {
     /// Its name in `[sources]`: the lake's `raw/<name>/`, tables `<name>_<file>`.
     pub name: String,
+    /// Its name in Danish text (`[sources.<name>] title`, default the name).
+    pub title: String,
     /// Location template (`{period}`, `{municipality}`).
     pub location: String,
     /// Encoding.
@@ -131,11 +151,12 @@ pub struct CsvSourceConfig {
 
 /// What kind of extract a source is. The Rust knows kinds; `[sources]` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum SourceKind {
-    /// DREAM's quarterly wide-weeks register (`[sources.dream]`).
-    Dream,
-    /// The Jobindsats v2 API (`[sources.jobindsats]`).
+    /// A quarterly register of persons × ISO weeks (`type = "wide_weeks"`).
+    WideWeeks,
+    /// The Jobindsats v2 API (`type = "jobindsats_v2"`).
+    #[serde(rename = "jobindsats_v2")]
     Jobindsats,
     /// A bundle of CSV files with a declared contract (`type = "csv"`).
     Csv,
@@ -144,9 +165,9 @@ pub enum SourceKind {
 /// `[sources]`, validated.
 #[derive(Debug, Clone)]
 pub struct SourcesConfig {
-    /// DREAM (`[sources.dream]`), when the programme has it.
-    pub dream: Option<DreamConfig>,
-    /// Jobindsats (`[sources.jobindsats]`), when the programme has it.
+    /// The wide-weeks register, when the programme has one.
+    pub wide_weeks: Option<WideWeeksConfig>,
+    /// The Jobindsats API, when the programme has it.
     pub jobindsats: Option<JobindsatsConfig>,
     /// The CSV sources, by name.
     pub csv: Vec<CsvSourceConfig>,
@@ -156,26 +177,40 @@ impl SourcesConfig {
     /// The kind of the source named `name`, if there is one.
     #[must_use]
     pub fn kind(&self, name: &str) -> Option<SourceKind> {
-        match name {
-            "dream" => self.dream.as_ref().map(|_| SourceKind::Dream),
-            "jobindsats" => self.jobindsats.as_ref().map(|_| SourceKind::Jobindsats),
-            n => self.csv(n).map(|_| SourceKind::Csv),
+        if self.wide_weeks.as_ref().is_some_and(|w| w.name == name) {
+            return Some(SourceKind::WideWeeks);
         }
+        if self.jobindsats.as_ref().is_some_and(|j| j.name == name) {
+            return Some(SourceKind::Jobindsats);
+        }
+        self.csv(name).map(|_| SourceKind::Csv)
     }
 
     /// Every source's name.
     #[must_use]
     pub fn names(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        if self.dream.is_some() {
-            out.push("dream");
+        if let Some(w) = &self.wide_weeks {
+            out.push(w.name.as_str());
         }
-        if self.jobindsats.is_some() {
-            out.push("jobindsats");
+        if let Some(j) = &self.jobindsats {
+            out.push(j.name.as_str());
         }
         out.extend(self.csv.iter().map(|c| c.name.as_str()));
         out.sort_unstable();
         out
+    }
+
+    /// The name of the source `name` in Danish text (its `title`).
+    #[must_use]
+    pub fn title<'a>(&'a self, name: &'a str) -> &'a str {
+        let w = self.wide_weeks.iter().map(|w| (&w.name, &w.title));
+        let j = self.jobindsats.iter().map(|j| (&j.name, &j.title));
+        let c = self.csv.iter().map(|c| (&c.name, &c.title));
+        w.chain(j)
+            .chain(c)
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, t)| t.as_str())
     }
 
     /// The CSV source named `name`.
@@ -189,7 +224,7 @@ impl SourcesConfig {
     pub fn takes(&self, name: &str, span: crate::schedule::Span) -> bool {
         use crate::schedule::Span;
         match self.kind(name) {
-            Some(SourceKind::Dream) => span == Span::Quarter,
+            Some(SourceKind::WideWeeks) => span == Span::Quarter,
             Some(SourceKind::Jobindsats) => true,
             Some(SourceKind::Csv) => self.csv(name).is_some_and(|c| c.span == span),
             None => false,
@@ -429,15 +464,15 @@ pub struct MetricsConfig {
     pub min_weeks: i64,
     /// Jobindsats measurement.
     pub measure: String,
-    /// M2 numerator category.
+    /// The visitation category counted as job-ready (`{jobparat_label}`).
     pub jobparat_label: String,
-    /// M3 numerator categories.
+    /// The company-oriented offer categories (`{offer_labels}`).
     pub offer_labels: Vec<String>,
-    /// M3 denominator category.
+    /// The category counting all recipients.
     pub recipients_label: String,
     /// Baseline period per metric.
     pub baseline: BTreeMap<String, crate::period::Period>,
-    /// Baseline of the sex split of M1.
+    /// Baseline of the sex split of the metrics with `sex_gap_baseline`.
     pub sex_gap_baseline: crate::period::Period,
     /// The programme's metrics, in report order (`[[metrics.catalogue]]`).
     pub catalogue: Vec<super::MetricInfo>,

@@ -2,14 +2,14 @@
 //! [`crate::land::PartitionWriter`], or a [`Rejection`] that names source, file, line,
 //! column, field and value (never a CPR value: values pass through [`crate::redact`]).
 //!
-//! Parsers stream: memory is bounded by one batch (plus, for DREAM, one 16-byte
+//! Parsers stream: memory is bounded by one batch (plus, for a wide-weeks register, one 16-byte
 //! entry per person to find duplicate CPR numbers).
 
 pub mod bundle;
 pub mod checks;
 pub mod csv_input;
-pub mod dream;
 pub mod jobindsats;
+pub mod wide_weeks;
 
 use std::fmt;
 
@@ -154,7 +154,7 @@ pub fn date(s: &str) -> Option<chrono::NaiveDate> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    // By hand: chrono's format parser was 5 % of landing a DREAM quarter.
+    // By hand: chrono's format parser was 5 % of landing a register's quarter.
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         b[r].iter().try_fold(0u32, |n, c| {
             c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))

@@ -21,9 +21,10 @@ pub(super) async fn ingest_jobindsats(
 ) -> Result<Vec<FetchRecord>, Error> {
     let Some(cfg) = ctx.config.sources.jobindsats.as_ref() else {
         return Err(Error::Usage {
-            message: "no `[sources.jobindsats]` in the config".into(),
+            message: "no `type = \"jobindsats_v2\"` source in the config".into(),
         });
     };
+    let source = cfg.name.as_str();
     let base = location.map_or_else(
         || {
             ctx.config
@@ -56,7 +57,7 @@ pub(super) async fn ingest_jobindsats(
                 other => other,
             })?;
         let meta_locus = Locus {
-            extract: "jobindsats".into(),
+            extract: source.into(),
             path: meta_loc,
         };
         let meta =
@@ -74,7 +75,7 @@ pub(super) async fn ingest_jobindsats(
                     other => Error::Parse(other),
                 }
             })?;
-        let lake_table = format!("jobindsats_{}", table.name);
+        let lake_table = cfg.table(table);
         for p in periods {
             let code = p.jobindsats_code();
             if !meta.periods.contains(&code) {
@@ -108,7 +109,7 @@ pub(super) async fn ingest_jobindsats(
                 } => {
                     records.push(not_modified(
                         ctx,
-                        "jobindsats",
+                        source,
                         &lake_table,
                         p,
                         None,
@@ -132,8 +133,8 @@ pub(super) async fn ingest_jobindsats(
     }
     let part_dir = |p: &Pending| {
         PathBuf::from(format!(
-            "raw/jobindsats/{}/{}",
-            p.table.trim_start_matches("jobindsats_"),
+            "raw/{source}/{}/{}",
+            p.table.trim_start_matches(&format!("{source}_")),
             p.period.partition()
         ))
     };
@@ -141,7 +142,7 @@ pub(super) async fn ingest_jobindsats(
         .into_iter()
         .filter_map(|(p, ti)| {
             if all_unchanged(ctx, &ledger, std::slice::from_ref(&p), part_dir) {
-                records.push(record(ctx, "jobindsats", &p, "unchanged", None));
+                records.push(record(ctx, source, &p, "unchanged", None));
                 None
             } else {
                 Some((p, ti))
@@ -168,13 +169,13 @@ pub(super) async fn ingest_jobindsats(
             let table = &cfg.tables[*ti];
             let text = std::fs::read_to_string(&p.fetched.local).map_err(|e| {
                 Locus {
-                    extract: "jobindsats".into(),
+                    extract: source.into(),
                     path: p.fetched.location.clone(),
                 }
                 .file(format!("not valid UTF-8 text: {e}"))
             })?;
             let locus = Locus {
-                extract: "jobindsats".into(),
+                extract: source.into(),
                 path: p.fetched.location.clone(),
             };
             let mut w = staging.partition(part_dir(p), land::schema(parse::jobindsats::COLUMNS))?;
@@ -210,7 +211,7 @@ pub(super) async fn ingest_jobindsats(
     };
     let (staging, parts) = finish_or_quarantine(
         ctx,
-        "jobindsats",
+        source,
         period,
         incoming,
         staging,
@@ -219,13 +220,7 @@ pub(super) async fn ingest_jobindsats(
     )?;
     commit(ctx, staging, &parts)?;
     for (p, part) in just_pending.iter().zip(&parts) {
-        records.push(record(
-            ctx,
-            "jobindsats",
-            p,
-            "landed",
-            Some(part.rows as i64),
-        ));
+        records.push(record(ctx, source, p, "landed", Some(part.rows as i64)));
     }
     Ok(records)
 }

@@ -25,13 +25,13 @@ use crate::period::Period;
 use crate::pseudonym::{DEMO_KEY, Pseudonymizer};
 
 mod csv;
-mod dream;
 mod jobindsats;
 mod send;
+mod wide_weeks;
 use csv::ingest_csv;
-use dream::ingest_dream;
 use jobindsats::ingest_jobindsats;
 pub use send::{SendOptions, SendReport, send_reports};
+use wide_weeks::ingest_wide_weeks;
 
 pub use crate::config::SourceKind;
 
@@ -154,7 +154,7 @@ pub async fn ingest(
         .join(&ctx.run_id);
     land::private_dir(&incoming)?;
     let result = match kind {
-        SourceKind::Dream => ingest_dream(ctx, location, period, &incoming).await,
+        SourceKind::WideWeeks => ingest_wide_weeks(ctx, location, period, &incoming).await,
         SourceKind::Jobindsats => ingest_jobindsats(ctx, location, period, &incoming).await,
         SourceKind::Csv => ingest_csv(ctx, source, location, period, municipality, &incoming).await,
     };

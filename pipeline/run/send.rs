@@ -186,7 +186,9 @@ pub async fn send_reports(
             if let (true, deliver::Status::Changed(at)) = (options.updates, sender.status(&d)) {
                 // Figures changed since a delivery: render it again, marked as an update
                 // (the note names what was landed since the first such delivery).
-                let note = note.get_or_insert_with(|| changes_since(lake, &at)).clone();
+                let note = note
+                    .get_or_insert_with(|| changes_since(config, lake, &at))
+                    .clone();
                 let marked = render::Settings {
                     update_note: Some(note.clone()),
                     ..settings.clone()
@@ -267,7 +269,7 @@ pub async fn send_reports(
 
 /// What was landed after `since` (as the ledger prints times), in Danish: the note an
 /// updated report carries.
-fn changes_since(lake: &Path, since: &str) -> String {
+fn changes_since(config: &Config, lake: &Path, since: &str) -> String {
     #[derive(serde::Deserialize)]
     struct Fetch {
         source: String,
@@ -288,11 +290,7 @@ fn changes_since(lake: &Path, since: &str) -> String {
     let what: Vec<String> = changed
         .iter()
         .map(|(s, p)| {
-            let source = match s.as_str() {
-                "dream" => "DREAM",
-                "jobindsats" => "Jobindsats",
-                _ => "fagsystemet",
-            };
+            let source = config.sources.title(s);
             let period = p
                 .parse::<Period>()
                 .map_or_else(|_| p.clone(), crate::render::format::period_label);

@@ -295,7 +295,7 @@ pub fn write(
             "cpr;koen;foedselsdato;herkomst;kommune;integrationsprogram;foerste_integrationsydelse",
         );
         for w in std::iter::once(&prev).chain(&weeks_q) {
-            let _ = write!(text, ";{}", w.dream_column());
+            let _ = write!(text, ";{}", w.column());
         }
         text.push('\n');
         let end = q.reference_end();

@@ -156,11 +156,15 @@ key_env = "MAALTAL_PSEUDONYM_KEY"
 allow_demo_key = true
 
 [sources.dream]
+type = "wide_weeks"
+title = "DREAM"
 location = "dream/dream_{{period}}.csv"
 encoding = "utf8"
 unknown_codes = "error"
 
 [sources.jobindsats]
+type = "jobindsats_v2"
+title = "Jobindsats"
 location = "jobindsats"
 api_key_env = "MAALTAL_JOBINDSATS_KEY"
 sex_dimension = "_kon"
@@ -178,6 +182,7 @@ category_dimension = "_tilbud"
 
 [sources.fagsystem]
 type = "csv"
+title = "fagsystemet"
 period = "month"
 location = "fagsystem/{{municipality}}/{{period}}"
 encoding = "utf8"

@@ -364,7 +364,7 @@ async fn stages(
                 // have every baseline.
                 let mut periods = vec![period];
                 if *backfill {
-                    periods.extend(crate::transform::unmarted_quarters(&config.lake.path));
+                    periods.extend(crate::transform::unmarted_quarters(config));
                 }
                 crate::transform::transform_periods(config, run_id, Some(&periods)).await?;
                 lines.push("marts built".to_string());

@@ -1,4 +1,5 @@
-//! What the SQL reads: the lake's tables, config as small tables, and DREAM narrowed to the periods asked for.
+//! What the SQL reads: the lake's tables, config as small tables, and the wide-weeks
+//! register narrowed to the periods asked for.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -69,23 +70,23 @@ pub(super) fn register_inputs(
     .map_err(fmt)?;
     register(ctx, "municipality_names", schema, vec![batch])?;
 
+    // The `[metrics]` category settings as (setting, category) rows; which metric
+    // counts which is the SQL's.
     let m = &cfg.metrics;
-    let mut rows: Vec<(&str, &str, &str)> = m
+    let mut rows: Vec<(&str, &str)> = m
         .offer_labels
         .iter()
-        .map(|l| ("M3", "numerator", l.as_str()))
+        .map(|l| ("offer_labels", l.as_str()))
         .collect();
-    rows.push(("M3", "denominator", m.recipients_label.as_str()));
-    rows.push(("M2", "numerator", m.jobparat_label.as_str()));
+    rows.push(("recipients_label", m.recipients_label.as_str()));
+    rows.push(("jobparat_label", m.jobparat_label.as_str()));
     let schema = Arc::new(Schema::new(vec![
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("part", DataType::Utf8, false),
+        Field::new("setting", DataType::Utf8, false),
         Field::new("category", DataType::Utf8, false),
     ]));
     let cols: Vec<ArrayRef> = vec![
         strings(&rows.iter().map(|r| r.0).collect::<Vec<_>>()),
         strings(&rows.iter().map(|r| r.1).collect::<Vec<_>>()),
-        strings(&rows.iter().map(|r| r.2).collect::<Vec<_>>()),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols).map_err(fmt)?;
     register(ctx, "metric_categories", schema, vec![batch])?;
@@ -177,35 +178,38 @@ pub(super) fn register_inputs(
             }
         }
     }
-    let raw: [(&str, &[ColumnSpec], &str); 4] = [
-        ("dream_persons", crate::parse::dream::PERSONS, "quarter"),
-        ("dream_weeks", crate::parse::dream::WEEKS, "quarter"),
-        (
-            "jobindsats_visitation",
-            crate::parse::jobindsats::COLUMNS,
-            "month",
-        ),
-        (
-            "jobindsats_offers",
-            crate::parse::jobindsats::COLUMNS,
+    // The register's and the API's tables, by the names the config gives them.
+    let mut raw: Vec<(String, &[ColumnSpec], &str)> = Vec::new();
+    if let Some(w) = &cfg.sources.wide_weeks {
+        let tables = crate::parse::wide_weeks::tables(&w.name);
+        raw.push((
+            tables[0].clone(),
+            crate::parse::wide_weeks::PERSONS,
             "quarter",
-        ),
-    ];
+        ));
+        raw.push((
+            tables[1].clone(),
+            crate::parse::wide_weeks::WEEKS,
+            "quarter",
+        ));
+    }
+    if let Some(j) = &cfg.sources.jobindsats {
+        for t in &j.tables {
+            let key = if t.quarterly { "quarter" } else { "month" };
+            raw.push((j.table(t), crate::parse::jobindsats::COLUMNS, key));
+        }
+    }
     for (name, cols, partition) in raw {
-        let exists = ctx.table_exist(name).map_err(|e| QueryError::Register {
-            table: name.into(),
+        let exists = ctx.table_exist(&name).map_err(|e| QueryError::Register {
+            table: name.clone(),
             message: e.to_string(),
         })?;
         if !exists {
             let base = land::schema(cols);
             let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
             fields.push(Field::new(partition, DataType::Utf8, false));
-            register(ctx, name, Arc::new(Schema::new(fields)), vec![])?;
-            // Missing only for a programme that has the source.
-            let source = name.split('_').next().unwrap_or(name);
-            if cfg.sources.kind(source).is_some() {
-                missing.push(name.to_string());
-            }
+            register(ctx, &name, Arc::new(Schema::new(fields)), vec![])?;
+            missing.push(name);
         }
     }
     Ok(missing)
@@ -286,11 +290,12 @@ fn register_comparison(ctx: &SessionContext, cfg: &Config) -> Result<(), QueryEr
     Ok(())
 }
 
-/// Replaces the DREAM tables by views of the covered quarters only. Rows of other
-/// quarters would be masked out after the query anyway; the filter on the partition
-/// column means their files are never opened.
-pub(super) async fn narrow_dream(
+/// Replaces the wide-weeks register's tables by views of the covered quarters only.
+/// Rows of other quarters would be masked out after the query anyway; the filter on
+/// the partition column means their files are never opened.
+pub(super) async fn narrow_register(
     ctx: &SessionContext,
+    cfg: &Config,
     keys: &BTreeSet<String>,
 ) -> Result<(), QueryError> {
     use datafusion::prelude::{col, lit};
@@ -299,7 +304,11 @@ pub(super) async fn narrow_dream(
         .filter(|k| k.contains('Q'))
         .map(|k| lit(k.as_str()))
         .collect();
-    for table in ["dream_persons", "dream_weeks"] {
+    let Some(w) = &cfg.sources.wide_weeks else {
+        return Ok(());
+    };
+    for table in crate::parse::wide_weeks::tables(&w.name) {
+        let table = table.as_str();
         let err = |e: datafusion::error::DataFusionError| QueryError::Register {
             table: table.to_string(),
             message: e.to_string(),

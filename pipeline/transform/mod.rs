@@ -32,7 +32,7 @@ mod inputs;
 mod marts;
 mod notes;
 mod sql;
-use inputs::{narrow_dream, register, register_inputs};
+use inputs::{narrow_register, register, register_inputs};
 pub use marts::{Mart, PeriodKey};
 pub use sql::{Spilled, declared_params};
 use sql::{plan_file, run_file};
@@ -53,7 +53,8 @@ pub struct TransformReport {
 }
 
 /// The period strings of the marts that a requested period covers: a quarter covers
-/// itself (M1, M3) and its months (M2, `2018M10`); a month covers itself.
+/// itself (a quarterly metric's key) and its months (a monthly one's, `2018M10`); a
+/// month covers itself.
 #[must_use]
 pub fn covered_periods(p: Period) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -262,8 +263,8 @@ pub async fn transform(
     transform_periods(cfg, run_id, period.map(|p| vec![p]).as_deref()).await
 }
 
-/// Builds the marts; with `periods`, only their rows are replaced, and the DREAM tables
-/// are narrowed to their quarters first, so a quarter's run reads one quarter of the
+/// Builds the marts; with `periods`, only their rows are replaced, and the wide-weeks
+/// register's tables are narrowed to their quarters first, so a quarter's run reads one quarter of the
 /// lake, not all of it (at national scale: 13 million week rows instead of 156).
 pub async fn transform_periods(
     cfg: &Config,
@@ -293,7 +294,7 @@ pub async fn transform_periods(
             .collect()
     });
     if let Some(keys) = &covered {
-        narrow_dream(&ctx, keys).await?;
+        narrow_register(&ctx, cfg, keys).await?;
     }
 
     for mart in marts(cfg)?.iter() {
@@ -365,13 +366,25 @@ pub async fn transform_periods(
     Ok(report)
 }
 
-/// Quarters landed in `raw/dream` that have no M1 row in the `target_metrics` mart
-/// yet (landed by hand, never transformed): the quarterly job computes them too.
+/// Quarters of the wide-weeks register landed in the lake that have no row of a
+/// per-person metric (the catalogue's `per_person`) in the `target_metrics` mart yet
+/// (landed by hand, never transformed): the quarterly job computes them too.
 #[must_use]
-pub fn unmarted_quarters(lake: &Path) -> Vec<Period> {
-    let Ok(dirs) = std::fs::read_dir(lake.join("raw/dream/persons")) else {
+pub fn unmarted_quarters(cfg: &Config) -> Vec<Period> {
+    let lake = &cfg.lake.path;
+    let Some(w) = &cfg.sources.wide_weeks else {
         return Vec::new();
     };
+    let Ok(dirs) = std::fs::read_dir(lake.join("raw").join(&w.name).join("persons")) else {
+        return Vec::new();
+    };
+    let per_person: BTreeSet<&str> = cfg
+        .metrics
+        .catalogue
+        .iter()
+        .filter(|m| m.per_person)
+        .map(|m| m.metric.as_str())
+        .collect();
     let landed: BTreeSet<String> = dirs
         .flatten()
         .filter_map(|e| {
@@ -390,7 +403,7 @@ pub fn unmarted_quarters(lake: &Path) -> Vec<Period> {
             continue;
         };
         for i in 0..b.num_rows() {
-            if metric.value(i) == "M1" {
+            if per_person.contains(metric.value(i)) {
                 marted.insert(period.value(i).to_string());
             }
         }

@@ -12,6 +12,7 @@ mod cli_errors;
 mod common;
 mod comparison;
 mod concurrent;
+mod config_default;
 mod config_files;
 mod contract;
 mod demo;

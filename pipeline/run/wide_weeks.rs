@@ -1,4 +1,5 @@
-//! Landing DREAM: one quarter's extract, pulled (with validators), parsed and committed.
+//! Landing a wide-weeks register: one quarter's extract, pulled (with validators),
+//! parsed and committed.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -17,24 +18,26 @@ use crate::land::{self, FetchRecord, Staging};
 use crate::parse::{self, Locus};
 use crate::period::Period;
 
-pub(super) async fn ingest_dream(
+pub(super) async fn ingest_wide_weeks(
     ctx: &Context,
     location: Option<&str>,
     period: Period,
     incoming: &Path,
 ) -> Result<Vec<FetchRecord>, Error> {
+    let Some(cfg) = ctx.config.sources.wide_weeks.as_ref() else {
+        return Err(Error::Usage {
+            message: "no `type = \"wide_weeks\"` source in the config".into(),
+        });
+    };
+    let source = cfg.name.as_str();
     if !period.is_quarter() {
         return Err(Error::Usage {
             message: format!(
-                "DREAM extracts are quarterly: give a period like 2018Q4, not `{period}`"
+                "`{source}` extracts are quarterly: give a period like 2018Q4, not `{period}`"
             ),
         });
     }
-    let Some(cfg) = ctx.config.sources.dream.as_ref() else {
-        return Err(Error::Usage {
-            message: "no `[sources.dream]` in the config".into(),
-        });
-    };
+    let tables = parse::wide_weeks::tables(source);
     let location = location.map_or_else(
         || {
             ctx.config
@@ -46,11 +49,11 @@ pub(super) async fn ingest_dream(
         ctx,
         cfg.auth_env.as_deref(),
         &location,
-        "DREAM authorization header",
+        "wide-weeks register authorization header",
     )?;
     let ledger = Ledger::load(ctx.lake());
     let validators = validators_for(&ledger, &location);
-    let dest = incoming.join(format!("dream_{period}.csv"));
+    let dest = incoming.join(format!("{source}_{period}.csv"));
     let fetched = match extract::fetch(&location, &validators, &dest, &http).await? {
         FetchOutcome::NotModified {
             location,
@@ -58,8 +61,8 @@ pub(super) async fn ingest_dream(
         } => {
             return Ok(vec![not_modified(
                 ctx,
-                "dream",
-                "dream_persons",
+                source,
+                &tables[0],
                 period,
                 None,
                 &location,
@@ -68,19 +71,19 @@ pub(super) async fn ingest_dream(
         }
         FetchOutcome::Fetched(f) => f,
     };
-    let pending: Vec<Pending> = ["dream_persons", "dream_weeks"]
+    let pending: Vec<Pending> = tables
         .iter()
         .map(|t| Pending {
             fetched: fetched.clone(),
-            table: (*t).into(),
+            table: t.clone(),
             period,
             municipality: None,
         })
         .collect();
     let part_dir = |p: &Pending| {
         PathBuf::from(format!(
-            "raw/dream/{}/{}",
-            p.table.trim_start_matches("dream_"),
+            "raw/{source}/{}/{}",
+            p.table.trim_start_matches(&format!("{source}_")),
             period.partition()
         ))
     };
@@ -88,16 +91,16 @@ pub(super) async fn ingest_dream(
         info!(location = %location, "same content as the last landing: nothing to land");
         return Ok(pending
             .iter()
-            .map(|p| record(ctx, "dream", p, "unchanged", None))
+            .map(|p| record(ctx, source, p, "unchanged", None))
             .collect());
     }
     let staging = Staging::new(ctx.lake(), &ctx.run_id)?;
     let locus = Locus {
-        extract: "dream".into(),
+        extract: source.into(),
         path: location.clone(),
     };
     let file = File::open(&fetched.local).map_err(land::io_err(&fetched.local, "open"))?;
-    let parsed = parse::dream::parse(
+    let parsed = parse::wide_weeks::parse(
         BufReader::with_capacity(1 << 20, file),
         locus,
         period,
@@ -106,11 +109,11 @@ pub(super) async fn ingest_dream(
         &staging,
     );
     let (staging, parts) =
-        finish_or_quarantine(ctx, "dream", period, incoming, staging, &pending, parsed)?;
+        finish_or_quarantine(ctx, source, period, incoming, staging, &pending, parsed)?;
     commit(ctx, staging, &parts)?;
     Ok(pending
         .iter()
         .zip(&parts)
-        .map(|(p, part)| record(ctx, "dream", p, "landed", Some(part.rows as i64)))
+        .map(|(p, part)| record(ctx, source, p, "landed", Some(part.rows as i64)))
         .collect())
 }

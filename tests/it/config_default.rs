@@ -1,4 +1,9 @@
-use super::*;
+//! The embedded default programme's config ("I mål med integration"): valid as
+//! shipped, and each of its sections' problems named by file, line and field.
+
+use std::path::Path;
+
+use maaltal::config::*;
 
 #[test]
 fn embedded_default_is_valid() {
@@ -6,7 +11,7 @@ fn embedded_default_is_valid() {
     assert_eq!(cfg.program.municipalities.len(), 16);
     assert_eq!(
         cfg.sources
-            .dream
+            .wide_weeks
             .as_ref()
             .unwrap()
             .codes
@@ -171,7 +176,7 @@ fn exactly(errs: &[ConfigError], expect: &[(&str, &str)]) {
 fn a_job_is_its_period_and_steps_and_they_are_checked() {
     let cfg = load(None).unwrap();
     let q = &cfg.jobs["quarterly"];
-    assert_eq!(q.span, crate::schedule::Span::Quarter);
+    assert_eq!(q.span, maaltal::schedule::Span::Quarter);
     assert_eq!(
         q.describe(),
         "transform backfill, send quarterly, send overview"
@@ -320,4 +325,49 @@ fn a_config_without_metrics_gets_the_embedded_default_s() {
     assert_eq!(a.baseline, b.baseline);
     assert_eq!(a.baseline.len(), 5);
     assert_eq!(a.names(), b.names());
+}
+
+#[test]
+fn a_source_s_kind_is_its_type_and_a_wrong_one_is_named() {
+    let cfg = load(None).unwrap();
+    let weeks = cfg.sources.wide_weeks.as_ref().unwrap();
+    assert_eq!(
+        (weeks.name.as_str(), weeks.title.as_str()),
+        ("dream", "DREAM")
+    );
+    assert_eq!(cfg.sources.kind("jobindsats"), Some(SourceKind::Jobindsats));
+    assert_eq!(cfg.sources.title("fagsystem"), "fagsystemet");
+
+    // Renamed, the register is the same kind under its new name: its tables follow.
+    let renamed = EMBEDDED_DEFAULT
+        .replace("[sources.dream]", "[sources.register]")
+        .replace("\"ingest dream\"", "\"ingest register\"");
+    let cfg = parse(&renamed, "t.toml", Path::new(".")).unwrap();
+    assert_eq!(cfg.sources.kind("register"), Some(SourceKind::WideWeeks));
+    assert_eq!(cfg.sources.kind("dream"), None);
+
+    let two = format!(
+        "{EMBEDDED_DEFAULT}\n[sources.zz_register]\ntype = \"wide_weeks\"\nlocation = \"r/{{period}}.csv\"\n"
+    );
+    let errs = parse(&two, "t.toml", Path::new(".")).unwrap_err().0;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].field, "sources.zz_register.type");
+    assert!(
+        errs[0]
+            .message
+            .contains("a programme has one source of this kind, and `dream` is one"),
+        "{}",
+        errs[0]
+    );
+
+    let text = EMBEDDED_DEFAULT.replacen("type = \"wide_weeks\"", "type = \"wide_week\"", 1);
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(
+        rendered
+            .iter()
+            .any(|e| e.contains("sources.dream.type") && e.contains("`wide_week`; valid: `csv`")),
+        "{rendered:#?}"
+    );
+    assert_eq!(errs.len(), 1, "{rendered:#?}");
 }

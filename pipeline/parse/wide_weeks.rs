@@ -1,5 +1,7 @@
-//! DREAM quarterly extract → `dream_persons` (one row per person) and `dream_weeks`
-//! (one row per person and ISO week of the quarter, with the code's class).
+//! A wide-weeks register's quarterly extract (one row per person, one column `y_YYWW`
+//! per ISO week holding a benefit code) → `<source>_persons` (one row per person) and
+//! `<source>_weeks` (one row per person and ISO week of the quarter, with the code's
+//! class).
 //!
 //! Week columns outside the quarter are ignored; every week of the quarter must be
 //! there. A CPR on two rows, an unmapped code, a bad value: the file is rejected.
@@ -10,12 +12,12 @@ use std::path::PathBuf;
 
 use super::csv_input::CsvInput;
 use super::{Locus, ParseError, date, extras_json};
-use crate::config::DreamConfig;
+use crate::config::WideWeeksConfig;
 use crate::land::{ColumnSpec, Kind, StagedPartition, Staging, schema};
 use crate::period::{IsoWeek, Period};
 use crate::pseudonym::{Pseudonymizer, is_cpr};
 
-/// Columns of `dream_persons`.
+/// Columns of `<source>_persons`.
 pub const PERSONS: &[ColumnSpec] = &[
     ("person_id", Kind::Text, false),
     ("koen", Kind::Text, false),
@@ -28,7 +30,7 @@ pub const PERSONS: &[ColumnSpec] = &[
     ("extra_columns", Kind::Text, true),
 ];
 
-/// Columns of `dream_weeks`.
+/// Columns of `<source>_weeks`.
 pub const WEEKS: &[ColumnSpec] = &[
     ("person_id", Kind::Text, false),
     ("week", Kind::Text, false),
@@ -36,6 +38,12 @@ pub const WEEKS: &[ColumnSpec] = &[
     ("code", Kind::Text, true),
     ("class", Kind::Text, true),
 ];
+
+/// The two tables a source named `source` lands: persons, then weeks.
+#[must_use]
+pub fn tables(source: &str) -> [String; 2] {
+    [format!("{source}_persons"), format!("{source}_weeks")]
+}
 
 const ATTRIBUTES: &[&str] = &[
     "koen",
@@ -51,12 +59,15 @@ pub fn parse<R: Read>(
     input: R,
     locus: Locus,
     period: Period,
-    cfg: &DreamConfig,
+    cfg: &WideWeeksConfig,
     pseudo: &Pseudonymizer,
     staging: &Staging,
 ) -> Result<Vec<StagedPartition>, ParseError> {
     if !period.is_quarter() {
-        return Err(locus.file(format!("a DREAM extract covers a quarter, not `{period}`")));
+        return Err(locus.file(format!(
+            "a `{}` extract covers a quarter, not `{period}`",
+            cfg.name
+        )));
     }
     let mut csv = CsvInput::open(input, cfg.encoding, locus)?;
     let cpr_i = csv.require(&["cpr", "pnr"])?;
@@ -73,7 +84,7 @@ pub fn parse<R: Read>(
     let mut known: Vec<usize> = vec![cpr_i];
     known.extend(&attr);
     for (i, name) in csv.header.iter().enumerate() {
-        if let Some(w) = IsoWeek::from_dream_column(name) {
+        if let Some(w) = IsoWeek::from_column(name) {
             known.push(i);
             if quarter_weeks.contains(&w) {
                 week_cols.push((w, i));
@@ -90,7 +101,7 @@ pub fn parse<R: Read>(
     let missing: Vec<String> = quarter_weeks
         .iter()
         .filter(|w| !week_cols.iter().any(|(x, _)| x == *w))
-        .map(|w| format!("`{}`", w.dream_column()))
+        .map(|w| format!("`{}`", w.column()))
         .collect();
     if !missing.is_empty() {
         return Err(csv.locus.line(
@@ -105,11 +116,19 @@ pub fn parse<R: Read>(
 
     let part = PathBuf::from(period.partition());
     let mut persons = staging.partition(
-        PathBuf::from("raw/dream/persons").join(&part),
+        PathBuf::from("raw")
+            .join(&cfg.name)
+            .join("persons")
+            .join(&part),
         schema(PERSONS),
     )?;
-    let mut weeks =
-        staging.partition(PathBuf::from("raw/dream/weeks").join(&part), schema(WEEKS))?;
+    let mut weeks = staging.partition(
+        PathBuf::from("raw")
+            .join(&cfg.name)
+            .join("weeks")
+            .join(&part),
+        schema(WEEKS),
+    )?;
     let week_meta: Vec<(String, chrono::NaiveDate)> = week_cols
         .iter()
         .map(|(w, _)| (w.label(), w.monday()))
