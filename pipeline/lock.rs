@@ -47,7 +47,7 @@ fn try_flock(file: &File) -> bool {
     unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
-/// Takes the lake's lock for `what` (`ingest dream 2018Q4`), waiting while another
+/// Takes the lake's lock for `what` (`ingest register 2018Q4`), waiting while another
 /// process holds it, up to `limit`.
 pub async fn acquire(lake: &Path, what: &str, limit: Duration) -> Result<LakeLock, Error> {
     let dir = lake.join(".locks");
@@ -102,14 +102,14 @@ mod tests {
     #[tokio::test]
     async fn a_second_writer_waits_then_gives_up_naming_the_holder() {
         let lake = tempfile::tempdir().unwrap();
-        let first = acquire(lake.path(), "ingest dream 2018Q4", WAIT_LIMIT)
+        let first = acquire(lake.path(), "ingest register 2018Q4", WAIT_LIMIT)
             .await
             .unwrap();
         let err = acquire(lake.path(), "transform", Duration::from_millis(300))
             .await
             .unwrap_err()
             .to_string();
-        assert!(err.contains("ingest dream 2018Q4"), "{err}");
+        assert!(err.contains("ingest register 2018Q4"), "{err}");
         assert!(
             err.contains(&format!("process {}", std::process::id())),
             "{err}"

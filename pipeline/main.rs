@@ -86,27 +86,24 @@ fn named_template(cfg: &Config, name: &str) -> Result<render::Template, Error> {
 }
 
 fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
-    let named = match cmd {
-        ReportCommand::Named(args) => {
-            Some(NamedReport::try_parse_from(args).map_err(|e| Error::Usage {
+    let ReportCommand::Named(args) = cmd;
+    let name = args.first().map_or("", String::as_str);
+    let words =
+        std::iter::once(format!("maaltal report {name}")).chain(args.iter().skip(1).cloned());
+    let n = match NamedReport::try_parse_from(words) {
+        Ok(n) => n,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            out(e.to_string().trim_end());
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(Error::Usage {
                 message: e.to_string().trim_end().to_string(),
-            })?)
-        }
-        _ => None,
-    };
-    let o = match cmd {
-        ReportCommand::Quarterly { out, .. }
-        | ReportCommand::Overview { out, .. }
-        | ReportCommand::Maanedsbog { out, .. } => out,
-        ReportCommand::Named(_) => {
-            &named
-                .as_ref()
-                .ok_or_else(|| Error::Usage {
-                    message: "give a report's name".into(),
-                })?
-                .out
+            });
         }
     };
+    let template = named_template(cfg, name)?;
+    let o = &n.out;
     let date = o
         .date
         .or_else(|| render::data_date(&cfg.lake.path))
@@ -120,32 +117,18 @@ fn report(cfg: &Config, cmd: &ReportCommand) -> Result<(), Error> {
     let started = std::time::Instant::now();
     let step = Step::start("render", None);
     let mut written = Vec::new();
-    let reports = match cmd {
-        ReportCommand::Named(args) => {
-            let n = named.as_ref().ok_or_else(|| Error::Usage {
-                message: "no report named".into(),
-            })?;
-            let name = args.first().map(String::as_str).unwrap_or_default();
-            let render::Template::Custom(spec) = named_template(cfg, name)? else {
-                return Err(Error::Usage {
-                    message: format!(
-                        "`{name}` is a built-in report: `maaltal report {name} --help`"
-                    ),
-                });
-            };
-            render::custom(cfg, &spec, n.period, n.municipality, &settings)?
+    let reports = match &template {
+        render::Template::Custom(spec) => {
+            render::custom(cfg, spec, n.period, n.municipality, &settings)?
         }
-        ReportCommand::Quarterly {
-            period,
-            municipality,
-            ..
-        } => render::quarterly(cfg, *period, *municipality, &settings)?,
-        ReportCommand::Overview { period, .. } => vec![render::overview(cfg, *period, &settings)?],
-        ReportCommand::Maanedsbog {
-            month, recipient, ..
-        } => {
+        render::Template::Quarterly(spec) => {
+            render::quarterly(cfg, spec, n.period, n.municipality, &settings)?
+        }
+        render::Template::Overview(spec) => vec![render::overview(cfg, spec, n.period, &settings)?],
+        render::Template::StaffBook(spec) => {
             // Thousands of PDFs: each is written as it is made, none kept.
-            let books = render::Books::load(cfg, *month, recipient.as_deref(), &settings)?;
+            let books =
+                render::Books::load(cfg, spec, n.period, n.recipient.as_deref(), &settings)?;
             std::fs::create_dir_all(&o.out).map_err(|source| RenderError::Io {
                 path: o.out.display().to_string(),
                 source,
@@ -391,18 +374,11 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             }
             let today = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default();
             let settings = render::Settings::new(&cfg, today)?;
-            // The built-in shapes the programme has templates for or sends, and its own.
-            let sent: Vec<&str> = cfg.jobs.values().flat_map(|j| j.reports()).collect();
             for t in render::Template::all(&cfg) {
-                let own = matches!(t, render::Template::Custom(_));
-                if !own && settings.templates.text(t.file()).is_none() && !sent.contains(&t.name())
-                {
-                    continue;
-                }
                 render::pdf(&settings.templates, &t, None, today, "validate")?;
                 out(&format!(
                     "{}: compiles with {}",
-                    settings.templates.display(t.file()),
+                    settings.templates.display(t.template_file()),
                     t.sample()
                 ));
             }

@@ -140,8 +140,8 @@ pub async fn session(
 ) -> Result<SessionContext, QueryError> {
     let mut config = SessionConfig::new().with_information_schema(true);
     // A join whose smaller side is up to this big builds its hash table once and every
-    // partition probes it, instead of both sides being hash-partitioned first. M1's
-    // population (some 200,000 persons, 15 MB) against 155 million week rows: the
+    // partition probes it, instead of both sides being hash-partitioned first. A
+    // per-person metric's population (some 200,000 persons, 15 MB) against 155 million week rows: the
     // repartitioning of the week rows was half of the query (DataFusion's defaults are
     // 1 MB and 128 Ki rows).
     let optimizer = &mut config.options_mut().optimizer;

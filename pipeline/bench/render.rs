@@ -23,20 +23,19 @@ pub(crate) fn step(kind: &str, config: &Path, period: Period, out: &Path) -> any
         ms.push(r.elapsed.as_secs_f64() * 1000.0);
         Ok(())
     };
-    match kind {
-        "quarterly" => {
-            for r in maaltal::render::quarterly(&cfg, period, None, &settings)? {
-                keep(r)?;
-            }
-        }
-        "overview" => keep(maaltal::render::overview(&cfg, period, &settings)?)?,
-        "maanedsbog" => {
-            let books = maaltal::render::Books::load(&cfg, period, None, &settings)?;
+    match maaltal::render::Template::named(&cfg, kind) {
+        Some(maaltal::render::Template::StaffBook(spec)) => {
+            let books = maaltal::render::Books::load(&cfg, &spec, period, None, &settings)?;
             for r in books.each(&settings) {
                 keep(r?)?;
             }
         }
-        other => bail!("unknown report `{other}`"),
+        Some(t) => {
+            for r in maaltal::render::make(&cfg, &t, period, &settings)? {
+                keep(r)?;
+            }
+        }
+        None => bail!("unknown report `{kind}`"),
     }
     ms.sort_by(f64::total_cmp);
     let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];

@@ -7,23 +7,23 @@ use clap::{Parser, Subcommand};
 use maaltal::period::Period;
 use maaltal::query::Format;
 
-const EXAMPLES: &str = "\
-Examples:
-  maaltal demo                                   the whole pipeline on sample data, offline
-  maaltal ingest dream --period 2018Q4           land DREAM's 2018Q4 extract
-  maaltal transform --period 2018Q4              build the marts of 2018Q4
-  maaltal sql \"select * from project_average where period = '2018Q4'\"
-  maaltal report quarterly --period 2018Q4 --municipality 350 --out reports
-  maaltal send maanedsbog --month 2018-11 --dry-run
-  maaltal serve                                  the daemon: every job on its schedule
+/// The examples of the help texts, by command (`config/cli-examples.txt`).
+const EXAMPLES: &str = include_str!("../../config/cli-examples.txt");
 
-Periods: a quarter `2018Q4`, a month `2018-11` (or Jobindsats' `2018M11`), a range
-`2016Q3..2018Q4`. Exit codes: 0 ok, 1 unexpected, 2 a job failed, 3 invalid input.";
+/// The examples printed under `command`'s help: its section of [`EXAMPLES`].
+fn examples(command: &str) -> &'static str {
+    let head = format!("\n[{command}]\n");
+    EXAMPLES.find(&head).map_or("", |i| {
+        let rest = &EXAMPLES[i + head.len()..];
+        let end = rest.find("\n[").unwrap_or(rest.len());
+        rest[..end].trim_end()
+    })
+}
 
 /// maaltal: target figures (måltal) for Danish jobcentres, from extracts to a Parquet
 /// lake, SQL marts, PDF reports and mail.
 #[derive(Parser)]
-#[command(version, about, long_about = None, after_help = EXAMPLES)]
+#[command(version, about, long_about = None, after_help = examples("main"))]
 pub(crate) struct Cli {
     /// Config file (default: the embedded config/maaltal.toml).
     #[arg(long, global = true, env = "MAALTAL_CONFIG")]
@@ -45,9 +45,8 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Write deterministic synthetic extracts (DREAM, Jobindsats, fagsystem).
-    #[command(after_help = "Examples:\n  maaltal sample-data --out sample\n  \
-        maaltal sample-data --out national --scale national --persons 250000")]
+    /// Write deterministic synthetic extracts (the embedded default's sources).
+    #[command(after_help = examples("sample-data"))]
     SampleData {
         /// Output folder.
         #[arg(long)]
@@ -59,7 +58,7 @@ pub(crate) enum Command {
         /// `maaltal.toml` beside the data (the benchmarks' data).
         #[arg(long, value_enum, default_value_t = ScaleArg::Sample)]
         scale: ScaleArg,
-        /// National scale: persons in a DREAM quarter.
+        /// National scale: persons in a register quarter.
         #[arg(long, default_value_t = 1_000_000)]
         persons: usize,
         /// National scale: employees over all case systems.
@@ -67,12 +66,9 @@ pub(crate) enum Command {
         employees: usize,
     },
     /// Land one extract (or a range of periods) in the lake.
-    #[command(after_help = "Examples:\n  maaltal ingest dream --period 2018Q4\n  \
-        maaltal ingest dream sample/dream/dream_2018Q4.csv --period 2018Q4\n  \
-        maaltal ingest jobindsats --period 2016Q3..2018Q4\n  \
-        maaltal ingest fagsystem --period 2018-11 --municipality 350")]
+    #[command(after_help = examples("ingest"))]
     Ingest {
-        /// The source's name in `[sources]` (`dream`, `jobindsats`, a CSV source).
+        /// The source's name in `[sources]`.
         source: String,
         /// Path or URL (default: the configured location for the period).
         location: Option<String>,
@@ -85,10 +81,7 @@ pub(crate) enum Command {
         municipality: Option<i32>,
     },
     /// Run a query over every lake table and mart.
-    #[command(after_help = "Examples:\n  \
-        maaltal sql \"select quarter, count(*) from dream_persons group by quarter order by quarter\"\n  \
-        maaltal sql \"select * from ledger_fetches\" --format csv\n  \
-        maaltal tables                          # what there is to query")]
+    #[command(after_help = examples("sql"))]
     Sql {
         /// The query.
         query: String,
@@ -97,29 +90,23 @@ pub(crate) enum Command {
         format: Format,
     },
     /// Compute the marts (target metrics, project averages, månedsbog) from the lake.
-    #[command(after_help = "Examples:\n  maaltal transform\n  \
-        maaltal transform --period 2018Q4      # the quarter and its months\n  \
-        maaltal transform --month 2018-11")]
+    #[command(after_help = examples("transform"))]
     Transform {
         /// Only this period (`2018Q4` also covers its months; `2018-11` only that month).
         #[arg(long, visible_alias = "month")]
         period: Option<String>,
     },
     /// List the lake's tables with their partition columns.
-    #[command(after_help = "Example:\n  maaltal tables --lake lake")]
+    #[command(after_help = examples("tables"))]
     Tables,
     /// Check the configuration and say what is wrong where.
-    #[command(after_help = "Examples:\n  maaltal validate\n  \
-        maaltal --config config/example.toml validate")]
+    #[command(after_help = examples("validate"))]
     Validate,
-    /// Render PDF reports from the marts.
-    #[command(subcommand)]
+    /// Render PDF reports from the marts: `maaltal report <name> --period …`.
+    #[command(subcommand, after_help = examples("report"))]
     Report(ReportCommand),
     /// The daemon: catch up on missed periods, then run every job on its schedule.
-    #[command(after_help = "Examples:\n  maaltal serve\n  \
-        maaltal serve --http 127.0.0.1:8080     # with the status page and /metrics\n  \
-        maaltal --config /etc/maaltal/maaltal.toml serve\n  \
-        maaltal jobs                           # what it will run when")]
+    #[command(after_help = examples("serve"))]
     Serve {
         /// Serve the status page, `/metrics`, `/healthz` and `/readyz` on this address
         /// (off unless given; `127.0.0.1:8080`, or a bare port for loopback).
@@ -127,8 +114,7 @@ pub(crate) enum Command {
         http: Option<std::net::SocketAddr>,
     },
     /// What the jobs did and will do: runs, extracts, marts, mails (as the status page).
-    #[command(after_help = "Examples:\n  maaltal status\n  \
-        maaltal status --format json")]
+    #[command(after_help = examples("status"))]
     Status {
         /// `text` or `json`.
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
@@ -136,9 +122,7 @@ pub(crate) enum Command {
     },
     /// Run one job now, for the period its last firing stands for or the one given
     /// (also to back-fill past periods).
-    #[command(after_help = "Examples:\n  maaltal run maanedsbog\n  \
-        maaltal run quarterly --period 2018Q4\n  \
-        maaltal run maanedsbog --period 2018-09..2018-11")]
+    #[command(after_help = examples("run"))]
     Run {
         /// The job's name in `[jobs]`.
         job: String,
@@ -147,20 +131,18 @@ pub(crate) enum Command {
         period: Option<String>,
     },
     /// List the jobs: schedule, next run, last result, what is due.
-    #[command(after_help = "Example:\n  maaltal jobs")]
+    #[command(after_help = examples("jobs"))]
     Jobs,
     /// Render reports and mail each recipient theirs (never twice; see --resend).
     #[command(
-        after_help = "Examples:\n  maaltal send quarterly --period 2018Q4 --dry-run\n  \
-        maaltal send quarterly --period 2018Q4 --preview-as leder@lejre.dk\n  \
-        MAALTAL_SMTP_URL=smtp://127.0.0.1:2525?tls=none maaltal send maanedsbog --month 2018-11"
+        after_help = examples("send")
     )]
     Send {
-        /// Which report: `quarterly`, `overview`, `maanedsbog`, or one of the
-        /// programme's own (`[[reports.report]]`, with `--programme <id>`).
+        /// Which report: its name in the programme's `[[reports.report]]`
+        /// (`maaltal validate` lists them; another programme's with `--programme <id>`).
         #[arg(value_name = "REPORT")]
         report: String,
-        /// Quarter (`2018Q4`) or, for the månedsbog, month (`2018-11`).
+        /// Quarter (`2018Q4`) or, for a monthly report, month (`2018-11`).
         #[arg(long, visible_alias = "month")]
         period: Period,
         /// Render and list who would get what; send nothing.
@@ -182,7 +164,7 @@ pub(crate) enum Command {
     /// The whole pipeline on the embedded default: sample data served on 127.0.0.1,
     /// pulled and landed, the marts, the PDFs, the mails (as .eml files in outbox/).
     #[command(
-        after_help = "Examples:\n  maaltal demo\n  maaltal demo -v              # with the log"
+        after_help = examples("demo")
     )]
     Demo {
         /// Folder for the sample data.
@@ -214,69 +196,31 @@ pub(crate) struct ReportOut {
     pub(crate) json: bool,
 }
 
+/// `maaltal report <name> …`: the programme's reports (`[[reports.report]]`), by name.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ReportCommand {
-    /// Quarterly status reports, one per programme municipality.
-    #[command(
-        after_help = "Examples:\n  maaltal report quarterly --period 2018Q4\n  \
-        maaltal report quarterly --period 2018Q4 --municipality 350 --out reports --json"
-    )]
-    Quarterly {
-        /// Quarter, `2018Q4`.
-        #[arg(long)]
-        period: Period,
-        /// Only this municipality (a DST code, `350` for Lejre).
-        #[arg(long, value_name = "CODE", value_parser = municipality_code)]
-        municipality: Option<i32>,
-        #[command(flatten)]
-        out: ReportOut,
-    },
-    /// The programme overview for the secretariat.
-    #[command(after_help = "Example:\n  maaltal report overview --period 2018Q4 --out reports")]
-    Overview {
-        /// Quarter, `2018Q4`.
-        #[arg(long)]
-        period: Period,
-        #[command(flatten)]
-        out: ReportOut,
-    },
-    /// The månedsbog, one PDF per recipient.
-    #[command(
-        after_help = "Examples:\n  maaltal report maanedsbog --month 2018-11\n  \
-        maaltal report maanedsbog --month 2018-11 --recipient leder@lejre.dk"
-    )]
-    Maanedsbog {
-        /// Month, `2018-11`.
-        #[arg(long, visible_alias = "period")]
-        month: Period,
-        /// Only this recipient.
-        #[arg(long, value_name = "EMAIL")]
-        recipient: Option<String>,
-        #[command(flatten)]
-        out: ReportOut,
-    },
-    /// A programme's own report (`[[reports.report]]`), by its name:
-    /// `maaltal --programme <id> report <name> --period 2009Q3`.
+    /// A report of the programme's, by its name (`maaltal validate` lists them).
     #[command(external_subcommand)]
     Named(Vec<String>),
 }
 
-/// The arguments of a programme's own report (`maaltal report <name> …`).
+/// The arguments of a report (`maaltal report <name> …`).
 #[derive(Debug, Parser)]
 #[command(
     name = "maaltal report <name>",
-    after_help = "Examples (a programme's report `<name>`, `maaltal --programme <id> report --help`):\n  \
-    maaltal --programme <id> report <name> --period 2009Q3\n  \
-    maaltal --programme <id> report <name> --period 2009Q3 --municipality 580 --json"
+    after_help = examples("report")
 )]
 pub(crate) struct NamedReport {
-    /// Quarter, `2009Q3`.
-    #[arg(long)]
+    /// The report's period: a quarter `2018Q4`, or a month `2018-11` for a monthly one.
+    #[arg(long, visible_alias = "month")]
     pub(crate) period: Period,
-    /// Only this municipality (a DST code, `580` for Aabenraa), for a report made per
+    /// Only this municipality (a DST code, `350` for Lejre), for a report made per
     /// municipality.
     #[arg(long, value_name = "CODE", value_parser = municipality_code)]
     pub(crate) municipality: Option<i32>,
+    /// Only this recipient's, for a report made per employee.
+    #[arg(long, value_name = "EMAIL")]
+    pub(crate) recipient: Option<String>,
     #[command(flatten)]
     pub(crate) out: ReportOut,
 }

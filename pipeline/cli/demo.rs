@@ -92,16 +92,17 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     let settings = render::Settings::new(&ctx.config, date)?;
     let reports_dir = PathBuf::from("reports");
     let step = Step::start("render", None);
-    let mut pdfs = render::quarterly(&ctx.config, quarter, None, &settings)?;
-    pdfs.push(render::overview(&ctx.config, quarter, &settings)?);
-    pdfs.extend(render::maanedsbog(&ctx.config, month, None, &settings)?);
+    // Every report of the programme: the quarterly ones of the latest quarter, the
+    // monthly ones of the latest month.
+    let mut pdfs = Vec::new();
+    let mut made = Vec::new();
+    for t in render::Template::all(&ctx.config) {
+        let period = if t.quarterly() { quarter } else { month };
+        let these = render::make(&ctx.config, &t, period, &settings)?;
+        made.push(format!("{} {} ({period})", these.len(), t.name()));
+        pdfs.extend(these);
+    }
     render::write_all(&reports_dir, &pdfs, false)?;
-    let count = |t: render::Template| pdfs.iter().filter(|r| r.template == t).count();
-    let (n_quarterly, n_overview, n_book) = (
-        count(render::Template::Quarterly),
-        count(render::Template::Overview),
-        count(render::Template::Maanedsbog),
-    );
     step.finish(&format!(
         "{} PDFs in {}/",
         pdfs.len(),
@@ -154,8 +155,9 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     ));
     averages(&ctx, &lake).await?;
     out(&format!(
-        "Reports in {}/: {n_quarterly} quarterly status reports ({quarter}), {n_overview} overview, {n_book} månedsbøger ({month})",
-        reports_dir.display()
+        "Reports in {}/: {}",
+        reports_dir.display(),
+        made.join(", ")
     ));
     out(&format!(
         "Mails in {outbox}/: {} written, {} delivered before, {} failed (see ledger_deliveries)",
@@ -167,15 +169,24 @@ pub(crate) async fn run(cli: &Cli, sample_dir: &Path) -> Result<(), Error> {
     other_programmes(cli, &main, &server.base).await?;
     out("");
     out("Next (maaltal is `cargo run --` here, or target/debug/maaltal):");
-    out(
-        "  maaltal sql \"select quarter, count(*) as persons from dream_persons group by quarter order by quarter\"",
-    );
-    out(&format!(
-        "  maaltal report quarterly --period {quarter} --municipality 350 --out reports"
-    ));
+    if let Some(w) = &ctx.config.sources.wide_weeks {
+        out(&format!(
+            "  maaltal sql \"select quarter, count(*) as persons from {}_persons group by quarter order by quarter\"",
+            w.name
+        ));
+    }
+    if let Some(t) = render::Template::all(&ctx.config)
+        .iter()
+        .find(|t| t.quarterly())
+    {
+        out(&format!(
+            "  maaltal report {} --period {quarter} --out reports",
+            t.name()
+        ));
+    }
     for id in &main.programmes {
         if let Ok(cfg) = maaltal::config::programmes::load(cli.config.as_deref(), &main, id)
-            && let Some(first) = cfg.reports.custom.first()
+            && let Some(first) = cfg.reports.reports.first()
         {
             out(&format!(
                 "  maaltal --programme {id} report {} --period <quarter> --out reports",
@@ -227,9 +238,12 @@ fn served(cfg: &mut maaltal::config::Config, base: &str) {
         d.auth_env = None;
         locations.push(&mut d.location);
     }
+    // The demo server answers as the Jobindsats API at its root.
     if let Some(j) = s.jobindsats.as_mut() {
         j.api_key_env = None;
-        locations.push(&mut j.location);
+        if j.location.starts_with("sample/") {
+            j.location = base.to_string();
+        }
     }
     for c in &mut s.csv {
         c.auth_env = None;
@@ -237,11 +251,7 @@ fn served(cfg: &mut maaltal::config::Config, base: &str) {
     }
     for loc in locations {
         if let Some(rest) = loc.strip_prefix("sample/") {
-            *loc = if rest.starts_with("jobindsats") {
-                base.to_string()
-            } else {
-                format!("{base}/files/{rest}")
-            };
+            *loc = format!("{base}/files/{rest}");
         }
     }
 }
@@ -290,8 +300,11 @@ async fn other_programmes(
         let settings = render::Settings::new(&ctx.config, date)?;
         let step = Step::start("render", None);
         let mut pdfs = Vec::new();
-        for spec in &ctx.config.reports.custom {
-            pdfs.extend(render::custom(&ctx.config, spec, quarter, None, &settings)?);
+        for t in render::Template::all(&ctx.config)
+            .iter()
+            .filter(|t| t.quarterly())
+        {
+            pdfs.extend(render::make(&ctx.config, t, quarter, &settings)?);
         }
         render::write_all(Path::new("reports"), &pdfs, false)?;
         step.finish(&format!(

@@ -103,18 +103,14 @@ fn parse_step(
     text: &str,
     span: Span,
     config: Option<&SourcesConfig>,
-    own_reports: Option<&super::ReportsConfig>,
+    reports: Option<&super::ReportsConfig>,
 ) -> Result<Step, String> {
     use crate::render::Template;
-    let all: Vec<Template> = Template::ALL
+    let all: Vec<Template> = reports
+        .map(|r| r.reports.clone())
+        .unwrap_or_default()
         .into_iter()
-        .chain(
-            own_reports
-                .map(|r| r.custom.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .map(Template::Custom),
-        )
+        .map(Template::new)
         .collect();
     let words: Vec<&str> = text.split_whitespace().collect();
     let sources = || {

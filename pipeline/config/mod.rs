@@ -313,13 +313,13 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
                 format!("{min_group_size}: give 1..=100 (1 hides nothing)"),
             );
         }
-        let custom = reports::validate(&mut p, r.report)
+        let reports = reports::validate(&mut p, r.report)
             .into_iter()
             .map(std::sync::Arc::new)
             .collect();
         ReportsConfig {
             min_group_size,
-            custom,
+            reports,
         }
     });
     let mail: Option<RawMail> = if root.contains_key("mail") {

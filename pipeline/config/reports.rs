@@ -1,8 +1,12 @@
-//! `[[reports.report]]`: a programme's own reports, as data. Each is a Typst template
-//! of the programme's that gets the rows of the marts it names, for one quarter and
-//! one municipality (to its project leads) or for the whole programme (to the
-//! secretariat). The Rust knows the two scopes; the figures, the layout, the file name
-//! and the mail's text are the programme's.
+//! `[[reports.report]]`: a programme's reports, as data. The Rust knows report
+//! shapes and who a shape is made for; the name, the template, the file name and the
+//! mail's text are the programme's.
+//!
+//! Shapes: `quarterly` (one status report per programme municipality, to its project
+//! leads), `overview` (one, to the secretariat), `staff_book` (a monthly book per
+//! employee with an email, their own and the departments they may see) and `marts`
+//! (the default: a template that gets the rows of the marts it names, per
+//! municipality or for the programme, as `scope` says).
 //!
 //! ```toml
 //! [[reports.report]]
@@ -26,20 +30,24 @@ use super::problems::{Problems, placeholders};
 pub struct RawReport {
     /// The report's name: `send <name>`, `report <name>`, the delivery ledger.
     pub name: String,
+    /// `quarterly`, `overview`, `staff_book` or `marts` (default).
+    pub shape: Option<String>,
     /// The template file in the programme's templates (with `<stem>.sample.json`).
     pub template: String,
-    /// `municipality`: one per programme municipality, to its project leads;
-    /// `programme`: one, to the secretariat.
-    pub scope: String,
-    /// The PDF's file name; `{period}` (`2019Q3`) and `{municipality}` (the name as a
-    /// file name part, `aabenraa`).
+    /// For the `marts` shape: `municipality`, one per programme municipality, to its
+    /// project leads; `programme`, one, to the secretariat.
+    pub scope: Option<String>,
+    /// The PDF's file name; `{period}` (`2019Q3`), `{municipality}` (the name as a
+    /// file name part, `aabenraa`) and, for a staff book, `{employee}` (their id).
     pub file: String,
-    /// The mail's subject; `{kommune}`, `{period}`, `{period_label}`, `{program}`.
+    /// The mail's subject; `{kommune}`, `{period}`, `{period_label}`, `{program}`,
+    /// `{file}` (the attachment's name).
     pub subject: String,
     /// The mail's text, with the same placeholders; the PDF is attached.
     pub body: String,
     /// The marts whose rows the template gets: the programme's rows of the report's
-    /// period.
+    /// period. A staff book names its three: employees, departments, visibility.
+    #[serde(default)]
     pub marts: Vec<String>,
     /// Of those, the marts whose earlier periods the template gets too (for a trend).
     #[serde(default)]
@@ -53,6 +61,31 @@ pub enum Scope {
     Municipality,
     /// One for the programme, to the secretariat.
     Programme,
+    /// One per employee with an email, to them.
+    Employee,
+}
+
+/// The layouts the Rust knows how to fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// A quarterly status report per municipality: each metric's value, baseline,
+    /// change, average and rank.
+    Quarterly,
+    /// The programme's municipalities side by side on each metric.
+    Overview,
+    /// A month's figures per department and employee, with six months' history.
+    StaffBook,
+    /// The rows of the marts the report names, for its template to lay out.
+    Marts,
+}
+
+impl Shape {
+    const NAMES: [(&'static str, Self); 4] = [
+        ("quarterly", Self::Quarterly),
+        ("overview", Self::Overview),
+        ("staff_book", Self::StaffBook),
+        ("marts", Self::Marts),
+    ];
 }
 
 /// A programme's report, validated.
@@ -60,6 +93,8 @@ pub enum Scope {
 pub struct ReportSpec {
     /// Its name.
     pub name: String,
+    /// Its layout.
+    pub shape: Shape,
     /// Its template file.
     pub template: String,
     /// Who it is for.
@@ -77,15 +112,22 @@ pub struct ReportSpec {
 }
 
 impl ReportSpec {
+    /// The PDF's file name: the `file` pattern filled in (`municipality` as a file name
+    /// part, `aabenraa`).
+    #[must_use]
+    pub fn file_name(&self, period: &str, municipality: &str, employee: &str) -> String {
+        self.file
+            .replace("{period}", period)
+            .replace("{municipality}", municipality)
+            .replace("{employee}", employee)
+    }
+
     /// The template's sample data file: `jobpakker.typ` → `jobpakker.sample.json`.
     #[must_use]
     pub fn sample(&self) -> String {
         format!("{}.sample.json", self.template.trim_end_matches(".typ"))
     }
 }
-
-/// The built-in report shapes' names, which a programme's report may not take.
-const BUILT_IN: [&str; 3] = ["quarterly", "overview", "maanedsbog"];
 
 /// Validates `[[reports.report]]`.
 pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportSpec> {
@@ -96,14 +138,10 @@ pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportS
             && r.name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid_name || BUILT_IN.contains(&r.name.as_str()) {
+        if !valid_name {
             p.at(
                 &at("name"),
-                format!(
-                    "`{}`: give lowercase letters, digits and `_`, and not a built-in report ({})",
-                    r.name,
-                    BUILT_IN.join(", ")
-                ),
+                format!("`{}`: give lowercase letters, digits and `_`", r.name),
             );
         }
         if out.iter().any(|o| o.name == r.name) {
@@ -121,20 +159,26 @@ pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportS
                 ),
             );
         }
-        let scope = match r.scope.as_str() {
-            "municipality" => Scope::Municipality,
-            "programme" => Scope::Programme,
-            other => {
-                p.at(
-                    &at("scope"),
-                    format!("`{other}`: give `municipality` (one per programme municipality, to its project leads) or `programme` (one, to the secretariat)"),
-                );
-                Scope::Programme
-            }
+        let shape = match r.shape.as_deref() {
+            None => Shape::Marts,
+            Some(name) => Shape::NAMES.iter().find(|(n, _)| *n == name).map_or_else(
+                || {
+                    p.at(
+                        &at("shape"),
+                        format!("`{name}`: give `quarterly`, `overview`, `staff_book` or `marts`"),
+                    );
+                    Shape::Marts
+                },
+                |(_, s)| *s,
+            ),
         };
+        let scope = scope(p, &at("scope"), shape, r.scope.as_deref());
         let mut names = vec!["period"];
-        if scope == Scope::Municipality {
+        if scope != Scope::Programme {
             names.push("municipality");
+        }
+        if scope == Scope::Employee {
+            names.push("employee");
         }
         placeholders(p, &at("file"), &r.file, &names);
         let pdf = std::path::Path::new(&r.file)
@@ -152,11 +196,28 @@ pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportS
                 "one PDF per municipality: the name needs `{municipality}`",
             );
         }
-        let texts = ["kommune", "period", "period_label", "program"];
+        if scope == Scope::Employee && !r.file.contains("{employee}") {
+            p.at(
+                &at("file"),
+                "one PDF per employee: the name needs `{employee}`",
+            );
+        }
+        let texts = ["kommune", "period", "period_label", "program", "file"];
         placeholders(p, &at("subject"), &r.subject, &texts);
         placeholders(p, &at("body"), &r.body, &texts);
-        if r.marts.is_empty() {
-            p.at(&at("marts"), "name the marts the template reads");
+        match shape {
+            Shape::Marts if r.marts.is_empty() => {
+                p.at(&at("marts"), "name the marts the template reads");
+            }
+            Shape::StaffBook if r.marts.len() != 3 => p.at(
+                &at("marts"),
+                "a staff book reads three marts: employees, departments, visibility",
+            ),
+            Shape::Quarterly | Shape::Overview if !r.marts.is_empty() => p.at(
+                &at("marts"),
+                "this shape reads the target metrics' marts; give no `marts`",
+            ),
+            _ => {}
         }
         for (j, h) in r.history.iter().enumerate() {
             if !r.marts.contains(h) {
@@ -168,6 +229,7 @@ pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportS
         }
         out.push(ReportSpec {
             name: r.name,
+            shape,
             template: r.template,
             scope,
             file: r.file,
@@ -178,4 +240,33 @@ pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportS
         });
     }
     out
+}
+
+/// Who a report of `shape` is for: the shape's own, or for `marts` the `scope` key.
+fn scope(p: &mut Problems<'_>, field: &str, shape: Shape, given: Option<&str>) -> Scope {
+    let own = match shape {
+        Shape::Quarterly => Some(Scope::Municipality),
+        Shape::Overview => Some(Scope::Programme),
+        Shape::StaffBook => Some(Scope::Employee),
+        Shape::Marts => None,
+    };
+    match (own, given) {
+        (Some(s), None) => s,
+        (Some(s), Some(_)) => {
+            p.at(field, "the shape says whom it is for: give no `scope`");
+            s
+        }
+        (None, Some("municipality")) => Scope::Municipality,
+        (None, Some("programme")) => Scope::Programme,
+        (None, other) => {
+            p.at(
+                field,
+                format!(
+                    "`{}`: give `municipality` (one per programme municipality, to its project leads) or `programme` (one, to the secretariat)",
+                    other.unwrap_or_default()
+                ),
+            );
+            Scope::Programme
+        }
+    }
 }

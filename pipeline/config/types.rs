@@ -453,8 +453,8 @@ pub struct RecipientsConfig {
 pub struct ReportsConfig {
     /// Smallest group printed.
     pub min_group_size: i64,
-    /// The programme's own reports.
-    pub custom: Vec<std::sync::Arc<super::reports::ReportSpec>>,
+    /// The programme's reports (`[[reports.report]]`), in the config's order.
+    pub reports: Vec<std::sync::Arc<super::reports::ReportSpec>>,
 }
 
 /// `[metrics]`, validated.

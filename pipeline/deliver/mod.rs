@@ -25,7 +25,7 @@ use crate::config::{Config, MailConfig};
 use crate::extract::Blame;
 use crate::land::LandError;
 use crate::period::Period;
-use crate::render::{Rendered, Template, format};
+use crate::render::{Rendered, format};
 
 pub(crate) mod intent;
 mod ledger;
@@ -83,7 +83,7 @@ impl DeliverError {
 /// One mail to send: a report for one recipient.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// `quarterly`, `overview`, `maanedsbog`, or a programme's own report's name.
+    /// The report's name (`[[reports.report]] name`).
     pub report: String,
     /// `2018Q4`, `2018-11`.
     pub period: String,
@@ -123,30 +123,23 @@ pub(crate) fn mail_key(d: &Delivery, content: &str) -> String {
     sha256_hex(key.as_bytes())[..32].to_string()
 }
 
-/// Who gets which rendered report: project leads their municipality's quarterly
-/// report, the secretariat the overview, each månedsbog its own recipient. Returns the
+/// Who gets which rendered report, by its scope: project leads their municipality's,
+/// the secretariat the programme's, each staff book its own recipient. Returns the
 /// deliveries and the reports nobody is configured to get.
 #[must_use]
 pub fn plan(config: &Config, reports: &[Rendered]) -> (Vec<Delivery>, Vec<String>) {
     let mut out = Vec::new();
     let mut unaddressed = Vec::new();
     for r in reports {
-        let to: Vec<String> = match &r.template {
-            Template::Quarterly => r
+        let spec = r.template.spec();
+        let to: Vec<String> = match spec.scope {
+            Scope::Municipality => r
                 .municipality
                 .and_then(|m| config.recipients.project_leads.get(&m))
                 .cloned()
                 .unwrap_or_default(),
-            Template::Overview => config.recipients.secretariat.clone(),
-            Template::Maanedsbog => r.recipient.iter().cloned().collect(),
-            Template::Custom(spec) => match spec.scope {
-                Scope::Municipality => r
-                    .municipality
-                    .and_then(|m| config.recipients.project_leads.get(&m))
-                    .cloned()
-                    .unwrap_or_default(),
-                Scope::Programme => config.recipients.secretariat.clone(),
-            },
+            Scope::Programme => config.recipients.secretariat.clone(),
+            Scope::Employee => r.recipient.iter().cloned().collect(),
         };
         if to.is_empty() {
             unaddressed.push(r.file_name.clone());
@@ -188,41 +181,15 @@ fn texts(config: &Config, r: &Rendered) -> (String, String) {
         .municipality
         .and_then(crate::municipality::name)
         .unwrap_or("kommunen");
-    let footer = format!(
-        "Venlig hilsen\n{program}\n\nMailen er sendt automatisk af maaltal. Tallene bygger på data fra DREAM, Jobindsats og jobcentrenes fagsystemer; små grupper er skjult i rapporten."
-    );
-    match &r.template {
-        Template::Custom(spec) => {
-            let fill = |t: &str| {
-                t.replace("{kommune}", kommune)
-                    .replace("{period_label}", &period)
-                    .replace("{period}", &r.period)
-                    .replace("{program}", program)
-            };
-            (fill(&spec.subject), fill(&spec.body))
-        }
-        Template::Quarterly => (
-            format!("Statusrapport for {kommune} Kommune, {period}"),
-            format!(
-                "Kære projektleder\n\nHermed statusrapporten for {kommune} Kommune for {period} i {program}. Den viser kommunens udvikling på projektets tre målsætninger: værdien i perioden, baseline, ændringen, projektkommunegennemsnittet og kommunens placering.\n\nRapporten er vedhæftet som PDF ({}).\n\n{footer}\n",
-                r.file_name
-            ),
-        ),
-        Template::Overview => (
-            format!("Programoversigt for {program}, {period}"),
-            format!(
-                "Kære sekretariat\n\nHermed programoversigten for {period}: alle projektkommuner side om side på de tre målsætninger, også fordelt på mænd og kvinder.\n\nOversigten er vedhæftet som PDF ({}).\n\n{footer}\n",
-                r.file_name
-            ),
-        ),
-        Template::Maanedsbog => (
-            format!("Månedsbog for {period}, {kommune} Kommune"),
-            format!(
-                "Hej\n\nHer er din månedsbog for {period}. Den viser tallene for alle afdelinger og de medarbejdertal, du har adgang til, med udviklingen de seneste seks måneder.\n\nMånedsbogen er vedhæftet som PDF ({}).\n\nVenlig hilsen\nJobcentret, {kommune} Kommune\n\nMailen er sendt automatisk af maaltal.\n",
-                r.file_name
-            ),
-        ),
-    }
+    let spec = r.template.spec();
+    let fill = |t: &str| {
+        t.replace("{kommune}", kommune)
+            .replace("{period_label}", &period)
+            .replace("{period}", &r.period)
+            .replace("{program}", program)
+            .replace("{file}", &r.file_name)
+    };
+    (fill(&spec.subject), fill(&spec.body))
 }
 
 /// The Message-ID of a delivery: the same report, period, recipient and PDF always get

@@ -311,7 +311,7 @@ impl BatchBuilder {
 
 /// One partition being written under the run's staging folder.
 pub struct PartitionWriter {
-    /// Lake-relative partition folder, e.g. `raw/dream/persons/quarter=2018Q4`.
+    /// Lake-relative partition folder, e.g. `raw/<source>/persons/quarter=2018Q4`.
     pub relative: PathBuf,
     pub(super) file_path: PathBuf,
     writer: encode::Encoder,

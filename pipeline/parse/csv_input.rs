@@ -10,7 +10,7 @@ use super::{Locus, ParseError};
 use crate::config::Encoding;
 use crate::redact;
 
-/// The longest line an extract may have. Real lines are under a few kilobytes (a DREAM
+/// The longest line an extract may have. Real lines are under a few kilobytes (a register's
 /// line with 52 weeks of codes is about 300 bytes); a longer one is a broken file, and
 /// refusing it here keeps the memory a broken file can take to this much.
 pub const MAX_LINE_BYTES: u64 = 1 << 20;

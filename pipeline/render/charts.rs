@@ -169,7 +169,7 @@ pub fn trend(
     }
 }
 
-/// The mart's period key: `2018Q4`, M2 `2018M12`.
+/// The mart's period key: `2018Q4`, a monthly metric's `2018M12`.
 #[must_use]
 pub fn metric_key(p: Period) -> String {
     match p {

@@ -68,7 +68,7 @@ pub fn pdf(
     day: NaiveDate,
     ident: &str,
 ) -> Result<Vec<u8>, RenderError> {
-    let path = template.file();
+    let path = template.template_file();
     // For template authors: `MAALTAL_REPORT_JSON=<dir>` keeps each report's data, to
     // preview a template with `typst compile --input data=<file>`.
     if let (Some(dir), Some(bytes)) = (std::env::var_os("MAALTAL_REPORT_JSON"), data) {

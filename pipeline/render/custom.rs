@@ -72,8 +72,9 @@ pub fn custom(
         data_marts.insert(m.clone(), Value::Array(rows(config, m, period, history)?));
     }
     let codes: Vec<Option<i32>> = match (spec.scope, only) {
-        (Scope::Programme, None) => vec![None],
-        (Scope::Programme, Some(c)) => {
+        // A `marts` report is never per employee (the config's validation says so).
+        (Scope::Programme | Scope::Employee, None) => vec![None],
+        (Scope::Programme | Scope::Employee, Some(c)) => {
             return Err(RenderError::Nothing {
                 message: format!(
                     "the {} report is one for the programme, not per municipality: leave out `--municipality {c}`",
@@ -135,10 +136,7 @@ pub fn custom(
                 period: period.to_string(),
                 municipality: code,
                 recipient: None,
-                file_name: spec
-                    .file
-                    .replace("{period}", &period.to_string())
-                    .replace("{municipality}", &part),
+                file_name: spec.file_name(&period.to_string(), &part, ""),
                 pdf,
                 data_sha256: fingerprint(&bytes),
                 data: bytes,

@@ -151,7 +151,7 @@ pub struct ComparisonRow {
     pub ranked_municipalities: i32,
 }
 
-/// A row of `maanedsbog`.
+/// A row of a staff book's employees mart.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EmployeeRow {
     /// Municipality.

@@ -16,7 +16,7 @@ pub use super::charts::{
 
 pub use crate::config::MetricInfo;
 
-/// The period a quarterly report shows a metric for: the quarter, or its last month (M2).
+/// The period a quarterly report shows a metric for: the quarter, or its last month (a monthly metric).
 #[must_use]
 pub fn metric_period(info: &MetricInfo, quarter: Period) -> Period {
     if info.monthly {

@@ -15,17 +15,21 @@ mod custom;
 pub mod disclosure;
 mod files;
 pub mod format;
-pub mod maanedsbog;
 pub mod marts;
 pub mod metric;
 pub mod overview;
 pub mod peer_block;
 pub mod peers;
 pub mod quarterly;
+pub mod staff_book;
+mod template;
 pub mod world;
+
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::config::reports::ReportSpec;
 use crate::extract::Blame;
 
 pub use books::{Books, Planned};
@@ -33,91 +37,8 @@ use compile::hints_text;
 pub use compile::pdf;
 pub use custom::custom;
 pub use files::{file_part, slug, write_all, write_one};
+pub use template::Template;
 pub use world::Templates;
-
-/// The report kinds and their templates: the built-in shapes, and a programme's own
-/// reports (`[[reports.report]]`, made by [`custom`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Template {
-    /// Quarterly status report per programme municipality.
-    Quarterly,
-    /// Programme overview for the secretariat.
-    Overview,
-    /// Månedsbog per recipient.
-    Maanedsbog,
-    /// A programme's own report: its template gets the rows of the marts it names.
-    Custom(std::sync::Arc<crate::config::reports::ReportSpec>),
-}
-
-impl serde::Serialize for Template {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl Template {
-    /// The built-in shapes.
-    pub const ALL: [Self; 3] = [Self::Quarterly, Self::Overview, Self::Maanedsbog];
-
-    /// The reports a config can make: the built-in shapes its templates have (an
-    /// embedded programme folder may have none of them), then the programme's own.
-    #[must_use]
-    pub fn all(config: &crate::config::Config) -> Vec<Self> {
-        let embedded = crate::config::programmes::embedded_templates(&config.program.id)
-            .filter(|_| config.program.templates.is_none());
-        let mut out: Vec<Self> = Self::ALL
-            .into_iter()
-            .filter(|t| embedded.is_none_or(|files| files.iter().any(|(n, _)| *n == t.file())))
-            .collect();
-        out.extend(config.reports.custom.iter().cloned().map(Self::Custom));
-        out
-    }
-
-    /// The report of a config named `name`.
-    #[must_use]
-    pub fn named(config: &crate::config::Config, name: &str) -> Option<Self> {
-        Self::all(config).into_iter().find(|t| t.name() == name)
-    }
-
-    /// The template's file in `report-templates/`.
-    #[must_use]
-    pub fn file(&self) -> &str {
-        match self {
-            Self::Quarterly => "quarterly.typ",
-            Self::Overview => "overview.typ",
-            Self::Maanedsbog => "maanedsbog.typ",
-            Self::Custom(spec) => &spec.template,
-        }
-    }
-
-    /// Its sample data.
-    #[must_use]
-    pub fn sample(&self) -> String {
-        match self {
-            Self::Quarterly => "quarterly.sample.json".into(),
-            Self::Overview => "overview.sample.json".into(),
-            Self::Maanedsbog => "maanedsbog.sample.json".into(),
-            Self::Custom(spec) => spec.sample(),
-        }
-    }
-
-    /// The report's name in the delivery ledger and in logs.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Quarterly => "quarterly",
-            Self::Overview => "overview",
-            Self::Maanedsbog => "maanedsbog",
-            Self::Custom(spec) => &spec.name,
-        }
-    }
-
-    /// Made for a quarter (else for a month).
-    #[must_use]
-    pub fn quarterly(&self) -> bool {
-        !matches!(self, Self::Maanedsbog)
-    }
-}
 
 /// Errors of the render stage.
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +75,7 @@ pub enum RenderError {
     #[error("reading the marts for the {report} report: {message}")]
     Marts {
         /// Report.
-        report: &'static str,
+        report: String,
         /// Message.
         message: String,
     },
@@ -267,7 +188,7 @@ pub struct Settings {
     pub update_note: Option<String>,
     /// The templates: the folder `[program] templates` names, read now, or the
     /// embedded ones.
-    pub templates: std::sync::Arc<Templates>,
+    pub templates: Arc<Templates>,
 }
 
 impl Settings {
@@ -290,13 +211,16 @@ impl Settings {
     }
 }
 
-fn marts_error(report: &'static str) -> impl Fn(String) -> RenderError {
-    move |message| RenderError::Marts { report, message }
+fn marts_error(report: &str) -> impl Fn(String) -> RenderError + '_ {
+    move |message| RenderError::Marts {
+        report: report.to_string(),
+        message,
+    }
 }
 
 fn metric_index(
     config: &crate::config::Config,
-    report: &'static str,
+    report: &str,
     d: disclosure::Disclosure,
 ) -> Result<metric::Index, RenderError> {
     let e = marts_error(report);
@@ -343,9 +267,11 @@ pub fn fingerprint(data: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(v.to_string().as_bytes()))
 }
 
-/// The quarterly status reports of `quarter`: every programme municipality, or one.
+/// The quarterly status reports `spec` (shape `quarterly`) of `quarter`: every
+/// programme municipality, or one.
 pub fn quarterly(
     config: &crate::config::Config,
+    spec: &Arc<ReportSpec>,
     quarter: crate::period::Period,
     municipality: Option<i32>,
     settings: &Settings,
@@ -353,7 +279,8 @@ pub fn quarterly(
     if !quarter.is_quarter() {
         return Err(RenderError::Nothing {
             message: format!(
-                "`{quarter}` is not a quarter; the status report is quarterly (2018Q4)"
+                "`{quarter}` is not a quarter; the {} report is quarterly (2018Q4)",
+                spec.name
             ),
         });
     }
@@ -375,8 +302,9 @@ pub fn quarterly(
         }
         None => config.program.municipalities.clone(),
     };
-    let index = metric_index(config, "quarterly", settings.disclosure)?;
+    let index = metric_index(config, &spec.name, settings.disclosure)?;
     let date_label = format::date_label(settings.date);
+    let template = Template::Quarterly(spec.clone());
     codes
         .iter()
         .map(|code| {
@@ -392,18 +320,21 @@ pub fn quarterly(
             let bytes = json(&data, settings);
             let pdf = pdf(
                 &settings.templates,
-                &Template::Quarterly,
+                &template,
                 Some(&bytes),
                 settings.date,
-                &format!("maaltal/{}/quarterly/{quarter}/{code}", config.program.id),
+                &format!(
+                    "maaltal/{}/{}/{quarter}/{code}",
+                    config.program.id, spec.name
+                ),
             )?;
             crate::progress::advance(1);
             Ok(Rendered {
-                template: Template::Quarterly,
+                template: template.clone(),
                 period: quarter.to_string(),
                 municipality: Some(*code),
                 recipient: None,
-                file_name: format!("statusrapport_{quarter}_{}.pdf", slug(&data.municipality)),
+                file_name: spec.file_name(&quarter.to_string(), &slug(&data.municipality), ""),
                 pdf,
                 data_sha256: fingerprint(&bytes),
                 data: bytes,
@@ -413,18 +344,23 @@ pub fn quarterly(
         .collect()
 }
 
-/// The programme overview of `quarter`.
+/// The programme overview `spec` (shape `overview`) of `quarter`.
 pub fn overview(
     config: &crate::config::Config,
+    spec: &Arc<ReportSpec>,
     quarter: crate::period::Period,
     settings: &Settings,
 ) -> Result<Rendered, RenderError> {
     if !quarter.is_quarter() {
         return Err(RenderError::Nothing {
-            message: format!("`{quarter}` is not a quarter; the overview is quarterly (2018Q4)"),
+            message: format!(
+                "`{quarter}` is not a quarter; the {} report is quarterly (2018Q4)",
+                spec.name
+            ),
         });
     }
-    let index = metric_index(config, "overview", settings.disclosure)?;
+    let index = metric_index(config, &spec.name, settings.disclosure)?;
+    let template = Template::Overview(spec.clone());
     let started = std::time::Instant::now();
     let data = overview::build(
         &index,
@@ -436,18 +372,18 @@ pub fn overview(
     let bytes = json(&data, settings);
     let pdf = pdf(
         &settings.templates,
-        &Template::Overview,
+        &template,
         Some(&bytes),
         settings.date,
-        &format!("maaltal/{}/overview/{quarter}", config.program.id),
+        &format!("maaltal/{}/{}/{quarter}", config.program.id, spec.name),
     )?;
     crate::progress::advance(1);
     Ok(Rendered {
-        template: Template::Overview,
+        template,
         period: quarter.to_string(),
         municipality: None,
         recipient: None,
-        file_name: format!("oversigt_{quarter}.pdf"),
+        file_name: spec.file_name(&quarter.to_string(), "", ""),
         pdf,
         data_sha256: fingerprint(&bytes),
         data: bytes,
@@ -455,15 +391,33 @@ pub fn overview(
     })
 }
 
-/// The månedsbog of `month` for every recipient of every municipality with an export,
-/// or for one recipient, all held at once; [`Books`] renders them a batch at a time.
-pub fn maanedsbog(
+/// Every PDF of `template` for `period` (every municipality, every recipient), held
+/// at once.
+pub fn make(
     config: &crate::config::Config,
+    template: &Template,
+    period: crate::period::Period,
+    settings: &Settings,
+) -> Result<Vec<Rendered>, RenderError> {
+    match template {
+        Template::Quarterly(spec) => quarterly(config, spec, period, None, settings),
+        Template::Overview(spec) => Ok(vec![overview(config, spec, period, settings)?]),
+        Template::StaffBook(spec) => staff_books(config, spec, period, None, settings),
+        Template::Custom(spec) => custom(config, spec, period, None, settings),
+    }
+}
+
+/// The staff book `spec` of `month` for every recipient of every municipality with an
+/// export, or for one recipient, all held at once; [`Books`] renders them a batch at
+/// a time.
+pub fn staff_books(
+    config: &crate::config::Config,
+    spec: &Arc<ReportSpec>,
     month: crate::period::Period,
     recipient: Option<&str>,
     settings: &Settings,
 ) -> Result<Vec<Rendered>, RenderError> {
-    let books = Books::load(config, month, recipient, settings)?;
+    let books = Books::load(config, spec, month, recipient, settings)?;
     books.each(settings).collect()
 }
 

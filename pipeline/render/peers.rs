@@ -294,7 +294,7 @@ mod tests {
             municipality_code: 350,
             member_code: code,
             member: name.into(),
-            metric: "M3".into(),
+            metric: "share".into(),
             period: "2018Q4".into(),
             sex: "alle".into(),
             role: role.into(),

@@ -63,18 +63,18 @@ pub async fn send_reports(
         })?;
     let settings = render::Settings::new(config, date)?;
     let preview = options.preview_as.as_deref();
-    // Status reports and the overview are few and rendered at once. Månedsbøger are
-    // planned here, rendered a batch at a time (every core), and mailed and let go
+    // Reports per municipality or programme are few and rendered at once. Staff books
+    // are planned here, rendered a batch at a time (every core), and mailed and let go
     // one at a time below; a preview renders only that recipient's.
-    let books = match template {
-        Template::Maanedsbog => Some(render::Books::load(config, period, preview, &settings)?),
+    let books = match &template {
+        Template::StaffBook(spec) => Some(render::Books::load(
+            config, spec, period, preview, &settings,
+        )?),
         _ => None,
     };
     let few = match &template {
-        Template::Custom(spec) => render::custom(config, spec, period, None, &settings)?,
-        Template::Quarterly => render::quarterly(config, period, None, &settings)?,
-        Template::Overview => vec![render::overview(config, period, &settings)?],
-        Template::Maanedsbog => Vec::new(),
+        Template::StaffBook(_) => Vec::new(),
+        other => render::make(config, other, period, &settings)?,
     };
     let reports: Box<dyn Iterator<Item = Result<render::Rendered, render::RenderError>> + Send> =
         match &books {
@@ -194,17 +194,22 @@ pub async fn send_reports(
                     ..settings.clone()
                 };
                 let again = match (&template, &books) {
-                    (Template::Maanedsbog, Some(b)) => b
+                    (Template::StaffBook(_), Some(b)) => b
                         .planned
                         .iter()
                         .find(|p| p.file_name == r.file_name)
                         .map(|p| b.render(p, &marked))
                         .transpose()?,
-                    (Template::Overview, _) => Some(render::overview(config, period, &marked)?),
+                    (Template::Overview(spec), _) => {
+                        Some(render::overview(config, spec, period, &marked)?)
+                    }
                     (Template::Custom(spec), _) => {
                         render::custom(config, spec, period, r.municipality, &marked)?.pop()
                     }
-                    _ => render::quarterly(config, period, r.municipality, &marked)?.pop(),
+                    (Template::Quarterly(spec), _) => {
+                        render::quarterly(config, spec, period, r.municipality, &marked)?.pop()
+                    }
+                    (Template::StaffBook(_), None) => None,
                 };
                 let (fresh, _) = deliver::plan(config, again.as_slice());
                 if let Some(new) = fresh

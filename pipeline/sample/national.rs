@@ -200,6 +200,7 @@ baseline = {{ M1 = "2016Q4", M1_selvforsoergelse = "2016Q4", M1_uddannelse = "20
 [reports]
 min_group_size = 5
 
+{reports}
 [mail]
 from = "I mål med integration <maaltal@imi.example>"
 reply_to = "sekretariat@imi.example"
@@ -233,6 +234,22 @@ steps = ["ingest fagsystem", "transform", "send maanedsbog"]
 schedule = "0 6 2 * *"
 "#,
         program = codes(&mut profiles.iter().map(|p| p.code)),
+        reports = embedded_reports(),
         fag = codes(&mut offices.iter().map(|o| o.code)),
     )
+}
+
+/// The embedded default's `[[reports.report]]` entries, as written there.
+fn embedded_reports() -> String {
+    let text = crate::config::EMBEDDED_DEFAULT;
+    let start = text.find("[[reports.report]]").unwrap_or(text.len());
+    let end = text[start..]
+        .find("\n[mail]")
+        .map_or(text.len(), |e| start + e);
+    text[start..end]
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }

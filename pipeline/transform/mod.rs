@@ -361,8 +361,16 @@ pub async fn transform_periods(
         report.marts.push((name.to_string(), rows));
         crate::progress::advance(1);
     }
-    report.comparison_notes =
-        notes::expected_notes(&ctx, covered.as_ref(), cfg.comparison.min_reference_persons).await?;
+    report.comparison_notes = notes::expected_notes(
+        &ctx,
+        covered.as_ref(),
+        cfg.comparison.min_reference_persons,
+        cfg.sources
+            .wide_weeks
+            .as_ref()
+            .map_or("register", |w| w.title.as_str()),
+    )
+    .await?;
     Ok(report)
 }
 

@@ -1,5 +1,5 @@
 //! What `transform` says about the comparison: why an expected level is missing, like
-//! the "missing M2: …" lines for a source not landed.
+//! the "missing <metric>: …" lines for a source not landed.
 
 use std::collections::BTreeSet;
 
@@ -31,6 +31,7 @@ pub(super) async fn expected_notes(
     ctx: &SessionContext,
     covered: Option<&BTreeSet<String>>,
     min_reference_persons: i64,
+    register: &str,
 ) -> Result<Vec<String>, QueryError> {
     let err = |e: datafusion::error::DataFusionError| QueryError::Sql {
         query: "transform: notes on the expected level".into(),
@@ -66,7 +67,7 @@ pub(super) async fn expected_notes(
             let count = n.value(i);
             notes.push(if reference.is_null(i) || reference.value(i) == 0 {
                 format!(
-                    "{m} {p}: no expected level and no group value: the DREAM extract holds no persons outside the programme (ask for the comparison municipalities in the pull)"
+                    "{m} {p}: no expected level and no group value: the {register} extract holds no persons outside the programme (ask for the comparison municipalities in the pull)"
                 )
             } else {
                 format!(

@@ -109,7 +109,7 @@ fn the_demo_runs_everything_from_an_empty_folder() {
         "{out}"
     );
     assert!(
-        out.contains("Reports in reports/: 16 quarterly status reports (2018Q4), 1 overview, 57 månedsbøger (2018-12)"),
+        out.contains("Reports in reports/: 16 quarterly (2018Q4), 1 overview (2018Q4), 57 maanedsbog (2018-12)"),
         "{out}"
     );
     assert!(

@@ -1,4 +1,4 @@
-//! The månedsbog of one recipient for a month: department figures for all departments,
+//! The staff book (a månedsbog) of one recipient for a month: department figures for all departments,
 //! employee figures only for the departments the recipient may see, each figure with
 //! the last six months.
 //!
@@ -16,9 +16,9 @@ use super::marts::{DepartmentRow, EmployeeRow, Figures, VisibilityRow};
 use crate::period::Period;
 use crate::visibility::{Row, Visibility};
 
-/// The JSON document `report-templates/maanedsbog.typ` lays out.
+/// The JSON document a staff book's template lays out.
 #[derive(Debug, Clone, Serialize)]
-pub struct MaanedsbogData {
+pub struct StaffBookData {
     /// Version of this document's shape.
     pub schema_version: u32,
     /// Municipality.
@@ -124,7 +124,7 @@ fn cells(d: Disclosure, f: &Figures) -> [Cell; 6] {
     ]
 }
 
-/// The månedsbog marts of one municipality, with disclosure decided.
+/// The staff book marts of one municipality, with disclosure decided.
 #[derive(Debug)]
 pub struct Book {
     kommune: i32,
@@ -144,7 +144,7 @@ pub struct Book {
 }
 
 impl Book {
-    /// Prepares municipality `kommune`'s månedsbog for `month`; `None` when the mart has
+    /// Prepares municipality `kommune`'s staff book for `month`; `None` when the mart has
     /// no export of that month.
     #[must_use]
     pub fn new(
@@ -265,14 +265,14 @@ impl Book {
             .collect()
     }
 
-    /// The månedsbog of `email`; `None` when they are not a recipient.
+    /// The staff book of `email`; `None` when they are not a recipient.
     #[must_use]
     pub fn for_recipient(
         &self,
         email: &str,
         date_label: &str,
         d: Disclosure,
-    ) -> Option<MaanedsbogData> {
+    ) -> Option<StaffBookData> {
         let email = email.to_lowercase();
         let (id, navn, rolle) = self.recipients.get(&email)?.clone();
         let key = self.month.to_string();
@@ -370,7 +370,7 @@ impl Book {
             .filter(|m| !self.months_present.contains(&m.to_string()))
             .map(|m| format::period_label(*m))
             .collect();
-        Some(MaanedsbogData {
+        Some(StaffBookData {
             schema_version: 1,
             municipality: self.municipality.clone(),
             month: key,
