@@ -296,16 +296,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             }
         }
         Command::Serve { http } => {
-            let cfg = load_config(cli)?;
             // Without --programme, one daemon runs every programme the config turns on.
-            let others = if cli.programme.is_none() {
-                cfg.programmes
-                    .iter()
-                    .map(|id| maaltal::config::programmes::load(cli.config.as_deref(), &cfg, id))
-                    .collect::<Result<Vec<_>, _>>()?
-            } else {
-                Vec::new()
-            };
+            let mut others = cli::load_all(cli)?;
+            let cfg = others.remove(0);
             if cfg.jobs.is_empty() && others.iter().all(|o| o.jobs.is_empty()) {
                 return Err(Error::Usage {
                     message: "no jobs in the configuration (`[jobs.<name>]`)".into(),
@@ -315,7 +308,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             maaltal::serve::serve(cfg, others, clock()?, smtp, *http).await?;
         }
         Command::Status { format } => {
-            let cfg = load_config(cli)?;
+            let cfg = maaltal::serve::jobs_of_all(&cli::load_all(cli)?)?;
             let s = maaltal::status::gather(&cfg, clock()?.now());
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
@@ -324,12 +317,16 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             }
         }
         Command::Run { job, period } => {
-            let cfg = load_config(cli)?;
-            let Some(j) = cfg.jobs.get(job) else {
+            // A job of any programme the config turns on runs in its own programme.
+            let all = cli::load_all(cli)?;
+            let Some((cfg, j)) = all.iter().find_map(|c| c.jobs.get(job).map(|j| (c, j))) else {
                 return Err(Error::Usage {
                     message: format!(
                         "no job `{job}`; jobs: {}",
-                        cfg.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
+                        all.iter()
+                            .flat_map(|c| c.jobs.keys().cloned())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
             };
@@ -345,7 +342,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             let stop = std::sync::atomic::AtomicBool::new(false);
             for p in periods {
                 let summary = maaltal::serve::run_job(
-                    &cfg,
+                    cfg,
                     j,
                     p,
                     now,
@@ -358,7 +355,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             }
         }
         Command::Jobs => {
-            let cfg = load_config(cli)?;
+            let cfg = maaltal::serve::jobs_of_all(&cli::load_all(cli)?)?;
             for line in maaltal::serve::describe(&cfg, clock()?.now()) {
                 out(&line);
             }

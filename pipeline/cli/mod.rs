@@ -28,6 +28,20 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, Error> {
     Ok(cfg)
 }
 
+/// The configuration and, without `--programme`, every other programme it turns on:
+/// what one daemon runs, and what `jobs` and `status` show.
+pub(crate) fn load_all(cli: &Cli) -> Result<Vec<Config>, Error> {
+    let cfg = load_config(cli)?;
+    let mut all = Vec::new();
+    if cli.programme.is_none() {
+        for id in &cfg.programmes {
+            all.push(config::programmes::load(cli.config.as_deref(), &cfg, id)?);
+        }
+    }
+    all.insert(0, cfg);
+    Ok(all)
+}
+
 /// A run id: the start time and the process id (names staging, quarantine and ledger files).
 pub(crate) fn run_id(now: chrono::DateTime<Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id())

@@ -14,7 +14,8 @@ use crate::schedule;
 
 /// `maaltal serve`: catch up, then run each job of the config and of its other
 /// programmes (`others`) when its schedule fires, one run at a time, until SIGTERM or
-/// Ctrl-C; the running stage finishes first. The status page is the config's.
+/// Ctrl-C; the running stage finishes first. The status page shows and re-runs every
+/// programme's jobs.
 pub async fn serve(
     config: Config,
     others: Vec<Config>,
@@ -24,9 +25,8 @@ pub async fn serve(
 ) -> Result<(), Error> {
     use tokio_cron_scheduler::{Job, JobScheduler};
     let stop = Arc::new(AtomicBool::new(false));
-    let config = Arc::new(config);
-    let programmes: Arc<Vec<Config>> =
-        Arc::new(std::iter::once((*config).clone()).chain(others).collect());
+    let programmes: Arc<Vec<Config>> = Arc::new(std::iter::once(config).chain(others).collect());
+    let page = Arc::new(jobs_of_all(&programmes)?);
     for job in programmes.iter().flat_map(|c| c.jobs.values()) {
         info!(job = %job.name, schedule = %job.schedule, timezone = %job.timezone, next = ?schedule::next_firing(&job.cron, job.timezone, clock.now()), "scheduled");
     }
@@ -36,23 +36,30 @@ pub async fn serve(
         // The status page answers from the start; its actions wait for the running job.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::status::http::Action>();
         let state = crate::status::http::AppState {
-            config: config.clone(),
+            config: page,
             clock,
             ready: ready.clone(),
             actions: tx,
         };
         crate::status::http::spawn(addr, state).await?;
-        let (cfg, b, url, st) = (config.clone(), busy.clone(), smtp_url.clone(), stop.clone());
+        let (cfgs, b, url, st) = (
+            programmes.clone(),
+            busy.clone(),
+            smtp_url.clone(),
+            stop.clone(),
+        );
         tokio::spawn(async move {
             while let Some(a) = rx.recv().await {
                 let _g = b.lock().await;
                 if st.load(Ordering::SeqCst) {
                     return;
                 }
-                if let Some(job) = cfg.jobs.get(&a.job) {
+                // The job's own programme runs it.
+                let owner = cfgs.iter().find_map(|c| c.jobs.get(&a.job).map(|j| (c, j)));
+                if let Some((cfg, job)) = owner {
                     info!(job = %a.job, period = %a.period, action = a.what, "running an action from the status page");
                     let now = clock.now();
-                    let _ = run_job(&cfg, job, a.period, now, clock, url.clone(), &st).await;
+                    let _ = run_job(cfg, job, a.period, now, clock, url.clone(), &st).await;
                 }
             }
         });
@@ -136,6 +143,29 @@ pub async fn serve(
     let _g = busy.lock().await;
     info!("stopped");
     Ok(())
+}
+
+/// The main programme's configuration with every programme's jobs: what the status
+/// page shows (one lake, one ledger). Two programmes' jobs of one name are refused:
+/// the page and the ledger name a job by its name.
+pub fn jobs_of_all(programmes: &[Config]) -> Result<Config, Error> {
+    let mut all = programmes.first().cloned().ok_or_else(|| Error::Usage {
+        message: "no programme to serve".into(),
+    })?;
+    for other in &programmes[1..] {
+        for (name, job) in &other.jobs {
+            if all.jobs.insert(name.clone(), job.clone()).is_some() {
+                return Err(Error::Usage {
+                    message: format!(
+                        "job `{name}` of programme `{}` has the name of another programme's job: give it a name of its own (`[jobs.<name>]`), as the status page and the run ledger name jobs by name",
+                        other.program.id
+                    ),
+                });
+            }
+        }
+        all.program.name = format!("{}, {}", all.program.name, other.program.name);
+    }
+    Ok(all)
 }
 
 /// Two lines per job for `maaltal jobs`: period, schedule, next run, last result; steps.

@@ -28,7 +28,7 @@ use crate::run::{self, Context, SendOptions};
 use crate::schedule;
 
 mod daemon;
-pub use daemon::{describe, serve};
+pub use daemon::{describe, jobs_of_all, serve};
 
 /// The time: the machine's clock, shifted by a fixed offset (`MAALTAL_NOW` sets where
 /// the clock starts, for tests and rehearsals; it then runs on in real time).

@@ -43,7 +43,8 @@ pub struct Action {
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The configuration the daemon runs.
+    /// What the page shows: the daemon's configuration with every programme's jobs
+    /// (`serve::jobs_of_all`).
     pub config: Arc<Config>,
     /// The daemon's clock.
     pub clock: Clock,

@@ -342,3 +342,109 @@ fn a_programme_s_templates_folder_is_what_its_reports_are_made_from() {
         "no report written"
     );
 }
+
+/// The Rust knows kinds, never instances: no programme's name, source, metric or report
+/// is in `pipeline/` outside the sample data and the benchmarks (as `grep -rnwi`
+/// finds them: whole words, any case).
+#[test]
+fn no_programme_s_names_are_in_the_code() {
+    const NAMES: [&str; 8] = [
+        "m1",
+        "m2",
+        "m3",
+        "dream",
+        "fagsystem",
+        "maanedsbog",
+        "vip2",
+        "jobpakke",
+    ];
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline");
+    let mut found = Vec::new();
+    let mut files = 0;
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = e.path();
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel == "sample" || rel == "bench" {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+            for (n, line) in text.lines().enumerate() {
+                for name in NAMES {
+                    let hit = line.match_indices(name).any(|(i, _)| {
+                        !line[..i].chars().next_back().is_some_and(word)
+                            && !line[i + name.len()..].chars().next().is_some_and(word)
+                    });
+                    if hit {
+                        found.push(format!("pipeline/{rel}:{}: {}", n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        files > 50,
+        "only {files} files read under {}",
+        root.display()
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// A programme the config does not follow, a programme file that sets a section every
+/// programme shares, and a programme `[mail]` that says how mail goes out: each an
+/// error naming the file, the line and what to do, before anything runs.
+#[test]
+fn a_programme_s_file_keeps_to_what_is_its_own() {
+    let ws = Workspace::with_programme("vip2");
+    let out = ws.run(&["--programme", "nope", "validate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("`--programme nope`: no such programme; this config follows imi, vip2"),
+        "{}",
+        text(&out.stderr)
+    );
+    let file = ws.dir.path().join("programmes/vip2/programme.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    for (edit, line_of, want) in [
+        (
+            original.replacen(
+                "[program]\n",
+                "[lake]\npath = \"elsewhere\"\n\n[program]\n",
+                1,
+            ),
+            "[lake]",
+            "`[lake]` is shared by every programme: set it in the main config",
+        ),
+        (
+            original.replacen("[mail]\n", "[mail]\noutbox = \"vip2-outbox\"\n", 1),
+            "outbox = ",
+            "`mail.outbox`: a programme's `[mail]` gives its sender (`from`, `reply_to`)",
+        ),
+    ] {
+        assert_ne!(edit, original, "the edit applies");
+        std::fs::write(&file, &edit).unwrap();
+        let line = edit.lines().position(|l| l.starts_with(line_of)).unwrap() + 1;
+        let out = ws.run(&["--programme", "vip2", "validate"]);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("programme.toml:{line}:")) && err.contains(want),
+            "line {line}, `{want}`: {err}"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use crate::reports::full;
 const TOKEN: &str = "status-token-7f3a9c1e";
 
 /// One HTTP/1.1 request on 127.0.0.1; (status, headers and body as text).
-fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(

@@ -372,7 +372,8 @@ fn text_of(out: &std::process::Output) -> String {
 
 /// One daemon runs every programme the config turns on: with the main programme's jobs
 /// left out, `maaltal serve` catches up VIP2's quarter from its own file's schedule,
-/// pulls the register over HTTP and writes its six mails to the outbox.
+/// pulls the register over HTTP and writes its six mails to the outbox; its status page
+/// and `maaltal jobs` show VIP2's job.
 #[test]
 fn one_daemon_runs_the_other_programme_s_job() {
     use crate::common::{Script, Server, no_personal_data, sample_dir};
@@ -398,10 +399,11 @@ fn one_daemon_runs_the_other_programme_s_job() {
         )
         .replace("catch_up_days = 200", "catch_up_days = 30");
     std::fs::write(&programme, t).unwrap();
+    let port = crate::mail::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_maaltal"))
         .arg("--config")
         .arg(&main)
-        .arg("serve")
+        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
         .current_dir(ws.dir.path())
         .env("MAALTAL_NOW", "2009-10-21T08:00:00Z")
         .env_remove("MAALTAL_LAKE")
@@ -421,12 +423,18 @@ fn one_daemon_runs_the_other_programme_s_job() {
     while runs().is_empty() && start.elapsed() < Duration::from_secs(180) {
         std::thread::sleep(Duration::from_millis(500));
     }
+    // The status page is the daemon's: the other programme's job is on it, with its run.
+    let (code, page) = crate::status::http(port, "GET", "/jobs/jobpakker", "");
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("2009Q3"), "{page}");
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let out = no_personal_data(child.wait_with_output().unwrap(), &[]);
     let log = text(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert_eq!(runs(), vec![vec!["jobpakker", "2009Q3", "done"]], "{log}");
+    let jobs = ws.ok(&["jobs"]);
+    assert!(jobs.contains("jobpakker"), "{jobs}");
     let mails = std::fs::read_dir(ws.dir.path().join("outbox")).map_or(0, |d| d.count());
     assert_eq!(mails, 6, "five project leads and the secretariat: {log}");
     assert!(
