@@ -105,6 +105,29 @@ impl Period {
         self.next().first_day() - Duration::days(1)
     }
 
+    /// The period before, of the same kind.
+    #[must_use]
+    pub fn previous(self) -> Self {
+        match self {
+            Self::Quarter { year, quarter: 1 } => Self::Quarter {
+                year: year - 1,
+                quarter: 4,
+            },
+            Self::Quarter { year, quarter } => Self::Quarter {
+                year,
+                quarter: quarter - 1,
+            },
+            Self::Month { year, month: 1 } => Self::Month {
+                year: year - 1,
+                month: 12,
+            },
+            Self::Month { year, month } => Self::Month {
+                year,
+                month: month - 1,
+            },
+        }
+    }
+
     /// The following period of the same kind.
     #[must_use]
     pub fn next(self) -> Self {

@@ -43,7 +43,8 @@ pub struct RawFile {
 /// One check across rows as written: a query over the parsed file (its table is the
 /// file's name, with `source_line`) that returns the `source_line` of every row that
 /// breaks the rule. `$period_start` and `$period_end` are the period's first and last
-/// calendar day.
+/// calendar day; `previous_<file>` is the file as landed for the period before (no rows
+/// when none was). A `warn` check lands the file and says how many rows it returned.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCheck {
@@ -53,8 +54,12 @@ pub struct RawCheck {
     pub column: String,
     /// What the rule is, said to the person who fixes the file.
     pub message: String,
-    /// The query; it returns a `source_line` column.
+    /// The query; it returns a `source_line` column (a `warn` check: any rows).
     pub sql: String,
+    /// A warning, not a rejection: the file lands, and the message is said, with `{n}`
+    /// the count of rows the query returns (never their values).
+    #[serde(default)]
+    pub warn: bool,
 }
 
 /// One column of a file as written.
@@ -161,6 +166,8 @@ pub struct Check {
     pub message: String,
     /// The query.
     pub sql: String,
+    /// Warns instead of rejecting.
+    pub warn: bool,
 }
 
 /// The embedded default's files of `source`.
@@ -344,7 +351,7 @@ pub(super) fn validate_files(
                     format!("`{}` is not a column of `{}`", c.column, f.name),
                 );
             }
-            if !c.sql.to_lowercase().contains("source_line") {
+            if !c.warn && !c.sql.to_lowercase().contains("source_line") {
                 p.at(
                     &field("sql"),
                     "the query returns the `source_line` of the rows that break the rule",
@@ -361,6 +368,7 @@ pub(super) fn validate_files(
                 column: c.column,
                 message: c.message,
                 sql: c.sql,
+                warn: c.warn,
             });
         }
         out.push(FileContract {

@@ -4,14 +4,16 @@
 //! rule (never a value: the query returns line numbers only).
 //!
 //! The file is the table of its name (`forloeb`), as it would land, with
-//! `source_line`. `$period_start` and `$period_end` are the period's first and last
-//! calendar day.
+//! `source_line`; `previous_<name>` is the file as landed for the period before (no rows
+//! when none was). `$period_start` and `$period_end` are the period's first and last
+//! calendar day. A check marked `warn` never rejects: the file lands, and the count of
+//! rows its query returns comes back as a warning.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use arrow::array::{Array, Int64Array};
+use arrow::array::{Array, Int64Array, RecordBatch};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use datafusion::scalar::ScalarValue;
 
@@ -36,6 +38,8 @@ pub struct Staged<'a> {
     pub encoding: Encoding,
     /// Rejections name it.
     pub locus: Locus,
+    /// The folder of the file as landed for the period before, if there is one.
+    pub previous: Option<std::path::PathBuf>,
 }
 
 fn failed(source: &str, check: &Check, e: impl std::fmt::Display) -> ParseError {
@@ -46,10 +50,11 @@ fn failed(source: &str, check: &Check, e: impl std::fmt::Display) -> ParseError 
     }
 }
 
-/// Runs every check of the staged files; the first that finds rows rejects.
-pub async fn run(staged: &[Staged<'_>], period: Period) -> Result<(), ParseError> {
+/// Runs every check of the staged files; the first that finds rows rejects. Returns
+/// the warnings of the `warn` checks that found rows.
+pub async fn run(staged: &[Staged<'_>], period: Period) -> Result<Vec<String>, ParseError> {
     if staged.iter().all(|s| s.file.checks.is_empty()) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let ctx = SessionContext::new();
     for s in staged {
@@ -65,6 +70,32 @@ pub async fn run(staged: &[Staged<'_>], period: Period) -> Result<(), ParseError
             message: e.to_string(),
         })?;
     }
+    // The period before, as landed: its rows, or none.
+    for s in staged {
+        let name = format!("previous_{}", s.file.name);
+        let err = |e: datafusion::error::DataFusionError| ParseError::Check {
+            extract: s.locus.extract.clone(),
+            check: format!("(reading `{name}`)"),
+            message: e.to_string(),
+        };
+        if let Some(dir) = &s.previous {
+            ctx.register_parquet(
+                name.as_str(),
+                dir.to_string_lossy().as_ref(),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .map_err(err)?;
+        } else {
+            let none = ctx
+                .sql(&format!("select * from {} where false", s.file.name))
+                .await
+                .map_err(err)?;
+            ctx.register_table(name.as_str(), none.into_view())
+                .map_err(err)?;
+        }
+    }
+    let mut warnings = Vec::new();
     let params = vec![
         (
             "period_start".to_string(),
@@ -84,6 +115,17 @@ pub async fn run(staged: &[Staged<'_>], period: Period) -> Result<(), ParseError
                 .and_then(|df| df.with_param_values(params.clone()))
                 .map_err(|e| failed(source, check, e))?;
             let batches = df.collect().await.map_err(|e| failed(source, check, e))?;
+            if check.warn {
+                let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+                if n > 0 {
+                    warnings.push(format!(
+                        "{source} {period}: {} (check `{}`)",
+                        check.message.replace("{n}", &n.to_string()),
+                        check.name,
+                    ));
+                }
+                continue;
+            }
             let mut lines: Vec<u64> = Vec::new();
             for b in &batches {
                 let col = b
@@ -106,7 +148,7 @@ pub async fn run(staged: &[Staged<'_>], period: Period) -> Result<(), ParseError
             return Err(reject(s, check, &lines));
         }
     }
-    Ok(())
+    Ok(warnings)
 }
 
 fn days(d: chrono::NaiveDate) -> i32 {

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use tracing::info;
+use tracing::{info, warn};
 
 use super::{
     Context, Pending, all_unchanged, commit, finish_or_quarantine, http_for, not_modified, record,
@@ -193,6 +193,7 @@ pub(super) async fn ingest_csv(
         }
         Ok(parts)
     })();
+    let mut warnings = Vec::new();
     let parsed = match parsed {
         Ok(parts) => {
             let files: Vec<PathBuf> = parts.iter().map(|p| staging.file(&p.relative)).collect();
@@ -210,15 +211,28 @@ pub(super) async fn ingest_csv(
                         extract: source.to_string(),
                         path: p.fetched.location.clone(),
                     },
+                    previous: Some(ctx.lake().join(bundle::partition_dir(
+                        source,
+                        &entity.name,
+                        municipality,
+                        period.previous(),
+                    )))
+                    .filter(|d| d.is_dir()),
                 })
                 .collect();
-            checks::run(&staged, period).await.map(|()| parts)
+            checks::run(&staged, period).await.map(|w| {
+                warnings = w;
+                parts
+            })
         }
         Err(e) => Err(e),
     };
     let (staging, parts) =
         finish_or_quarantine(ctx, source, period, incoming, staging, &pending, parsed)?;
     commit(ctx, staging, &parts)?;
+    for w in &warnings {
+        warn!(location = %base, "landed with a warning: {w}");
+    }
     Ok(pending
         .iter()
         .zip(&parts)

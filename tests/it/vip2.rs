@@ -477,3 +477,79 @@ fn validate_plans_the_programme_s_marts_and_compiles_its_templates() {
         text(&err.stderr)
     );
 }
+
+/// The register's two warnings (../shared/spec/vip2.md, "Rules across rows"): an
+/// extract that lacks packages the quarter before had lands, saying how many; a
+/// header-only file lands as zero packages, saying so. Neither is a rejection.
+#[test]
+fn a_shrinking_register_and_an_empty_one_land_with_a_warning() {
+    use crate::common::sample_dir;
+    let ws = Workspace::with_programme("vip2");
+    let dir = sample_dir().join("jobpakker");
+    let q2 = std::fs::read_to_string(dir.join("jobpakker_2009Q2.csv")).unwrap();
+    let q3 = std::fs::read_to_string(dir.join("jobpakker_2009Q3.csv")).unwrap();
+    let id = |l: &str| l.split(';').next().unwrap_or_default().to_string();
+    let before: std::collections::BTreeSet<String> = q2.lines().skip(1).map(id).collect();
+    let header = q3.lines().next().unwrap();
+    // Three of the packages 2009Q2 had are left out of 2009Q3.
+    let gone: Vec<&str> = q3
+        .lines()
+        .skip(1)
+        .filter(|l| before.contains(&id(l)))
+        .take(3)
+        .collect();
+    assert_eq!(gone.len(), 3);
+    let less: Vec<&str> = q3.lines().filter(|l| !gone.contains(l)).collect();
+    let less_file = ws.dir.path().join("less.csv");
+    std::fs::write(&less_file, less.join("\n") + "\n").unwrap();
+    let empty_file = ws.dir.path().join("empty.csv");
+    std::fs::write(&empty_file, format!("{header}\n")).unwrap();
+
+    let land = |file: &Path, period: &str| {
+        let out = ws.run(&[
+            "--programme",
+            "vip2",
+            "ingest",
+            "jobpakker",
+            file.to_str().unwrap(),
+            "--period",
+            period,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let first = land(&dir.join("jobpakker_2009Q2.csv"), "2009Q2");
+    assert!(!first.contains("landed with a warning"), "{first}");
+    let shrunk = land(&less_file, "2009Q3");
+    assert!(
+        shrunk.contains(
+            "jobpakker 2009Q3: the register lacks 3 packages that last quarter's extract had"
+        ) && shrunk.contains("check `ids_gone_since_last_quarter`"),
+        "{shrunk}"
+    );
+    assert!(!shrunk.contains("no_packages"), "{shrunk}");
+    let none = land(&empty_file, "2009Q4");
+    assert!(
+        none.contains(
+            "jobpakker 2009Q4: the file has a header and no packages: landed as zero packages"
+        ),
+        "{none}"
+    );
+    // Landed as they are: the rows less three, and none.
+    let rows =
+        ws.sql("select quarter, count(*) from jobpakker_forloeb group by quarter order by quarter");
+    let n2 = before.len().to_string();
+    let n3 = (q3.lines().count() - 1 - 3).to_string();
+    assert_eq!(
+        rows,
+        vec![vec!["2009Q2", n2.as_str()], vec!["2009Q3", n3.as_str()]]
+    );
+    // The warnings name counts, never an id or a CPR number.
+    for line in &gone {
+        let cpr = line.split(';').nth(1).unwrap_or_default();
+        assert!(
+            !shrunk.contains(cpr) && !shrunk.contains(&id(line)),
+            "{shrunk}"
+        );
+    }
+}
