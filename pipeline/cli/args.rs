@@ -103,7 +103,12 @@ pub(crate) enum Command {
     #[command(after_help = examples("validate"))]
     Validate,
     /// Render PDF reports from the marts: `maaltal report <name> --period …`.
-    #[command(subcommand, after_help = examples("report"))]
+    #[command(
+        subcommand,
+        subcommand_value_name = "NAME",
+        subcommand_help_heading = "Reports",
+        after_help = examples("report")
+    )]
     Report(ReportCommand),
     /// The daemon: catch up on missed periods, then run every job on its schedule.
     #[command(after_help = examples("serve"))]
