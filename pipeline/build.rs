@@ -1,5 +1,5 @@
-//! Embeds the programmes' files: the main programme's `queries/*.sql` and
-//! `report-templates/*` (not their subfolders), and for each programme folder
+//! Embeds the programmes' files: the shared `report-templates/*` (`common.typ`, not
+//! the subfolders), and for each programme folder
 //! `config/programmes/<id>/`, its `programme.toml`, `queries/<id>/*.sql` and
 //! `report-templates/<id>/*`, in file-name order. Adding a mart, a template or a
 //! programme is adding files; the Rust names none.
@@ -109,13 +109,6 @@ fn embed_programmes(root: &str) {
 
 fn main() {
     let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    embed(
-        &root,
-        "queries",
-        &["sql"],
-        |f| format!("queries/{f}"),
-        "queries.rs",
-    );
     embed(
         &root,
         "report-templates",

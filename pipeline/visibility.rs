@@ -2,7 +2,7 @@
 //! is a recipient: they see the department figures of every department of their
 //! municipality, and the employee figures of their own department; a `leder` sees the
 //! employee figures of every department. The rule is data (`maanedsbog_visibility`,
-//! from `queries/maanedsbog_visibility.sql`); [`Visibility::may_see`] is the one place
+//! from `queries/imi/maanedsbog_visibility.sql`); [`Visibility::may_see`] is the one place
 //! that answers "may recipient R see row X", for the reports to use.
 
 use std::collections::{BTreeSet, HashMap};

@@ -101,7 +101,7 @@ fn embedded() -> Vec<RawMetricInfo> {
     struct Metrics {
         catalogue: Vec<RawMetricInfo>,
     }
-    toml::from_str::<toml::Table>(super::EMBEDDED_DEFAULT)
+    toml::from_str::<toml::Table>(&super::EMBEDDED_DEFAULT)
         .ok()
         .and_then(|t| toml::Value::Table(t).try_into::<File>().ok())
         .map(|f| f.metrics.catalogue)

@@ -172,7 +172,7 @@ pub struct Check {
 
 /// The embedded default's files of `source`.
 fn embedded(source: &str) -> Vec<RawFile> {
-    toml::from_str::<toml::Table>(super::EMBEDDED_DEFAULT)
+    toml::from_str::<toml::Table>(&super::EMBEDDED_DEFAULT)
         .ok()
         .and_then(|t| {
             let files = t.get("sources")?.get(source)?.get("files")?.clone();

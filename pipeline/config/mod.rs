@@ -41,8 +41,10 @@ use raw::{
     RawStatus,
 };
 
-/// The embedded default configuration (`config/maaltal.toml`).
-pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/maaltal.toml");
+/// The embedded main config (`config/maaltal.toml`): the shared sections and the
+/// programmes that are on, each a folder `config/programmes/<id>/`.
+pub const EMBEDDED_MAIN: &str = include_str!("../../config/maaltal.toml");
+pub use programmes::EMBEDDED_DEFAULT;
 /// The project's placeholder benefit-code mapping of a wide-weeks register
 /// (`config/dream_codes.csv`), for a source that names none.
 pub const DEFAULT_CODE_MAPPING: &str = include_str!("../../config/dream_codes.csv");
@@ -147,7 +149,7 @@ fn default_quarantine(lake: &Path) -> PathBuf {
 /// Loads the config file at `path`, or the embedded default when `None`.
 pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
     match path {
-        None => parse(EMBEDDED_DEFAULT, EMBEDDED_NAME, Path::new(".")),
+        None => programmes::load_main(None, EMBEDDED_MAIN, EMBEDDED_NAME, Path::new(".")),
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| {
                 ConfigErrors(vec![ConfigError {
@@ -162,7 +164,7 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            parse(&text, &p.display().to_string(), base)
+            programmes::load_main(Some(p), &text, &p.display().to_string(), base)
         }
     }
 }

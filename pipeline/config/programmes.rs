@@ -6,9 +6,12 @@
 //! page and delivery (a programme's `[mail]` gives only its sender).
 //!
 //! The embedded default carries every programme folder of the repository; a config
-//! file's programmes are the folders `programmes/<id>/` beside it.
+//! file's programmes are the folders `programmes/<id>/` beside it. A main config without
+//! a `[program]` of its own works on the first of its `programmes` by default; one with
+//! a `[program]` is a programme and the main config in one file.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use super::{Config, ConfigError, ConfigErrors};
 
@@ -26,6 +29,16 @@ pub const EMBEDDED: &[Embedded] = include!(concat!(env!("OUT_DIR"), "/programmes
 /// Sections that belong to the main config and are shared by its programmes.
 const GLOBAL: [&str; 5] = ["lake", "pseudonym", "http", "status", "engine"];
 
+/// The embedded default's programme: the first of `config/maaltal.toml`'s
+/// `programmes`. A config's programme that is no embedded folder uses its queries
+/// and templates.
+#[must_use]
+pub fn default_id() -> &'static str {
+    static ID: LazyLock<String> =
+        LazyLock::new(|| default_of(super::EMBEDDED_MAIN).unwrap_or_default());
+    &ID
+}
+
 /// The embedded queries of programme `id` (none: it is not embedded).
 #[must_use]
 pub fn embedded_queries(id: &str) -> Option<&'static [(&'static str, &'static str)]> {
@@ -36,6 +49,104 @@ pub fn embedded_queries(id: &str) -> Option<&'static [(&'static str, &'static st
 #[must_use]
 pub fn embedded_templates(id: &str) -> Option<&'static [(&'static str, &'static str)]> {
     EMBEDDED.iter().find(|e| e.0 == id).map(|e| e.3)
+}
+
+/// The embedded default in one file: the main config with its default programme's file
+/// written into it (the programme's `[mail]` keys in the main `[mail]`). What a config
+/// file may also be; the tests start from it.
+pub static EMBEDDED_DEFAULT: LazyLock<String> = LazyLock::new(|| {
+    let main = super::EMBEDDED_MAIN;
+    default_of(main)
+        .and_then(|id| EMBEDDED.iter().find(|e| e.0 == id))
+        .map_or_else(|| main.to_string(), |e| one_file(main, e.0, e.1))
+});
+
+/// The first of a main config's `programmes`, when it has no `[program]` of its own.
+fn default_of(text: &str) -> Option<String> {
+    let t: toml::Table = text.parse().ok()?;
+    if t.contains_key("program") {
+        return None;
+    }
+    t.get("programmes")?
+        .as_array()?
+        .first()?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// `main` with programme `id`'s file `programme` written into it.
+fn one_file(main: &str, id: &str, programme: &str) -> String {
+    let main_has_mail = main.lines().any(|l| l.trim() == "[mail]");
+    let (mut mail_keys, mut own) = (Vec::new(), Vec::new());
+    let mut in_mail = false;
+    for l in programme.lines() {
+        if l.trim_start().starts_with('[') {
+            in_mail = main_has_mail && l.trim() == "[mail]";
+            if in_mail {
+                continue;
+            }
+        }
+        if in_mail {
+            if !l.trim().is_empty() && !l.trim_start().starts_with('#') {
+                mail_keys.push(l);
+            }
+        } else {
+            own.push(l);
+        }
+    }
+    let mut out = String::new();
+    for l in main.lines() {
+        if l.starts_with("programmes = ") {
+            let rest: Vec<String> = l
+                .split_once('=')
+                .and_then(|(_, v)| v.trim().parse::<toml::Value>().ok())
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(toml::Value::as_str)
+                .filter(|p| *p != id)
+                .map(|p| format!("\"{p}\""))
+                .collect();
+            if !rest.is_empty() {
+                out.push_str("programmes = [");
+                out.push_str(&rest.join(", "));
+                out.push_str("]\n");
+            }
+            continue;
+        }
+        out.push_str(l);
+        out.push('\n');
+        if l.trim() == "[mail]" {
+            for k in &mail_keys {
+                out.push_str(k);
+                out.push('\n');
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&own.join("\n"));
+    out.push('\n');
+    out
+}
+
+/// Loads a main config's text: a programme of its own (`[program]`), or the first of
+/// its `programmes`, from that programme's folder, with the main config's shared
+/// sections and the other programmes on.
+pub(super) fn load_main(
+    path: Option<&Path>,
+    text: &str,
+    file: &str,
+    base: &Path,
+) -> Result<Config, ConfigErrors> {
+    let Some(id) = default_of(text) else {
+        return super::parse(text, file, base);
+    };
+    // The shared sections, checked, with a stand-in programme; then the default one.
+    let stub = "\n[program]\nid = \"_main\"\nname = \"main\"\nmunicipalities = []\n[sources]\n";
+    let main = super::parse(&format!("{text}{stub}"), file, base)?;
+    let mut cfg = load(path, &main, &id)?;
+    cfg.programmes = main.programmes.into_iter().filter(|p| *p != id).collect();
+    Ok(cfg)
 }
 
 fn error(file: &str, line: usize, message: String) -> ConfigErrors {

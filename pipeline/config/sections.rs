@@ -17,7 +17,7 @@ use crate::municipality;
 
 /// The embedded default's `[metrics]`: the defaults of every key a config leaves out.
 fn embedded_metrics() -> RawMetrics {
-    toml::from_str::<toml::Table>(super::EMBEDDED_DEFAULT)
+    toml::from_str::<toml::Table>(&super::EMBEDDED_DEFAULT)
         .ok()
         .and_then(|t| t.get("metrics").cloned())
         .and_then(|v| v.try_into::<RawMetrics>().ok())

@@ -10,7 +10,7 @@ use super::metric::{self, BarChart, BarRow, Index, RefLine, metric_key, metric_p
 use crate::config::Config;
 use crate::period::Period;
 
-/// The JSON document `report-templates/overview.typ` lays out.
+/// The JSON document `report-templates/imi/overview.typ` lays out.
 #[derive(Debug, Clone, Serialize)]
 pub struct OverviewData {
     /// Version of this document's shape.

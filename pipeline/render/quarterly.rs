@@ -12,7 +12,7 @@ use super::peer_block::{self, PeerBlock};
 use crate::config::Config;
 use crate::period::Period;
 
-/// The JSON document `report-templates/quarterly.typ` lays out.
+/// The JSON document `report-templates/imi/quarterly.typ` lays out.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarterlyData {
     /// Version of this document's shape.

@@ -33,7 +33,8 @@ fn every_template_renders_its_sample_data_deterministically() {
 #[test]
 fn forty_employees_in_a_department_flow_over_pages() {
     let book = book();
-    let sample = world::text_of(&book.sample()).unwrap();
+    let templates = Templates::embedded();
+    let sample = templates.text(&book.sample()).unwrap();
     let mut data: serde_json::Value = serde_json::from_str(sample).unwrap();
     let section = &mut data["employee_sections"][0]["employees"];
     let one = section[0].clone();

@@ -87,17 +87,20 @@ impl Templates {
         }
     }
 
-    /// The templates built into the binary, parsed once per process.
+    /// The embedded default programme's templates (those of a programme that is no
+    /// embedded folder), made once per process.
     #[must_use]
     pub fn embedded() -> Arc<Self> {
         static EMBEDDED: OnceLock<Arc<Templates>> = OnceLock::new();
         EMBEDDED
             .get_or_init(|| {
-                let files = FILES
-                    .iter()
-                    .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
-                    .collect();
-                Arc::new(Self::new(None, files))
+                Self::embedded_for(crate::config::programmes::default_id()).unwrap_or_else(|| {
+                    let files = FILES
+                        .iter()
+                        .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
+                        .collect();
+                    Arc::new(Self::new(None, files))
+                })
             })
             .clone()
     }
@@ -124,7 +127,8 @@ impl Templates {
         Some(Arc::new(me))
     }
 
-    /// Every `*.typ` and `*.json` file of `folder` (not its subfolders). An error names
+    /// Every `*.typ` and `*.json` file of `folder` (not its subfolders), with the shared
+    /// `common.typ` when the folder has none of its own. An error names
     /// the file that cannot be read.
     pub fn read(folder: &Path) -> Result<Arc<Self>, String> {
         let entries = std::fs::read_dir(folder)
@@ -143,6 +147,12 @@ impl Templates {
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             files.push((name.to_string(), text));
+        }
+        // The shared helpers, when the folder has no `common.typ` of its own.
+        if !files.iter().any(|(n, _)| n == "common.typ")
+            && let Some(common) = text_of("common.typ")
+        {
+            files.push(("common.typ".into(), common.into()));
         }
         files.sort();
         Ok(Arc::new(Self::new(Some(folder.to_path_buf()), files)))

@@ -241,7 +241,7 @@ schedule = "0 6 2 * *"
 
 /// The embedded default's `[[reports.report]]` entries, as written there.
 fn embedded_reports() -> String {
-    let text = crate::config::EMBEDDED_DEFAULT;
+    let text: &str = &crate::config::EMBEDDED_DEFAULT;
     let start = text.find("[[reports.report]]").unwrap_or(text.len());
     let end = text[start..]
         .find("\n[mail]")

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! raw tables ─┐
-//! config ─────┼─► queries/target_metrics.sql ─► marts/target_metrics ─► queries/project_average.sql ─► marts/project_average
+//! config ─────┼─► queries/imi/target_metrics.sql ─► marts/target_metrics ─► queries/imi/project_average.sql ─► marts/project_average
 //! (tables)    ┘
 //! ```
 //! Config enters SQL as small registered tables (`program_municipalities`,

@@ -347,7 +347,8 @@ fn a_source_s_kind_is_its_type_and_a_wrong_one_is_named() {
     assert_eq!(cfg.sources.kind("dream"), None);
 
     let two = format!(
-        "{EMBEDDED_DEFAULT}\n[sources.zz_register]\ntype = \"wide_weeks\"\nlocation = \"r/{{period}}.csv\"\n"
+        "{}\n[sources.zz_register]\ntype = \"wide_weeks\"\nlocation = \"r/{{period}}.csv\"\n",
+        *EMBEDDED_DEFAULT
     );
     let errs = parse(&two, "t.toml", Path::new(".")).unwrap_err().0;
     assert_eq!(errs.len(), 1, "{errs:#?}");

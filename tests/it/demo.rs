@@ -200,11 +200,11 @@ fn the_demo_runs_everything_from_an_empty_folder() {
     );
     let v = run(&["validate"]);
     assert!(
-        v.contains("queries/target_metrics.sql: plans against the lake's schemas"),
+        v.contains("queries/imi/target_metrics.sql: plans against the lake's schemas"),
         "{v}"
     );
     assert!(
-        v.contains("report-templates/maanedsbog.typ: compiles with maanedsbog.sample.json"),
+        v.contains("report-templates/imi/maanedsbog.typ: compiles with maanedsbog.sample.json"),
         "{v}"
     );
 }

@@ -82,7 +82,7 @@ fn a_new_query_file_is_a_new_mart_and_a_broken_one_is_named() {
         )
     });
     let dir = ws.dir.path().join("programme-queries");
-    copy_folder("queries", &["sql"], &dir);
+    copy_folder("queries/imi", &["sql"], &dir);
     std::fs::write(dir.join("metric_overview.sql"), EXTRA).unwrap();
     ws.ok(&["ingest", "jobindsats", "--period", "2018Q4"]);
     let out = ws.ok(&["transform"]);
@@ -284,7 +284,8 @@ fn a_programme_s_templates_folder_is_what_its_reports_are_made_from() {
         )
     });
     let dir = ws.dir.path().join("programme-templates");
-    copy_folder("report-templates", &["typ", "json"], &dir);
+    copy_folder("report-templates/imi", &["typ", "json"], &dir);
+    copy_folder("report-templates", &["typ"], &dir);
     let quarterly = dir.join("quarterly.typ");
     let original = std::fs::read_to_string(&quarterly).unwrap();
     assert!(original.contains("= Statusrapport for #kommune"));
