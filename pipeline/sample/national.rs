@@ -242,14 +242,16 @@ schedule = "0 6 2 * *"
 /// The embedded default's `[[reports.report]]` entries, as written there.
 fn embedded_reports() -> String {
     let text: &str = &crate::config::EMBEDDED_DEFAULT;
-    let start = text.find("[[reports.report]]").unwrap_or(text.len());
-    let end = text[start..]
-        .find("\n[mail]")
-        .map_or(text.len(), |e| start + e);
-    text[start..end]
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+    let mut out = String::new();
+    let mut inside = false;
+    for l in text.lines() {
+        if l.starts_with('[') {
+            inside = l.trim() == "[[reports.report]]";
+        }
+        if inside && !l.starts_with('#') {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
 }
