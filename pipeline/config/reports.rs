@@ -159,18 +159,23 @@ pub(super) fn validate(p: &mut Problems<'_>, raw: Vec<RawReport>) -> Vec<ReportS
                 ),
             );
         }
-        let shape = match r.shape.as_deref() {
-            None => Shape::Marts,
-            Some(name) => Shape::NAMES.iter().find(|(n, _)| *n == name).map_or_else(
-                || {
-                    p.at(
-                        &at("shape"),
-                        format!("`{name}`: give `quarterly`, `overview`, `staff_book` or `marts`"),
-                    );
-                    Shape::Marts
-                },
-                |(_, s)| *s,
-            ),
+        let known = r.shape.as_deref().map_or(Some(Shape::Marts), |name| {
+            Shape::NAMES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| *s)
+        });
+        let Some(shape) = known else {
+            // Whom it is for and what its file may say depend on the shape: the one
+            // problem is the shape.
+            p.at(
+                &at("shape"),
+                format!(
+                    "`{}`: give `quarterly`, `overview`, `staff_book` or `marts`",
+                    r.shape.unwrap_or_default()
+                ),
+            );
+            continue;
         };
         let scope = scope(p, &at("scope"), shape, r.scope.as_deref());
         let mut names = vec!["period"];

@@ -372,3 +372,40 @@ fn a_source_s_kind_is_its_type_and_a_wrong_one_is_named() {
     );
     assert_eq!(errs.len(), 1, "{rendered:#?}");
 }
+
+#[test]
+fn a_report_s_shape_says_whom_it_is_for_and_a_wrong_one_is_the_one_problem() {
+    let text = EMBEDDED_DEFAULT
+        .replacen("shape = \"staff_book\"", "shape = \"book\"", 1)
+        .replacen(
+            "file = \"oversigt_{period}.pdf\"",
+            "file = \"oversigt_{period}.pdf\"\nscope = \"municipality\"",
+            1,
+        );
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    let line = |needle: &str| text.lines().position(|l| l == needle).unwrap() + 1;
+    let shape = errs
+        .iter()
+        .find(|e| e.field == "reports.report.2.shape")
+        .unwrap_or_else(|| panic!("{rendered:#?}"));
+    assert_eq!(shape.line, line("shape = \"book\""));
+    assert!(
+        shape
+            .message
+            .contains("`book`: give `quarterly`, `overview`, `staff_book` or `marts`")
+    );
+    let scope = errs
+        .iter()
+        .find(|e| e.field == "reports.report.1.scope")
+        .unwrap_or_else(|| panic!("{rendered:#?}"));
+    assert!(scope.message.contains("the shape says whom it is for"));
+    // Nothing else about the unknown shape's report but that its job cannot send it.
+    assert_eq!(errs.len(), 3, "{rendered:#?}");
+    assert!(
+        rendered
+            .iter()
+            .any(|e| e.contains("`send maanedsbog`: unknown report `maanedsbog`")),
+        "{rendered:#?}"
+    );
+}

@@ -149,6 +149,24 @@ fn every_bad_register_extract_is_rejected_whole_naming_where_and_kept_in_quarant
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
+/// Points the workspace's VIP2 file at the register served from `base` (a real HTTP
+/// server on 127.0.0.1), with the other edits given.
+fn serve_register(ws: &Workspace, base: &str, edits: &[(&str, &str)]) {
+    let programme = ws.dir.path().join("programmes/vip2/programme.toml");
+    let text = std::fs::read_to_string(&programme).unwrap();
+    let sample = crate::common::sample_dir().display().to_string();
+    let mut served = text.replace(
+        &format!("\"{sample}/jobpakker/"),
+        &format!("\"{base}/files/jobpakker/"),
+    );
+    assert_ne!(served, text, "the programme reads the sample register");
+    for (from, to) in edits {
+        assert!(served.contains(from), "{from}");
+        served = served.replace(from, to);
+    }
+    std::fs::write(&programme, served).unwrap();
+}
+
 /// The programme's job, as the scheduler runs it, for one quarter: the register pulled
 /// from a real HTTP server on 127.0.0.1, landed, the marts built, both reports rendered
 /// and mailed to a real SMTP server, every project lead and the secretariat theirs.
@@ -160,15 +178,7 @@ fn the_vip2_job_pulls_lands_builds_renders_and_mails_its_reports() {
 
     let server = Server::start(sample_dir(), Script::default());
     let ws = Workspace::with_programme("vip2");
-    let programme = ws.dir.path().join("programmes/vip2/programme.toml");
-    let text = std::fs::read_to_string(&programme).unwrap();
-    let sample = sample_dir().display().to_string();
-    let served = text.replace(
-        &format!("\"{sample}/jobpakker/"),
-        &format!("\"{}/files/jobpakker/", server.base),
-    );
-    assert_ne!(served, text, "the programme reads the sample register");
-    std::fs::write(&programme, served).unwrap();
+    serve_register(&ws, &server.base, &[]);
     let sink = Sink::start(free_port(), &[]);
     let url = sink.url();
     let env = [("MAALTAL_SMTP_URL", url.as_str())];
@@ -389,16 +399,11 @@ fn one_daemon_runs_the_other_programme_s_job() {
         .find("\n# Scheduled jobs")
         .expect("the jobs part of the default");
     std::fs::write(&main, &text_main[..cut]).unwrap();
-    let programme = ws.dir.path().join("programmes/vip2/programme.toml");
-    let sample = sample_dir().display().to_string();
-    let t = std::fs::read_to_string(&programme)
-        .unwrap()
-        .replace(
-            &format!("\"{sample}/jobpakker/"),
-            &format!("\"{}/files/jobpakker/", server.base),
-        )
-        .replace("catch_up_days = 200", "catch_up_days = 30");
-    std::fs::write(&programme, t).unwrap();
+    serve_register(
+        &ws,
+        &server.base,
+        &[("catch_up_days = 200", "catch_up_days = 30")],
+    );
     let port = crate::mail::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_maaltal"))
         .arg("--config")
