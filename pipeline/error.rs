@@ -33,6 +33,9 @@ pub enum Error {
     /// Writing the lake failed.
     #[error("lake: {0}")]
     Land(#[from] LandError),
+    /// Syncing the lake with its bucket failed (`[lake.remote]`).
+    #[error("lake on object storage: {0}")]
+    Remote(#[from] crate::remote::RemoteError),
     /// A query failed.
     #[error("{0}")]
     Query(#[from] QueryError),
@@ -85,7 +88,7 @@ impl Error {
             Self::Query(q) => q.blame(),
             Self::Render(r) => r.blame(),
             Self::Deliver(d) => d.blame(),
-            Self::Job { .. } | Self::Busy { .. } => Blame::External,
+            Self::Job { .. } | Self::Busy { .. } | Self::Remote(_) => Blame::External,
             Self::Parse(_) | Self::Land(_) => Blame::Internal,
         }
     }

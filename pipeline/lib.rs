@@ -23,6 +23,7 @@ pub mod progress;
 pub mod pseudonym;
 pub mod query;
 pub mod redact;
+pub mod remote;
 pub mod render;
 pub mod run;
 pub mod sample;

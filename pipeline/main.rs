@@ -407,6 +407,30 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
     Ok(())
 }
 
+/// Runs a command between a pull and a publish of the lake's bucket, if it has one.
+/// What a failed command committed is published too: it is in the working copy.
+async fn synced(cli: &Cli) -> Result<(), Error> {
+    let remote = cli::remote_lake(cli);
+    // On stderr: stdout is the command's own (`sql --format csv` is piped on).
+    let say = |text: Option<String>| {
+        if let Some(t) = text {
+            maaltal::progress::suspend(|| eprintln!("  lake         {t}"));
+        }
+    };
+    if let Some((lake, _)) = &remote {
+        say(maaltal::remote::pull_lake(lake).await?);
+    }
+    let result = execute(cli).await;
+    if let Some((lake, true)) = &remote {
+        match maaltal::remote::publish_lake(lake).await {
+            Ok(text) => say(text),
+            Err(e) if result.is_ok() => return Err(e),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
+    result
+}
+
 fn main() -> ExitCode {
     // A command line that does not parse is invalid input (exit 3, README); `--help`
     // and `--version` print and exit 0.
@@ -450,7 +474,7 @@ fn main() -> ExitCode {
             return ExitCode::from(Exit::Unexpected as u8);
         }
     };
-    match runtime.block_on(execute(&cli)) {
+    match runtime.block_on(synced(&cli)) {
         Ok(()) => ExitCode::from(Exit::Ok as u8),
         Err(e) => {
             let code = exit_for(&e);

@@ -9,7 +9,7 @@ use std::io::Write as _;
 
 use chrono::Utc;
 
-use maaltal::config::{self, Config};
+use maaltal::config::{self, Config, LakeConfig};
 use maaltal::error::Error;
 use maaltal::period::{self, Period};
 use maaltal::run::{self, Context};
@@ -43,6 +43,20 @@ pub(crate) fn load_all(cli: &Cli) -> Result<Vec<Config>, Error> {
 }
 
 /// A run id: the start time and the process id (names staging, quarantine and ledger files).
+/// The lake a command syncs with its bucket (`[lake.remote]`): pulled before it runs,
+/// and published after it when it writes. `run` syncs in the job itself; the daemon
+/// syncs around each job.
+pub(crate) fn remote_lake(cli: &Cli) -> Option<(LakeConfig, bool)> {
+    use args::Command as C;
+    let writes = match &cli.command {
+        C::Ingest { .. } | C::Transform { .. } | C::Send { .. } => true,
+        C::Sql { .. } | C::Tables | C::Report(_) | C::Validate | C::Status { .. } => false,
+        _ => return None,
+    };
+    let cfg = load_config(cli).ok()?;
+    cfg.lake.remote.is_some().then_some((cfg.lake, writes))
+}
+
 pub(crate) fn run_id(now: chrono::DateTime<Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id())
 }

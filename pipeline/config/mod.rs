@@ -15,6 +15,7 @@ pub mod jobs;
 mod problems;
 pub mod programmes;
 pub mod raw;
+pub mod remote;
 pub mod reports;
 mod sections;
 mod types;
@@ -409,9 +410,11 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
                 ),
             );
         }
+        let remote = r.remote.and_then(|r| remote::validate_remote(&mut p, r));
         LakeConfig {
             path,
             quarantine_path,
+            remote,
         }
     });
     let pseudonym = pseudonym.map(|r| {

@@ -40,6 +40,9 @@ pub struct RawLake {
     /// Quarantine folder for rejected extracts; default: `<lake>.quarantine` beside the
     /// lake. Must not lie inside the lake.
     pub quarantine_path: Option<String>,
+    /// `[lake.remote]`: the lake on S3-compatible object storage; `path` is then this
+    /// machine's working copy.
+    pub remote: Option<super::remote::RawRemote>,
 }
 
 /// `[pseudonym]`: the key that turns CPR numbers into pseudonyms.

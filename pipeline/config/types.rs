@@ -39,6 +39,8 @@ pub struct LakeConfig {
     pub path: PathBuf,
     /// Quarantine root (beside the lake).
     pub quarantine_path: PathBuf,
+    /// The lake on object storage, of which `path` is the working copy.
+    pub remote: Option<super::remote::RemoteConfig>,
 }
 
 /// `[pseudonym]`, validated.

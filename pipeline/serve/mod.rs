@@ -255,6 +255,9 @@ pub async fn run_job(
         std::process::id()
     );
     info!(job = %job.name, period = %period, "run started");
+    // With `[lake.remote]`: what other machines published first, and this run's work
+    // published after it (a failed run's committed steps too).
+    crate::remote::pull_lake(&config.lake).await?;
     let result = stages(
         config,
         job,
@@ -293,7 +296,14 @@ pub async fn run_job(
             }
         }
     }
-    result
+    // Published after the run's own record, so the bucket holds that too.
+    match (result, crate::remote::publish_lake(&config.lake).await) {
+        (Ok(_), Err(e)) => {
+            error!(job = %job.name, period = %period, error = %e, "publishing the lake failed");
+            Err(e)
+        }
+        (r, _) => r,
+    }
 }
 
 #[allow(

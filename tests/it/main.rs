@@ -29,6 +29,7 @@ mod national;
 mod privacy;
 mod programme;
 mod reports;
+mod s3;
 mod schedule;
 mod sql_read_only;
 mod status;
