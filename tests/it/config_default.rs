@@ -409,3 +409,61 @@ fn a_report_s_shape_says_whom_it_is_for_and_a_wrong_one_is_the_one_problem() {
         "{rendered:#?}"
     );
 }
+
+#[test]
+fn a_remote_lake_is_an_s3_url_and_its_problems_are_named_where_they_are() {
+    let with = |remote: &str| {
+        EMBEDDED_DEFAULT.replacen(
+            "[lake]\npath = \"lake\"\n",
+            &format!("[lake]\npath = \"lake\"\n[lake.remote]\n{remote}"),
+            1,
+        )
+    };
+    let text = with("url = \"s3://maaltal-lake/imi\"\nendpoint = \"https://s3.example.dk\"\n");
+    let cfg = parse(&text, "t.toml", Path::new(".")).unwrap();
+    let r = cfg.lake.remote.unwrap();
+    assert_eq!(
+        (r.bucket.as_str(), r.prefix.as_str()),
+        ("maaltal-lake", "imi")
+    );
+    assert!(!r.allow_http);
+
+    let text = with("url = \"gs://maaltal-lake/imi\"\nendpoint = \"http://127.0.0.1:9000\"\n");
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    exactly(
+        &errs,
+        &[("lake.remote.url", "`gs://maaltal-lake/imi`: give an S3 URL")],
+    );
+    let line =
+        |text: &str, needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    assert_eq!(errs[0].line, line(&text, "url = \"gs://"));
+
+    let text = with("url = \"s3://Maaltal_Lake\"\n");
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    exactly(
+        &errs,
+        &[(
+            "lake.remote.url",
+            "the bucket `Maaltal_Lake` is not a valid S3 bucket name",
+        )],
+    );
+
+    let text = with("url = \"s3://maaltal-lake\"\nendpoint = \"http://127.0.0.1:9000\"\n");
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    exactly(
+        &errs,
+        &[(
+            "lake.remote.endpoint",
+            "is plain http: set `allow_http = true`",
+        )],
+    );
+    assert_eq!(errs[0].line, line(&text, "endpoint = "));
+
+    // Credentials are the environment's, never a file's.
+    let text = with("url = \"s3://maaltal-lake\"\nsecret_access_key = \"abc\"\n");
+    let errs = parse(&text, "t.toml", Path::new(".")).unwrap_err().0;
+    assert!(
+        errs.iter().any(|e| e.message.contains("secret_access_key")),
+        "{errs:?}"
+    );
+}

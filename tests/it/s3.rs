@@ -460,3 +460,40 @@ fn two_writers_publishing_the_same_partitions_cannot_both_win() {
         }
     }
 }
+
+#[test]
+fn a_job_pulls_what_others_published_and_publishes_its_run() {
+    // `maaltal run` goes through the daemon's runner: pull, the job's steps, its record
+    // in ledger_runs, publish.
+    let s3 = S3::start("maaltal-jobs", 0.0);
+    let a = s3.workspace("lake");
+    ok(&a, &s3, &["ingest", "dream", "--period", "2018Q3"]);
+    let b = s3.workspace("lake");
+    let (out, err) = ok(&b, &s3, &["run", "dream", "--period", "2018Q4"]);
+    assert!(out.contains("dream 2018Q4: done"), "{out}");
+    assert!(
+        b.lake().join("raw/dream/persons/quarter=2018Q3").exists(),
+        "{err}"
+    );
+    let keys = s3.etags("lake");
+    for k in [
+        "raw/dream/persons/quarter=2018Q3/part-0.parquet",
+        "raw/dream/persons/quarter=2018Q4/part-0.parquet",
+        "marts/target_metrics/part-0.parquet",
+    ] {
+        assert!(keys.contains_key(k), "{k} not in the bucket: {keys:?}");
+    }
+    assert!(
+        keys.keys().any(|k| k.starts_with("ledger/runs/")),
+        "{keys:?}"
+    );
+    // The first machine sees the job's marts and its run, both quarters in them.
+    let rows = |q: &str| ok(&a, &s3, &["sql", q, "--format", "csv"]).0;
+    let runs = rows("SELECT job, period, state FROM ledger_runs");
+    assert!(runs.contains("dream,2018Q4,done"), "{runs}");
+    let quarters = rows("SELECT DISTINCT quarter FROM dream_persons ORDER BY quarter");
+    assert_eq!(
+        quarters.lines().skip(1).collect::<Vec<_>>(),
+        ["2018Q3", "2018Q4"]
+    );
+}
