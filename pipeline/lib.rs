@@ -9,6 +9,7 @@
 //! Every stage takes plain data and returns plain data; time, randomness and the
 //! environment are passed in from `run/` and `main.rs`.
 
+pub mod cluster;
 pub mod config;
 pub mod deliver;
 pub mod error;

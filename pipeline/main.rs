@@ -240,6 +240,9 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             for n in &report.comparison_notes {
                 out(&format!("comparison: {n}"));
             }
+            for f in &report.fallbacks {
+                out(&format!("cluster: ran in this process instead: {f}"));
+            }
             for (name, s) in &report.spilled {
                 out(&format!(
                     "{name}: spilled {:.1} MiB to disk in {} file(s) (memory limit {} MiB, [engine] memory_limit_mib)",
@@ -403,6 +406,28 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             ));
         }
         Command::Demo { sample: dir } => cli::demo::run(cli, dir).await?,
+        Command::Cluster {
+            bind,
+            join,
+            executors,
+            vcores,
+            work_dir,
+            external_host,
+        } => {
+            let bind = match (bind, join) {
+                (None, None) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 50050))),
+                (b, _) => *b,
+            };
+            let opts = maaltal::cluster::node::NodeOptions {
+                bind,
+                join: join.clone(),
+                executors: *executors,
+                vcores: *vcores,
+                work_dir: work_dir.clone(),
+                external_host: external_host.clone(),
+            };
+            maaltal::cluster::node::run(&opts).await?;
+        }
     }
     Ok(())
 }
@@ -466,6 +491,9 @@ fn main() -> ExitCode {
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Ballista's planner and scheduler recurse deeply over a mart's plan (a debug
+        // build overflowed the default 2 MiB).
+        .thread_stack_size(16 << 20)
         .build()
     {
         Ok(rt) => rt,

@@ -51,6 +51,14 @@ pub enum QueryError {
         /// Message.
         message: String,
     },
+    /// The Ballista cluster of `[engine]` cannot be reached.
+    #[error("`[engine] scheduler` = {scheduler}: {message}")]
+    Cluster {
+        /// `df://host:port`.
+        scheduler: String,
+        /// What happened, and what to do.
+        message: String,
+    },
 }
 
 impl QueryError {
@@ -60,6 +68,7 @@ impl QueryError {
         match self {
             Self::Sql { .. } | Self::ReadOnly { .. } => Blame::User,
             Self::Register { .. } | Self::Format { .. } => Blame::Internal,
+            Self::Cluster { .. } => Blame::External,
         }
     }
 }
@@ -189,7 +198,9 @@ fn read_only() -> SQLOptions {
 fn changed_underneath(e: &QueryError) -> bool {
     let message = match e {
         QueryError::Register { message, .. } | QueryError::Sql { message, .. } => message,
-        QueryError::ReadOnly { .. } | QueryError::Format { .. } => return false,
+        QueryError::ReadOnly { .. } | QueryError::Format { .. } | QueryError::Cluster { .. } => {
+            return false;
+        }
     };
     [
         "Parquet error",

@@ -176,6 +176,29 @@ pub(crate) enum Command {
         #[arg(long, default_value = "sample")]
         sample: PathBuf,
     },
+    /// A Ballista cluster for `[engine] kind = "ballista"`: a scheduler and executors in
+    /// this process, or executors that join a scheduler elsewhere; runs until stopped.
+    #[command(after_help = examples("cluster"))]
+    Cluster {
+        /// Start the scheduler, listening here (default 127.0.0.1:50050 without --join).
+        #[arg(long, value_name = "ADDR", conflicts_with = "join")]
+        bind: Option<std::net::SocketAddr>,
+        /// Start executors only, for the scheduler at HOST:PORT.
+        #[arg(long, value_name = "HOST:PORT")]
+        join: Option<String>,
+        /// Executors to start here.
+        #[arg(long, default_value_t = 2)]
+        executors: usize,
+        /// Task slots per executor (default: the cores).
+        #[arg(long)]
+        vcores: Option<usize>,
+        /// Folder for the executors' shuffle files (default: a temporary folder).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+        /// The name other machines reach this one by (default: 127.0.0.1, this machine only).
+        #[arg(long)]
+        external_host: Option<String>,
+    },
 }
 
 /// How much sample data `sample-data` writes.

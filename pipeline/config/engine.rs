@@ -1,5 +1,6 @@
 //! `[engine]`: what the SQL engine (`DataFusion`) may take of the machine: a memory
-//! limit for its operators, and where they spill to disk beyond it.
+//! limit for its operators, and where they spill to disk beyond it; or the Ballista
+//! cluster that builds the marts instead (`kind = "ballista"`, docs/scale-out.md).
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,22 @@ pub struct RawEngine {
     pub spill_path: Option<String>,
     /// Partitions a query runs in (default: one per core).
     pub partitions: Option<usize>,
+    /// `in_process` (default) or `ballista`: the marts built on a Ballista cluster.
+    pub kind: Option<String>,
+    /// With `kind = "ballista"`: the scheduler, `df://host:50050`.
+    pub scheduler: Option<String>,
+    /// With `kind = "ballista"`: how long one mart's query may take on the cluster
+    /// before it is run in-process instead, with a warning (default 600).
+    pub query_timeout_secs: Option<u64>,
+}
+
+/// A Ballista cluster that builds the marts (`[engine] kind = "ballista"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// The scheduler: `df://host:port`.
+    pub scheduler: String,
+    /// How long one query may take on the cluster.
+    pub query_timeout: std::time::Duration,
 }
 
 /// The engine's resources, resolved.
@@ -36,6 +53,8 @@ pub struct EngineConfig {
     pub spill_path: Option<PathBuf>,
     /// Partitions a query runs in; `None`: one per core.
     pub partitions: Option<usize>,
+    /// The cluster the marts are built on; `None`: in this process.
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +63,7 @@ impl Default for EngineConfig {
             memory_limit: Some((DEFAULT_MEMORY_LIMIT_MIB << 20) as usize),
             spill_path: None,
             partitions: None,
+            cluster: None,
         }
     }
 }
@@ -74,9 +94,57 @@ pub(super) fn validate_engine(p: &mut Problems<'_>, r: RawEngine, base_dir: &Pat
     if let Some(n) = r.partitions.filter(|n| !(1..=1024).contains(n)) {
         p.at("engine.partitions", format!("`{n}`: give 1..=1024"));
     }
+    let cluster = match r.kind.as_deref() {
+        None | Some("in_process") => {
+            if r.scheduler.is_some() {
+                p.at(
+                    "engine.scheduler",
+                    "a scheduler without `kind = \"ballista\"`: set the kind, or drop the scheduler",
+                );
+            }
+            None
+        }
+        Some("ballista") => match r.scheduler {
+            Some(s) if valid_scheduler(&s) => Some(ClusterConfig {
+                scheduler: s,
+                query_timeout: std::time::Duration::from_secs(r.query_timeout_secs.unwrap_or(600)),
+            }),
+            Some(s) => {
+                p.at(
+                    "engine.scheduler",
+                    format!(
+                        "`{s}`: give the scheduler as `df://host:port` (`df://127.0.0.1:50050`)"
+                    ),
+                );
+                None
+            }
+            None => {
+                p.at(
+                    "engine.kind",
+                    "`ballista` needs `scheduler = \"df://host:port\"`",
+                );
+                None
+            }
+        },
+        Some(k) => {
+            p.at(
+                "engine.kind",
+                format!("`{k}`: give `in_process` (the default) or `ballista`"),
+            );
+            None
+        }
+    };
     EngineConfig {
+        cluster,
         partitions: r.partitions,
         memory_limit: (mib != 0).then_some((mib << 20) as usize),
         spill_path: r.spill_path.map(|s| base_dir.join(s)),
     }
+}
+
+/// `df://host:port` with a port.
+fn valid_scheduler(s: &str) -> bool {
+    s.strip_prefix("df://")
+        .and_then(|hp| hp.rsplit_once(':'))
+        .is_some_and(|(h, port)| !h.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0))
 }

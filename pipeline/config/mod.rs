@@ -22,7 +22,7 @@ mod types;
 
 pub use catalogue::MetricInfo;
 pub use comparison::{ComparisonConfig, ComparisonGroup};
-pub use engine::EngineConfig;
+pub use engine::{ClusterConfig, EngineConfig};
 pub use jobs::Step;
 use problems::{Problems, codes, env_name, folder};
 use sections::{

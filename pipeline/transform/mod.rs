@@ -34,7 +34,7 @@ mod notes;
 mod sql;
 use inputs::{narrow_register, register, register_inputs};
 pub use marts::{Mart, PeriodKey};
-pub use sql::{Spilled, declared_params};
+pub use sql::{Spilled, declared_params, plan_file as plan_query, run_file as run_query};
 use sql::{plan_file, run_file};
 
 /// What a transform did.
@@ -50,6 +50,9 @@ pub struct TransformReport {
     pub comparison_notes: Vec<String>,
     /// Queries that spilled to disk to stay within `[engine] memory_limit_mib`.
     pub spilled: Vec<(String, Spilled)>,
+    /// With `[engine] kind = "ballista"`: the query files the cluster could not run,
+    /// which ran in this process instead, and why.
+    pub fallbacks: Vec<String>,
 }
 
 /// The period strings of the marts that a requested period covers: a quarter covers
@@ -284,6 +287,7 @@ pub async fn transform_periods(
         missing_metrics: Vec::new(),
         comparison_notes: Vec::new(),
         spilled: Vec::new(),
+        fallbacks: Vec::new(),
     };
     let covered: Option<BTreeSet<String>> =
         periods.map(|ps| ps.iter().flat_map(|p| covered_periods(*p)).collect());
@@ -296,19 +300,36 @@ pub async fn transform_periods(
     if let Some(keys) = &covered {
         narrow_register(&ctx, cfg, keys).await?;
     }
+    let mut cluster = match &cfg.engine.cluster {
+        Some(c) => Some(crate::cluster::Cluster::connect(c, &ctx, lake, run_id).await?),
+        None => None,
+    };
 
     for mart in marts(cfg)?.iter() {
         let (name, file) = (mart.name.as_str(), mart.file.as_str());
-        let (fresh, spill) =
-            run_file(&ctx, file, &mart.sql, &params)
+        let ran = match cluster.as_mut() {
+            Some(c) => c
+                .run(&ctx, file, &mart.sql, &params)
                 .await
-                .map_err(|e| match e {
-                    QueryError::Sql { query, message } => QueryError::Sql {
-                        query,
-                        message: query::memory_hint(message, &cfg.engine),
-                    },
-                    other => other,
-                })?;
+                .map(|(rows, spill, why)| {
+                    if let Some(why) = why {
+                        tracing::warn!(
+                            stage = "transform",
+                            "{file}: ran in this process, not on the cluster: {why}"
+                        );
+                        report.fallbacks.push(format!("{file}: {why}"));
+                    }
+                    (rows, spill)
+                }),
+            None => run_file(&ctx, file, &mart.sql, &params).await,
+        };
+        let (fresh, spill) = ran.map_err(|e| match e {
+            QueryError::Sql { query, message } => QueryError::Sql {
+                query,
+                message: query::memory_hint(message, &cfg.engine),
+            },
+            other => other,
+        })?;
         if spill.files > 0 {
             tracing::info!(
                 stage = "transform",

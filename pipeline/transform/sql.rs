@@ -140,7 +140,7 @@ fn untrusted_spill(plan: &dyn ExecutionPlan) -> Option<&'static str> {
 
 /// Runs one query file: its rows, and what it spilled to disk. A run in which an
 /// operator spilled whose spilling is not trusted is an error: its rows are dropped.
-pub(super) async fn run_file(
+pub async fn run_file(
     ctx: &SessionContext,
     file: &str,
     sql: &str,
@@ -168,7 +168,7 @@ pub(super) async fn run_file(
 
 /// Plans one query file with the parameters it declares bound (every one must have a
 /// value); nothing runs yet.
-pub(super) async fn plan_file(
+pub async fn plan_file(
     ctx: &SessionContext,
     file: &str,
     sql: &str,

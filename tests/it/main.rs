@@ -9,6 +9,7 @@
 
 mod analysts_guide;
 mod cli_errors;
+mod cluster;
 mod common;
 mod comparison;
 mod concurrent;
