@@ -102,27 +102,15 @@ impl S3 {
 
     /// Every object under `prefix/`: key relative to it → its ETag (listed, not read).
     pub(crate) fn etags(&self, prefix: &str) -> BTreeMap<String, String> {
-        let store = self.store();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            use futures::TryStreamExt as _;
-            let p = object_store::path::Path::from(prefix);
-            let metas: Vec<_> = store.list(Some(&p)).try_collect().await.unwrap();
-            metas
-                .into_iter()
-                .map(|m| {
-                    let rel = m.location.as_ref()[prefix.len() + 1..].to_string();
-                    (rel, m.e_tag.unwrap_or_default())
-                })
-                .collect()
-        })
+        self.list(prefix, false)
     }
 
     /// Every object under `prefix/`: key relative to it → sha256 of its bytes.
     pub(crate) fn objects(&self, prefix: &str) -> BTreeMap<String, String> {
+        self.list(prefix, true)
+    }
+
+    fn list(&self, prefix: &str, read: bool) -> BTreeMap<String, String> {
         let store = self.store();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -134,9 +122,14 @@ impl S3 {
             let metas: Vec<_> = store.list(Some(&p)).try_collect().await.unwrap();
             let mut out = BTreeMap::new();
             for m in metas {
-                let bytes = store.get(&m.location).await.unwrap().bytes().await.unwrap();
                 let rel = m.location.as_ref()[prefix.len() + 1..].to_string();
-                out.insert(rel, hex::encode(Sha256::digest(&bytes)));
+                let value = if read {
+                    let bytes = store.get(&m.location).await.unwrap().bytes().await.unwrap();
+                    hex::encode(Sha256::digest(&bytes))
+                } else {
+                    m.e_tag.unwrap_or_default()
+                };
+                out.insert(rel, value);
             }
             out
         })
