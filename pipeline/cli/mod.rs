@@ -50,7 +50,8 @@ pub(crate) fn remote_lake(cli: &Cli) -> Option<(LakeConfig, bool)> {
     use args::Command as C;
     let writes = match &cli.command {
         C::Ingest { .. } | C::Transform { .. } | C::Send { .. } => true,
-        C::Sql { .. } | C::Tables | C::Report(_) | C::Validate | C::Status { .. } => false,
+        // `validate` checks the files against the working copy as it is: no network.
+        C::Sql { .. } | C::Tables | C::Report(_) | C::Status { .. } => false,
         _ => return None,
     };
     let cfg = load_config(cli).ok()?;
