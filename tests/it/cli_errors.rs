@@ -125,7 +125,7 @@ fn a_bad_config_key_or_value_is_named_with_its_place() {
         "{err}"
     );
     assert!(
-        err.contains("expected `path` or `quarantine_path`"),
+        err.contains("expected one of `path`, `quarantine_path`, `remote`"),
         "{err}"
     );
     assert!(err.contains("http.retries: `99`: give at most 20"), "{err}");
