@@ -406,28 +406,7 @@ async fn execute(cli: &Cli) -> Result<(), Error> {
             ));
         }
         Command::Demo { sample: dir } => cli::demo::run(cli, dir).await?,
-        Command::Cluster {
-            bind,
-            join,
-            executors,
-            vcores,
-            work_dir,
-            external_host,
-        } => {
-            let bind = match (bind, join) {
-                (None, None) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 50050))),
-                (b, _) => *b,
-            };
-            let opts = maaltal::cluster::node::NodeOptions {
-                bind,
-                join: join.clone(),
-                executors: *executors,
-                vcores: *vcores,
-                work_dir: work_dir.clone(),
-                external_host: external_host.clone(),
-            };
-            maaltal::cluster::node::run(&opts).await?;
-        }
+        Command::Cluster { .. } => cli::cluster(&cli.command).await?,
     }
     Ok(())
 }

@@ -58,6 +58,35 @@ pub(crate) fn remote_lake(cli: &Cli) -> Option<(LakeConfig, bool)> {
     cfg.lake.remote.is_some().then_some((cfg.lake, writes))
 }
 
+/// `maaltal cluster`: a scheduler (on `--bind`, 127.0.0.1:50050 without `--join`) and
+/// executors, until stopped.
+pub(crate) async fn cluster(command: &args::Command) -> Result<(), Error> {
+    let args::Command::Cluster {
+        bind,
+        join,
+        executors,
+        vcores,
+        work_dir,
+        external_host,
+    } = command
+    else {
+        return Ok(());
+    };
+    let bind = match (bind, join) {
+        (None, None) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 50050))),
+        (b, _) => *b,
+    };
+    let opts = maaltal::cluster::node::NodeOptions {
+        bind,
+        join: join.clone(),
+        executors: *executors,
+        vcores: *vcores,
+        work_dir: work_dir.clone(),
+        external_host: external_host.clone(),
+    };
+    maaltal::cluster::node::run(&opts).await
+}
+
 pub(crate) fn run_id(now: chrono::DateTime<Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), std::process::id())
 }
