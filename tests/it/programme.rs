@@ -453,7 +453,7 @@ fn a_programme_s_file_keeps_to_what_is_its_own() {
 /// One job per file: no Rust file under `pipeline/` is over 500 lines (STYLE).
 #[test]
 fn no_pipeline_file_is_over_500_lines() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline");
     let long: Vec<String> = crate::common::files(&root)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "rs"))
