@@ -239,22 +239,16 @@ impl Remote {
             let (rel, etag) = (&rel, &etag);
             let sha = sha256(&bytes);
             let path = self.lake.join(rel);
-            if let Some(p) = local.get(rel) {
-                let mine = content_sha(p, state.get(rel))?;
-                if mine == sha {
-                    // The same content (published by this copy before it was stopped).
-                    let stamp = stamp(p);
-                    state.insert(
-                        rel.clone(),
-                        Entry {
-                            sha256: sha,
-                            etag: etag.clone(),
-                            stamp,
-                        },
-                    );
-                    continue;
-                }
-                if state.get(rel).is_none_or(|e| e.sha256 != mine) {
+            // The same content as the working copy's file: published by this copy
+            // before it was stopped, or fetched before; only the ETag is new.
+            let mine = match local.get(rel) {
+                Some(p) => Some(content_sha(p, state.get(rel))?),
+                None => None,
+            };
+            if mine.as_ref() != Some(&sha) {
+                if let Some(mine) = &mine
+                    && state.get(rel).is_none_or(|e| &e.sha256 != mine)
+                {
                     state::save(&self.lake, &state)?;
                     return Err(RemoteError::Conflict {
                         url: self.url.clone(),
@@ -262,15 +256,15 @@ impl Remote {
                         hint: "This copy changed it too and has not published that: move the working copy aside and run again to take the bucket's version.",
                     });
                 }
+                if let Some(dir) = path.parent() {
+                    fs::create_dir_all(dir).map_err(io(dir))?;
+                }
+                let tmp = path.with_extension("parquet.tmp");
+                fs::write(&tmp, &bytes).map_err(io(&tmp))?;
+                fs::rename(&tmp, &path).map_err(io(&path))?;
+                done.fetched += 1;
+                done.bytes += bytes.len() as u64;
             }
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir).map_err(io(dir))?;
-            }
-            let tmp = path.with_extension("parquet.tmp");
-            fs::write(&tmp, &bytes).map_err(io(&tmp))?;
-            fs::rename(&tmp, &path).map_err(io(&path))?;
-            done.fetched += 1;
-            done.bytes += bytes.len() as u64;
             let stamp = stamp(&path);
             state.insert(
                 rel.clone(),
