@@ -467,3 +467,46 @@ fn a_remote_lake_is_an_s3_url_and_its_problems_are_named_where_they_are() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn a_cluster_engine_needs_a_df_scheduler_and_a_wrong_one_is_named() {
+    let with = |engine: &str| format!("{}\n[engine]\n{engine}", EMBEDDED_DEFAULT.as_str());
+    let cfg = parse(
+        &with(
+            "kind = \"ballista\"\nscheduler = \"df://127.0.0.1:50050\"\nquery_timeout_secs = 90\n",
+        ),
+        "t.toml",
+        Path::new("."),
+    )
+    .unwrap();
+    let c = cfg.engine.cluster.unwrap();
+    assert_eq!(c.scheduler, "df://127.0.0.1:50050");
+    assert_eq!(c.query_timeout.as_secs(), 90);
+    for (engine, field, message) in [
+        (
+            "kind = \"spark\"\n",
+            "engine.kind",
+            "`spark`: give `in_process` (the default) or `ballista`",
+        ),
+        (
+            "kind = \"ballista\"\n",
+            "engine.kind",
+            "`ballista` needs `scheduler = \"df://host:port\"`",
+        ),
+        (
+            "kind = \"ballista\"\nscheduler = \"http://sched:50050\"\n",
+            "engine.scheduler",
+            "`http://sched:50050`: give the scheduler as `df://host:port`",
+        ),
+        (
+            "scheduler = \"df://sched:50050\"\n",
+            "engine.scheduler",
+            "a scheduler without `kind = \"ballista\"`",
+        ),
+    ] {
+        let errs = parse(&with(engine), "t.toml", Path::new("."))
+            .unwrap_err()
+            .0;
+        exactly(&errs, &[(field, message)]);
+    }
+}
